@@ -1,0 +1,49 @@
+/* arch.h - arm64: kernel loading (Documentation/arch/arm64/booting.rst), vCPUs, FDT nodes. */
+#ifndef VMM_ARM64_ARCH_H
+#define VMM_ARM64_ARCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../cli.h"
+
+struct vm;
+struct boot_info;
+
+#define ARM64_IMAGE_MAGIC       0x644d5241u /* "ARM\x64" at offset 56 */
+#define ARM64_IMAGE_HEADER_SIZE 64
+#define ARM64_RAW_TEXT_OFFSET   0x80000     /* --kernel-format=raw, and pre-3.17 Images */
+
+struct kernel_image {
+	uint64_t text_offset;
+	uint64_t image_size; /* bytes the kernel occupies once loaded, bss included */
+	uint64_t file_size;
+};
+
+/* Parse an Image header (or describe a raw payload); 0 or -EINVAL/-ENOEXEC, reason in why. */
+int image_parse(const uint8_t *hdr, size_t hdr_len, uint64_t file_size, enum kernel_format fmt,
+		struct kernel_image *ki, char *why, size_t whylen);
+/* Place kernel, initrd and DTB in RAM; 0 or -ENOMEM with a reason naming what does not fit. */
+int boot_plan(uint64_t ram_gpa, uint64_t ram_size, const struct kernel_image *ki,
+	      uint64_t initrd_size, uint64_t dtb_max, struct boot_info *bi, char *why, size_t whylen);
+/* Open and check the kernel and initrd named in vm->cfg, plan their places in RAM
+ * (needs vm->ram_gpa/ram_size, not KVM); 0 or -errno with the reason logged. */
+int boot_prepare(struct vm *vm);
+/* Copy what boot_prepare opened into guest RAM and close the files; 0 or -errno. */
+int boot_load(struct vm *vm);
+/* Close files boot_prepare left open (error paths). */
+void boot_close(struct vm *vm);
+
+/* Create every vCPU: KVM_CREATE_VCPU, KVM_ARM_VCPU_INIT with PSCI 0.2, read MPIDR; 0 or -errno. */
+int vcpus_create(struct vm *vm);
+/* Point vCPU 0 at the kernel entry with x0 = DTB; 0 or -errno. */
+int vcpu_set_boot_regs(struct vm *vm);
+/* vCPU thread body: KVM_RUN until the VM stops. arg is a struct vcpu. */
+void *vcpu_thread(void *arg);
+/* Unmap and close every vCPU. */
+void vcpus_destroy(struct vm *vm);
+
+/* Add cpus, psci and timer nodes to the tree being written; 0 or -errno. */
+int arch_fdt_nodes(struct vm *vm, void *fdt);
+
+#endif

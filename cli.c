@@ -1,0 +1,198 @@
+/* cli.c - `vmm run` options, kvmtool-style. */
+#include "cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arch/arm64/memmap.h"
+#include "util.h"
+
+enum { OPT_GIC = 256, OPT_ITS, OPT_NAME, OPT_KERNEL_FORMAT };
+
+static const struct option run_options[] = {
+	{ "kernel", required_argument, NULL, 'k' },
+	{ "initrd", required_argument, NULL, 'i' },
+	{ "params", required_argument, NULL, 'p' },
+	{ "cpus", required_argument, NULL, 'c' },
+	{ "mem", required_argument, NULL, 'm' },
+	{ "gic", required_argument, NULL, OPT_GIC },
+	{ "its", no_argument, NULL, OPT_ITS },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "kernel-format", required_argument, NULL, OPT_KERNEL_FORMAT },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+void cli_usage_run(void *stream)
+{
+	fprintf(stream,
+		"usage: vmm run [options] [-k] IMAGE\n"
+		"Boot an arm64 Linux kernel (or a raw payload) in a KVM guest.\n"
+		"\n"
+		"  -k, --kernel FILE        arm64 Image to boot (or the last argument)\n"
+		"  -i, --initrd FILE        initial ramdisk\n"
+		"  -p, --params CMDLINE     kernel command line, passed exactly as given\n"
+		"                           (default: \"console=ttyS0 earlycon=uart8250,mmio,0x1000000\")\n"
+		"  -c, --cpus N             vCPUs, 1-%u (default %u)\n"
+		"  -m, --mem SIZE           guest RAM: 512 (MiB), 512M or 2G (default 1G; a multiple of 2M)\n"
+		"      --gic=MODEL          interrupt controller: v3, v2 or auto (default auto: v3 with\n"
+		"                           ITS where the host can, else v2)\n"
+		"      --its                add a GICv3 ITS (needs --gic=v3 or auto)\n"
+		"      --name NAME          VM name: letters, digits, '.', '_', '-' (default vm-PID)\n"
+		"      --kernel-format=FMT  image (default: needs the arm64 Image header) or raw\n"
+		"                           (bare payload, loaded at RAM+0x80000, entered at its\n"
+		"                           first byte with x0 = DTB)\n"
+		"  -h, --help               this text\n"
+		"\n"
+		"The guest console is the 16550 UART (ttyS0) on stdin/stdout; the terminal is in\n"
+		"raw mode while the guest runs.\n"
+		"\n"
+		"Exit status:\n"
+		"  0    the guest powered off (PSCI SYSTEM_OFF)\n"
+		"  1    VMM error (bad file, KVM failure)\n"
+		"  2    bad command line\n"
+		"  3    the guest reset (PSCI SYSTEM_RESET; a Linux panic with panic=N ends here)\n"
+		"  4    the guest crashed (KVM_SYSTEM_EVENT_CRASH)\n"
+		"  128+N  stopped by signal N (SIGINT, SIGTERM, SIGHUP)\n",
+		VMM_MAX_VCPUS, CLI_DEFAULT_VCPUS);
+}
+
+const char *cli_gic_name(enum gic_model m)
+{
+	switch (m) {
+	case GIC_V2: return "v2";
+	case GIC_V2M: return "v2m";
+	case GIC_V3: return "v3";
+	default: return "auto";
+	}
+}
+
+static bool name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
+			return false;
+	return s[0] != '.' && s[0] != '-';
+}
+
+static int cli_opt(int c, const char *arg, struct vm_config *cfg, char *err, size_t errlen)
+{
+	uint64_t v;
+
+	switch (c) {
+	case 'k': cfg->kernel = arg; return 0;
+	case 'i': cfg->initrd = arg; return 0;
+	case 'p': cfg->cmdline = arg; return 0;
+	case 'h': cfg->help = true; return 0;
+	case OPT_ITS: cfg->its = true; return 0;
+	case 'c':
+		if (parse_uint(arg, 1, VMM_MAX_VCPUS, &v)) {
+			snprintf(err, errlen, "-c %s: vCPUs must be a number from 1 to %u", arg, VMM_MAX_VCPUS);
+			return -EINVAL;
+		}
+		cfg->nr_vcpus = v;
+		return 0;
+	case 'm':
+		if (parse_mem_size(arg, &v)) {
+			snprintf(err, errlen, "-m %s: not a size; use e.g. 512, 512M or 2G", arg);
+			return -EINVAL;
+		}
+		if (v < CLI_MIN_MEM || v > guest_memmap[MEM_RAM].size || !IS_ALIGNED(v, SZ_2M)) {
+			snprintf(err, errlen, "-m %s: guest RAM must be a multiple of 2M from %lluM to %lluG",
+				 arg, CLI_MIN_MEM >> 20, (unsigned long long)(guest_memmap[MEM_RAM].size >> 30));
+			return -EINVAL;
+		}
+		cfg->mem_size = v;
+		return 0;
+	case OPT_GIC:
+		if (!strcmp(arg, "v2"))
+			cfg->gic = GIC_V2;
+		else if (!strcmp(arg, "v3"))
+			cfg->gic = GIC_V3;
+		else if (!strcmp(arg, "auto"))
+			cfg->gic = GIC_AUTO;
+		else {
+			snprintf(err, errlen, "--gic=%s: unknown model; use v3, v2 or auto", arg);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_NAME:
+		if (!name_valid(arg)) {
+			snprintf(err, errlen, "--name %s: use 1-64 letters, digits, '.', '_' or '-'", arg);
+			return -EINVAL;
+		}
+		cfg->name = arg;
+		return 0;
+	case OPT_KERNEL_FORMAT:
+		if (!strcmp(arg, "image"))
+			cfg->kernel_format = KERNEL_FORMAT_IMAGE;
+		else if (!strcmp(arg, "raw"))
+			cfg->kernel_format = KERNEL_FORMAT_RAW;
+		else {
+			snprintf(err, errlen, "--kernel-format=%s: use image or raw", arg);
+			return -EINVAL;
+		}
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_t errlen)
+{
+	int c, ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->nr_vcpus = CLI_DEFAULT_VCPUS;
+	cfg->mem_size = CLI_DEFAULT_MEM;
+	cfg->gic = GIC_AUTO;
+	err[0] = '\0';
+
+	optind = 0; /* GNU getopt: full re-initialisation, so parsing can run again */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "k:i:p:c:m:h", run_options, NULL)) != -1) {
+		if (c == '?' || c == ':') {
+			const char *bad = argv[optind - 1];
+
+			if (c == ':' || (optopt && strchr("kipcm", optopt)))
+				snprintf(err, errlen, "option %s needs a value (see vmm run --help)", bad);
+			else
+				snprintf(err, errlen, "unknown option %s (see vmm run --help)", bad);
+			return -EINVAL;
+		}
+		ret = cli_opt(c, optarg, cfg, err, errlen);
+		if (ret)
+			return ret;
+	}
+	if (cfg->help)
+		return 0;
+	if (optind < argc) {
+		if (cfg->kernel || optind + 1 < argc) {
+			snprintf(err, errlen, "unexpected argument %s (the kernel is given once)", argv[optind]);
+			return -EINVAL;
+		}
+		cfg->kernel = argv[optind];
+	}
+	if (!cfg->kernel) {
+		snprintf(err, errlen, "no kernel: give an arm64 Image with -k FILE or as the last argument");
+		return -EINVAL;
+	}
+	if (cfg->its && cfg->gic == GIC_V2) {
+		snprintf(err, errlen, "--its needs a GICv3: use --gic=v3 --its");
+		return -EINVAL;
+	}
+	if (cfg->gic == GIC_V2 && cfg->nr_vcpus > 8) {
+		snprintf(err, errlen, "-c %u: GICv2 supports at most 8 vCPUs; use --gic=v3", cfg->nr_vcpus);
+		return -EINVAL;
+	}
+	return 0;
+}

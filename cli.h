@@ -1,0 +1,36 @@
+/* cli.h - the `vmm run` command line, parsed into a vm_config. */
+#ifndef VMM_CLI_H
+#define VMM_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum gic_model { GIC_AUTO, GIC_V2, GIC_V2M, GIC_V3 };
+enum kernel_format { KERNEL_FORMAT_IMAGE, KERNEL_FORMAT_RAW };
+
+struct vm_config {
+	const char *kernel;
+	const char *initrd;
+	const char *cmdline;   /* NULL: the default console command line */
+	const char *name;
+	unsigned nr_vcpus;
+	uint64_t mem_size;     /* bytes */
+	enum gic_model gic;
+	bool its;
+	enum kernel_format kernel_format;
+	bool help;             /* --help was given: print usage, run nothing */
+};
+
+#define CLI_DEFAULT_MEM   (1ULL << 30)
+#define CLI_MIN_MEM       (64ULL << 20)
+#define CLI_DEFAULT_VCPUS 2
+
+/* Parse `vmm run` arguments (argv[0] is "run"); 0 or -EINVAL with a one-line reason in err. */
+int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_t errlen);
+/* Print the `vmm run` usage text to the given stream. */
+void cli_usage_run(void *stream);
+/* Name of a GIC model as the CLI spells it. */
+const char *cli_gic_name(enum gic_model m);
+
+#endif

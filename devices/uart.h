@@ -1,0 +1,18 @@
+/* uart.h - a 16550A UART on the MMIO bus, its interrupt through the IRQ layer. */
+#ifndef VMM_UART_H
+#define VMM_UART_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct vm;
+struct uart;
+
+/* Create the UART at base with SPI intid, output to out_fd, and register it on vm's bus. 0 or -errno. */
+int uart_create(struct vm *vm, uint64_t base, uint32_t intid, int out_fd, struct uart **out);
+/* Queue host input for the guest; returns how many bytes fit in the receive FIFO. */
+size_t uart_receive(struct uart *u, const uint8_t *buf, size_t len);
+/* Free the UART. */
+void uart_destroy(struct uart *u);
+
+#endif

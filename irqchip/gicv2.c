@@ -1,0 +1,69 @@
+/* gicv2.c - in-kernel vGICv2 (Documentation/virt/kvm/devices/arm-vgic.rst). */
+#include <errno.h>
+#include <linux/kvm.h>
+
+#include "../arch/arm64/memmap.h"
+#include "../fdt/fdt_build.h"
+#include "../util.h"
+#include "../vm.h"
+#include "irqchip.h"
+
+static int gicv2_create(struct vm *vm)
+{
+	uint64_t dist = guest_memmap[MEM_GIC_DIST].base;
+	uint64_t cpu = guest_memmap[MEM_GIC_CPU].base;
+	int fd, ret;
+
+	fd = vgic_device_create(vm, KVM_DEV_TYPE_ARM_VGIC_V2, "gicv2");
+	if (fd < 0)
+		return fd;
+	vm->gic.dev_fd = fd;
+	ret = vgic_attr_set(fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V2_ADDR_TYPE_DIST, &dist,
+			    "gicv2: distributor address");
+	if (ret)
+		return ret;
+	return vgic_attr_set(fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V2_ADDR_TYPE_CPU, &cpu,
+			     "gicv2: CPU interface address");
+}
+
+static int gicv2_finalize(struct vm *vm)
+{
+	uint32_t nr_irqs = GIC_NR_IRQS;
+	int ret;
+
+	ret = vgic_attr_set(vm->gic.dev_fd, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, &nr_irqs,
+			    "gicv2: number of IRQs");
+	if (ret)
+		return ret;
+	return vgic_attr_set(vm->gic.dev_fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT,
+			     NULL, "gicv2: CTRL_INIT");
+}
+
+static int gicv2_fdt_node(struct vm *vm, void *fdt)
+{
+	uint64_t reg[4] = {
+		guest_memmap[MEM_GIC_DIST].base, KVM_VGIC_V2_DIST_SIZE,
+		guest_memmap[MEM_GIC_CPU].base, KVM_VGIC_V2_CPU_SIZE,
+	};
+
+	vm->gic.phandle = PHANDLE_GIC;
+	FDT_TRY(fdt_begin_node_at(fdt, "intc", reg[0]));
+	FDT_TRY(fdt_property_string(fdt, "compatible", "arm,cortex-a15-gic"));
+	FDT_TRY(fdt_property_u32(fdt, "#interrupt-cells", 3));
+	FDT_TRY(fdt_property(fdt, "interrupt-controller", NULL, 0));
+	FDT_TRY(fdt_property_u32(fdt, "#address-cells", 2));
+	FDT_TRY(fdt_property_u32(fdt, "#size-cells", 2));
+	FDT_TRY(fdt_property(fdt, "ranges", NULL, 0));
+	FDT_TRY(fdt_prop_reg(fdt, reg, 2));
+	FDT_TRY(fdt_property_u32(fdt, "phandle", vm->gic.phandle));
+	FDT_TRY(fdt_end_node(fdt));
+	return 0;
+}
+
+const struct irqchip_ops gicv2_ops = {
+	.name = "gicv2",
+	.max_vcpus = 8, /* GICv2 targets at most 8 CPUs */
+	.create = gicv2_create,
+	.finalize = gicv2_finalize,
+	.fdt_node = gicv2_fdt_node,
+};

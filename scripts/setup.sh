@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs every tool and library vmm needs on a bare Debian/Ubuntu machine.
+# Idempotent: does nothing when everything is present. Runs as root or via sudo.
+set -euo pipefail
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+host=$(uname -m)
+
+need=()
+have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
+common="make git cpio gzip xz-utils ca-certificates python3 device-tree-compiler"
+if [ "$host" = "aarch64" ]; then
+	libs="gcc libc6-dev libfdt-dev liburing-dev libcmocka-dev linux-libc-dev qemu-system-arm"
+	for p in $common $libs; do have_pkg "$p" || need+=("$p"); done
+else
+	# Cross toolchain from Debian; arm64 libraries from the arm64 multiarch archive.
+	# qemu-user-static runs the aarch64 unit tests; qemu-system-arm boots the nested L1.
+	cross="gcc-aarch64-linux-gnu libc6-dev-arm64-cross linux-libc-dev-arm64-cross qemu-user-static qemu-system-arm"
+	arm="libfdt-dev:arm64 liburing-dev:arm64 libcmocka-dev:arm64 libcmocka0:arm64"
+	for p in $common $cross $arm; do have_pkg "$p" || need+=("$p"); done
+	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+		$SUDO dpkg --add-architecture arm64
+		need+=(force-update)
+	fi
+fi
+
+if [ "${#need[@]}" -eq 0 ]; then
+	exit 0
+fi
+echo "setup: installing: ${need[*]}" >&2
+pkgs=()
+for p in "${need[@]}"; do [ "$p" = force-update ] || pkgs+=("$p"); done
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+echo "setup: done" >&2

@@ -1,0 +1,36 @@
+# Shared by run.sh and demo.sh: build the guest and L1 initramfs images, boot the L1.
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cache=${VMM_CACHE:-$HOME/.cache/vmm}
+work=$top/build/boot
+CROSS=${CROSS-aarch64-linux-gnu-}
+[ "$(uname -m)" = aarch64 ] && CROSS=${CROSS:-}
+
+# cpio_dir DIR OUT: pack DIR as an uncompressed newc archive (no decompression in the slow L1).
+cpio_dir() { (cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$2"; }
+
+build_images() {
+	bash "$top/tests/boot/fetch.sh"
+	rm -rf "$work" && mkdir -p "$work/guest/bin" "$work/l1/bin" "$work/l1/guest"
+	cp "$cache/busybox" "$work/guest/bin/busybox"
+	install -m 755 "$top/tests/boot/guest-init" "$work/guest/init"
+	cpio_dir "$work/guest" "$work/l1/guest/initrd.cpio"
+
+	"${CROSS}as" -o "$work/raw.o" "$top/tests/boot/raw-payload.S"
+	"${CROSS}objcopy" -O binary "$work/raw.o" "$work/l1/guest/raw.bin"
+
+	cp "$cache/busybox" "$work/l1/bin/busybox"
+	install -m 755 "$top/tests/boot/l1-init" "$work/l1/init"
+	cp "$top/tests/boot/l1-cases.sh" "$work/l1/cases.sh"
+	cp "$top/vmm" "$work/l1/vmm"
+	cp "$cache/Image" "$work/l1/guest/Image"
+	cpio_dir "$work/l1" "$work/l1.cpio"
+}
+
+# boot_l1 GIC_OPTS APPEND: the L1 under QEMU, an arm64 KVM host with EL2 (virtualization=on).
+# pauth-impdef: QEMU's default QARMA pointer-auth algorithm is very slow under TCG.
+# With L1_TIMEOUT set, QEMU is killed after that many seconds.
+boot_l1() {
+	${L1_TIMEOUT:+timeout "$L1_TIMEOUT"} qemu-system-aarch64 -M "virt,virtualization=on,$1" -cpu max,pauth-impdef=on -smp 2 -m 3072 \
+		-nographic -nic none -no-reboot -kernel "$cache/Image" -initrd "$work/l1.cpio" \
+		-append "console=ttyAMA0 panic=-1 quiet $2"
+}

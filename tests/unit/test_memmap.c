@@ -1,0 +1,172 @@
+/* Unit tests: the guest memory map and IRQ table checks, gpa_to_hva bounds, the MMIO bus. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <errno.h>
+#include <cmocka.h>
+
+#include "../../arch/arm64/memmap.h"
+#include "../../irqchip/irqchip.h"
+#include "../../util.h"
+#include "../../vm.h"
+
+static void test_real_map_is_valid(void **state)
+{
+	char why[160];
+
+	(void)state;
+	assert_int_equal(memmap_check(guest_memmap, MEM_NR, why, sizeof(why)), 0);
+	assert_int_equal(irqmap_check(guest_irqmap, IRQ_NR, GIC_NR_IRQS, why, sizeof(why)), 0);
+	/* 123 redistributors below the UART-free window, the rest in the high region. */
+	assert_int_equal(memmap_redist_low_count(), 123);
+	assert_true(memmap_redist_low_count() + guest_memmap[MEM_GIC_REDIST_HIGH].size / GICV3_REDIST_STRIDE
+		    >= VMM_MAX_VCPUS);
+	assert_true(guest_memmap[MEM_RAM].base + guest_memmap[MEM_RAM].size <=
+		    guest_memmap[MEM_GIC_REDIST_HIGH].base);
+}
+
+static void test_overlap_refused(void **state)
+{
+	struct mem_region map[2] = {
+		{ "a", 0x1000000, 0x20000, SZ_64K },
+		{ "b", 0x1010000, 0x10000, SZ_64K },
+	};
+	char why[160];
+
+	(void)state;
+	assert_int_equal(memmap_check(map, 2, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "a and b overlap"));
+	map[1].base = 0x1020000; /* adjacent is fine */
+	assert_int_equal(memmap_check(map, 2, why, sizeof(why)), 0);
+}
+
+static void test_misaligned_refused(void **state)
+{
+	struct mem_region map[1] = { { "gic", 0x8001000, 0x10000, SZ_64K } };
+	char why[160];
+
+	(void)state;
+	assert_int_equal(memmap_check(map, 1, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "not 65536-byte aligned"));
+	map[0] = (struct mem_region){ "wrap", 0xfffffffffffff000ULL, 0x2000, SZ_4K };
+	assert_int_equal(memmap_check(map, 1, why, sizeof(why)), -EINVAL);
+}
+
+static void test_irqmap_refused(void **state)
+{
+	struct irq_assign map[2] = { { "x", 40, 4, true }, { "y", 43, 1, true } };
+	char why[160];
+
+	(void)state;
+	assert_int_equal(irqmap_check(map, 2, 512, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "x and y overlap"));
+	map[1].intid = 44;
+	assert_int_equal(irqmap_check(map, 2, 512, why, sizeof(why)), 0);
+	map[1].intid = 510; /* 510 + 4 > 512 */
+	map[1].count = 4;
+	assert_int_equal(irqmap_check(map, 2, 512, why, sizeof(why)), -EINVAL);
+	map[1] = (struct irq_assign){ "ppi-spill", 30, 4, true }; /* PPIs into SPIs */
+	assert_int_equal(irqmap_check(map, 2, 512, why, sizeof(why)), -EINVAL);
+}
+
+static void test_gpa_to_hva(void **state)
+{
+	static uint8_t ram[4096];
+	struct vm vm;
+
+	(void)state;
+	memset(&vm, 0, sizeof(vm));
+	vm.ram = ram;
+	vm.ram_gpa = 0x40000000;
+	vm.ram_size = sizeof(ram);
+	assert_ptr_equal(gpa_to_hva(&vm, 0x40000000, 4096), ram);
+	assert_ptr_equal(gpa_to_hva(&vm, 0x40000ff0, 16), ram + 0xff0);
+	assert_null(gpa_to_hva(&vm, 0x40000ff0, 17));
+	assert_null(gpa_to_hva(&vm, 0x3ffffff0, 16));
+	assert_null(gpa_to_hva(&vm, 0x40000000, 4097));
+	assert_null(gpa_to_hva(&vm, UINT64_MAX, 2));
+	assert_null(gpa_to_hva(&vm, 0x40000001, UINT64_MAX));
+}
+
+struct fake_dev {
+	uint64_t last_off, last_val;
+	unsigned last_len, writes;
+};
+
+static int fake_read(void *dev, uint64_t off, unsigned len, uint64_t *val)
+{
+	(void)dev;
+	*val = 0x1122334455667788ULL >> (8 * (8 - len)) ^ off;
+	return 0;
+}
+
+static int fake_write(void *dev, uint64_t off, unsigned len, uint64_t val)
+{
+	struct fake_dev *d = dev;
+
+	d->last_off = off;
+	d->last_len = len;
+	d->last_val = val;
+	d->writes++;
+	return 0;
+}
+
+static const struct device_ops fake_ops = {
+	.name = "fake", .widths = WIDTH(1) | WIDTH(4), .read = fake_read, .write = fake_write,
+};
+
+static void test_bus_checks(void **state)
+{
+	struct mmio_bus bus;
+	struct fake_dev d = { 0 };
+	uint8_t data[8] = { 0x78, 0x56, 0x34, 0x12 };
+
+	(void)state;
+	memset(&bus, 0, sizeof(bus));
+	assert_int_equal(mmio_bus_register(&bus, 0x1000, 0x100, &fake_ops, &d), 0);
+	assert_int_equal(mmio_bus_register(&bus, 0x10f0, 0x100, &fake_ops, &d), -EEXIST);
+	assert_int_equal(mmio_bus_register(&bus, UINT64_MAX - 4, 0x100, &fake_ops, &d), -EINVAL);
+
+	assert_int_equal(mmio_bus_access(&bus, 0x1004, data, 4, true), 0);
+	assert_int_equal(d.writes, 1);
+	assert_int_equal(d.last_off, 4);
+	assert_int_equal(d.last_val, 0x12345678);
+	/* Refused before the device sees them: bad width, misaligned, past the end, unmapped. */
+	assert_int_equal(mmio_bus_access(&bus, 0x1004, data, 2, true), 0);
+	assert_int_equal(mmio_bus_access(&bus, 0x1006, data, 4, true), 0);
+	assert_int_equal(mmio_bus_access(&bus, 0x10fe, data, 4, true), 0);
+	assert_int_equal(mmio_bus_access(&bus, 0x2000, data, 4, true), 0);
+	assert_int_equal(d.writes, 1);
+	/* Refused reads return zero. */
+	memset(data, 0xff, sizeof(data));
+	assert_int_equal(mmio_bus_access(&bus, 0x1002, data, 4, false), 0);
+	assert_int_equal(le_load(data, 4), 0);
+	assert_int_equal(mmio_bus_access(&bus, 0x1000, data, 4, false), 0);
+	assert_int_equal(le_load(data, 4), 0x11223344);
+}
+
+static void test_irq_line_encode(void **state)
+{
+	(void)state;
+	/* api.rst KVM_IRQ_LINE: vcpu2_index[31:28] irq_type[27:24] vcpu_index[23:16] irq_id[15:0]. */
+	assert_int_equal(irq_line_encode(KVM_IRQ_TYPE_SPI, 0, 33), 0x01000021);
+	assert_int_equal(irq_line_encode(KVM_IRQ_TYPE_PPI, 3, 27), 0x0203001b);
+	assert_int_equal(irq_line_encode(KVM_IRQ_TYPE_PPI, 300, 30), 0x122c001e);
+	assert_int_equal(irq_line_encode(KVM_IRQ_TYPE_CPU, 1, 0), 0x00010000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_real_map_is_valid),
+		cmocka_unit_test(test_overlap_refused),
+		cmocka_unit_test(test_misaligned_refused),
+		cmocka_unit_test(test_irqmap_refused),
+		cmocka_unit_test(test_gpa_to_hva),
+		cmocka_unit_test(test_bus_checks),
+		cmocka_unit_test(test_irq_line_encode),
+	};
+	return cmocka_run_group_tests_name("memmap", tests, NULL, NULL);
+}

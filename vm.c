@@ -1,0 +1,476 @@
+/* vm.c - building, running and tearing down one VM (Documentation/virt/kvm/api.rst). */
+#include "vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+
+#include "arch/arm64/arch.h"
+#include "arch/arm64/memmap.h"
+#include "devices/uart.h"
+#include "fdt/fdt_build.h"
+#include "irqchip/irqchip.h"
+#include "term.h"
+#include "util.h"
+
+/* The signal that kicks a vCPU thread out of KVM_RUN. */
+#define SIG_VCPU_KICK SIGUSR1
+
+void *gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	/* Overflow-safe: gpa - ram_gpa is only computed once gpa >= ram_gpa. */
+	if (gpa < vm->ram_gpa || len > vm->ram_size || gpa - vm->ram_gpa > vm->ram_size - len)
+		return NULL;
+	return vm->ram + (gpa - vm->ram_gpa);
+}
+
+void vm_request_stop(struct vm *vm, int exit_code)
+{
+	int none = -1;
+	uint64_t one = 1;
+
+	atomic_compare_exchange_strong(&vm->exit_code, &none, exit_code);
+	atomic_store(&vm->stopping, true);
+	(void)!write(vm->stop_fd, &one, sizeof(one));
+}
+
+static int kvm_check_cap(struct vm *vm, long cap)
+{
+	int fd = vm->vm_fd >= 0 ? vm->vm_fd : vm->kvm_fd;
+	int r = ioctl(fd, KVM_CHECK_EXTENSION, cap);
+
+	return r < 0 ? 0 : r;
+}
+
+static int kvm_open(struct vm *vm)
+{
+	static const struct { long cap; const char *name; } required[] = {
+		{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
+		{ KVM_CAP_ONE_REG, "KVM_CAP_ONE_REG" },
+		{ KVM_CAP_DEVICE_CTRL, "KVM_CAP_DEVICE_CTRL" },
+		{ KVM_CAP_ARM_PSCI_0_2, "KVM_CAP_ARM_PSCI_0_2" },
+		{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
+	};
+	int ver;
+
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0) {
+		int err = errno;
+
+		if (err == ENOENT)
+			log_err("kvm: /dev/kvm does not exist: this host has no KVM (load the kvm module, or enable virtualization)");
+		else if (err == EACCES || err == EPERM)
+			log_err("kvm: no permission to open /dev/kvm: add your user to the kvm group or run as root");
+		else
+			log_err("kvm: open /dev/kvm: %s", strerror(err));
+		return -err;
+	}
+	ver = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+	if (ver != KVM_API_VERSION) {
+		log_err("kvm: KVM_GET_API_VERSION: got %d, need %d", ver, KVM_API_VERSION);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(required); i++) {
+		if (!kvm_check_cap(vm, required[i].cap)) {
+			log_err("kvm: host KVM lacks %s", required[i].name);
+			return -ENOTSUP;
+		}
+	}
+	return 0;
+}
+
+/* Highest guest physical address in use, +1. */
+static uint64_t vm_ipa_top(const struct vm *vm)
+{
+	uint64_t top = vm->ram_gpa + vm->ram_size;
+	const struct mem_region *hi = &guest_memmap[MEM_GIC_REDIST_HIGH];
+
+	if (vm->nr_vcpus > memmap_redist_low_count() && hi->base + hi->size > top)
+		top = hi->base + hi->size;
+	return top;
+}
+
+static int kvm_create_vm(struct vm *vm)
+{
+	uint64_t top = vm_ipa_top(vm);
+	unsigned bits = 32, limit;
+	unsigned long type = 0;
+
+	while (bits < 64 && (1ULL << bits) < top)
+		bits++;
+	/* api.rst KVM_CREATE_VM: type 0 means a 40-bit IPA; the cap gives the host's limit. */
+	limit = kvm_check_cap(vm, KVM_CAP_ARM_VM_IPA_SIZE);
+	if (limit) {
+		type = KVM_VM_TYPE_ARM_IPA_SIZE(bits);
+	} else {
+		limit = 40;
+	}
+	if (bits > limit) {
+		log_err("kvm: the guest memory map needs a %u-bit IPA, this host offers %u: lower -m or -c", bits, limit);
+		return -E2BIG;
+	}
+	vm->ipa_bits = type ? bits : 40;
+	do {
+		vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, type);
+	} while (vm->vm_fd < 0 && errno == EINTR);
+	if (vm->vm_fd < 0) {
+		int err = errno;
+
+		log_err("kvm: KVM_CREATE_VM (IPA %u bits): %s", vm->ipa_bits, strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+static int vm_setup_ram(struct vm *vm)
+{
+	struct kvm_userspace_memory_region region;
+
+	/* Over-allocate by 2 MiB to align RAM for transparent huge pages. */
+	vm->ram_map_size = vm->ram_size + SZ_2M;
+	vm->ram_map = mmap(NULL, vm->ram_map_size, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->ram_map == MAP_FAILED) {
+		int err = errno;
+
+		vm->ram_map = NULL;
+		log_err("ram: mmap of %" PRIu64 " MiB: %s", vm->ram_size >> 20, strerror(err));
+		return -err;
+	}
+	vm->ram = (uint8_t *)ALIGN_UP((uintptr_t)vm->ram_map, SZ_2M);
+	madvise(vm->ram, vm->ram_size, MADV_HUGEPAGE);
+	region = (struct kvm_userspace_memory_region){
+		.slot = 0,
+		.guest_phys_addr = vm->ram_gpa,
+		.memory_size = vm->ram_size,
+		.userspace_addr = (uint64_t)(uintptr_t)vm->ram,
+	};
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+		int err = errno;
+
+		log_err("ram: KVM_SET_USER_MEMORY_REGION: %s", strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+/* KVM_CREATE_DEVICE_TEST: can this host create the device, without creating it. */
+static bool kvm_device_supported(struct vm *vm, uint32_t type)
+{
+	struct kvm_create_device dev = { .type = type, .flags = KVM_CREATE_DEVICE_TEST };
+
+	return ioctl(vm->vm_fd, KVM_CREATE_DEVICE, &dev) == 0;
+}
+
+static int vm_choose_gic(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	bool v2 = kvm_device_supported(vm, KVM_DEV_TYPE_ARM_VGIC_V2);
+	bool v3 = kvm_device_supported(vm, KVM_DEV_TYPE_ARM_VGIC_V3);
+	bool its = kvm_device_supported(vm, KVM_DEV_TYPE_ARM_VGIC_ITS);
+	unsigned max;
+
+	switch (cfg->gic) {
+	case GIC_V3:
+		if (!v3) {
+			log_err("gic: --gic=v3: this host's KVM cannot create a vGICv3%s", v2 ? " (try --gic=v2)" : "");
+			return -ENODEV;
+		}
+		break;
+	case GIC_V2:
+		if (!v2) {
+			log_err("gic: --gic=v2: this host's KVM cannot create a vGICv2 (a GICv3 host needs the GICv2 compatibility interface)%s",
+				v3 ? "; try --gic=v3" : "");
+			return -ENODEV;
+		}
+		break;
+	default:
+		if (!v3 && !v2) {
+			log_err("gic: this host's KVM offers no in-kernel vGIC");
+			return -ENODEV;
+		}
+		break;
+	}
+	vm->gic_ops = irqchip_ops_for(cfg->gic == GIC_AUTO ? (v3 ? GIC_V3 : GIC_V2) : cfg->gic);
+	vm->gic.its_enabled = vm->gic_ops == &gicv3_ops && (cfg->its || cfg->gic == GIC_AUTO) && its;
+	if (cfg->its && !vm->gic.its_enabled) {
+		log_err("gic: --its: this host's KVM cannot create a vGIC ITS");
+		return -ENODEV;
+	}
+	max = vm->gic_ops->max_vcpus;
+	if (vm->nr_vcpus > max) {
+		log_err("gic: %s supports at most %u vCPUs, -c asked for %u", vm->gic_ops->name, max, vm->nr_vcpus);
+		return -EINVAL;
+	}
+	max = kvm_check_cap(vm, KVM_CAP_MAX_VCPUS);
+	if (max && vm->nr_vcpus > max) {
+		log_err("kvm: this host allows at most %u vCPUs (KVM_CAP_MAX_VCPUS), -c asked for %u", max, vm->nr_vcpus);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int vm_check_layout(void)
+{
+	char why[160];
+
+	if (memmap_check(guest_memmap, MEM_NR, why, sizeof(why)) ||
+	    irqmap_check(guest_irqmap, IRQ_NR, GIC_NR_IRQS, why, sizeof(why))) {
+		log_err("memmap: %s", why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int vm_build_fdt(struct vm *vm)
+{
+	void *buf = gpa_to_hva(vm, vm->boot.dtb_gpa, vm->boot.dtb_max);
+	int ret;
+
+	if (!buf)
+		return -EINVAL;
+	ret = fdt_build(vm, buf, vm->boot.dtb_max);
+	if (ret)
+		return ret;
+	vm->fdt = buf;
+	return 0;
+}
+
+int vm_create(struct vm *vm, const struct vm_config *cfg)
+{
+	int ret;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->cfg = cfg;
+	vm->kvm_fd = vm->vm_fd = vm->stop_fd = -1;
+	vm->gic.dev_fd = vm->gic.its_fd = -1;
+	vm->boot.kernel_fd = vm->boot.initrd_fd = -1;
+	atomic_init(&vm->exit_code, -1);
+	atomic_init(&vm->stopping, false);
+	vm->nr_vcpus = cfg->nr_vcpus;
+	vm->ram_gpa = guest_memmap[MEM_RAM].base;
+	vm->ram_size = cfg->mem_size;
+
+	ret = vm_check_layout();
+	if (ret)
+		return ret;
+	if (vm->ram_size > guest_memmap[MEM_RAM].size) {
+		log_err("ram: -m %" PRIu64 "M exceeds the %" PRIu64 " MiB RAM window", vm->ram_size >> 20,
+			guest_memmap[MEM_RAM].size >> 20);
+		return -EINVAL;
+	}
+	/* User files first: a wrong path is reported before anything touches KVM. */
+	ret = boot_prepare(vm);
+	if (ret)
+		return ret;
+	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->stop_fd < 0)
+		return -errno;
+	ret = kvm_open(vm);
+	if (!ret)
+		ret = kvm_create_vm(vm);
+	if (!ret)
+		ret = vm_setup_ram(vm);
+	if (!ret)
+		ret = vm_choose_gic(vm);
+	/* Documentation/virt/kvm/devices/arm-vgic-v3.rst: device and addresses, then vCPUs, then init. */
+	if (!ret)
+		ret = vm->gic_ops->create(vm);
+	if (!ret)
+		ret = vcpus_create(vm);
+	if (!ret)
+		ret = vm->gic_ops->finalize(vm);
+	if (!ret)
+		ret = uart_create(vm, guest_memmap[MEM_UART].base, guest_irqmap[IRQ_UART].intid,
+				  STDOUT_FILENO, &vm->uart);
+	if (!ret)
+		ret = boot_load(vm);
+	if (!ret)
+		ret = vm_build_fdt(vm);
+	if (!ret)
+		ret = vcpu_set_boot_regs(vm);
+	return ret;
+}
+
+static void vcpu_kick_handler(int sig)
+{
+	(void)sig; /* only there to make KVM_RUN return -EINTR */
+}
+
+static void *vcpu_thread_start(void *arg)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIG_VCPU_KICK);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	return vcpu_thread(arg);
+}
+
+static int vm_start_vcpus(struct vm *vm)
+{
+	pthread_attr_t attr;
+	int ret = 0;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 1 << 20);
+	for (unsigned i = 0; i < vm->nr_vcpus && !ret; i++) {
+		ret = -pthread_create(&vm->vcpus[i].thread, &attr, vcpu_thread_start, &vm->vcpus[i]);
+		if (ret)
+			log_err("vcpu%u: pthread_create: %s", i, strerror(-ret));
+		else
+			vm->vcpus[i].thread_started = true;
+	}
+	pthread_attr_destroy(&attr);
+	return ret;
+}
+
+static void vm_stop_vcpus(struct vm *vm)
+{
+	atomic_store(&vm->stopping, true);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (!v->thread_started)
+			continue;
+		/* immediate_exit covers a thread about to enter KVM_RUN; the signal one inside it. */
+		v->run->immediate_exit = 1;
+		pthread_kill(v->thread, SIG_VCPU_KICK);
+	}
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		if (vm->vcpus[i].thread_started) {
+			pthread_join(vm->vcpus[i].thread, NULL);
+			vm->vcpus[i].thread_started = false;
+		}
+	}
+}
+
+/* Block the signals the event loop reads from a signalfd, and the vCPU kick; -errno on failure. */
+static int vm_setup_signals(sigset_t *loop_set)
+{
+	struct sigaction sa;
+	sigset_t block;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = vcpu_kick_handler; /* no SA_RESTART: KVM_RUN must return */
+	if (sigaction(SIG_VCPU_KICK, &sa, NULL) < 0)
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(loop_set);
+	sigaddset(loop_set, SIGINT);
+	sigaddset(loop_set, SIGTERM);
+	sigaddset(loop_set, SIGHUP);
+	block = *loop_set;
+	sigaddset(&block, SIG_VCPU_KICK);
+	return -pthread_sigmask(SIG_BLOCK, &block, NULL);
+}
+
+/*
+ * The event loop on the main thread: console input into the UART, signals,
+ * and the stop request. Input waits while the UART FIFO is full, so nothing
+ * typed or piped in is dropped.
+ */
+static void vm_event_loop(struct vm *vm, int sig_fd)
+{
+	uint8_t buf[256];
+	size_t pending = 0, done = 0;
+	bool stdin_open = true;
+
+	for (;;) {
+		struct pollfd pfd[3] = {
+			{ .fd = vm->stop_fd, .events = POLLIN },
+			{ .fd = sig_fd, .events = POLLIN },
+			{ .fd = (stdin_open && !pending) ? STDIN_FILENO : -1, .events = POLLIN },
+		};
+
+		if (poll(pfd, 3, pending ? 10 : -1) < 0 && errno != EINTR) {
+			log_err("vm: poll: %s", strerror(errno));
+			vm_request_stop(vm, VMM_EXIT_ERROR);
+			return;
+		}
+		if (pfd[0].revents)
+			return;
+		if (pfd[1].revents) {
+			struct signalfd_siginfo si;
+
+			if (read(sig_fd, &si, sizeof(si)) == sizeof(si))
+				vm_request_stop(vm, VMM_EXIT_SIGNAL + si.ssi_signo);
+		}
+		if (pfd[2].revents) {
+			ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+
+			if (n > 0) {
+				pending = n;
+				done = 0;
+			} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+				stdin_open = false; /* EOF (e.g. </dev/null in CI): the guest runs on */
+			}
+		}
+		if (pending) {
+			size_t n = uart_receive(vm->uart, buf + done, pending);
+
+			done += n;
+			pending -= n;
+		}
+	}
+}
+
+int vm_run(struct vm *vm)
+{
+	struct term term = { .fd = -1 };
+	sigset_t loop_set;
+	int sig_fd = -1, ret, code;
+
+	ret = vm_setup_signals(&loop_set);
+	if (!ret) {
+		sig_fd = signalfd(-1, &loop_set, SFD_CLOEXEC);
+		if (sig_fd < 0)
+			ret = -errno;
+	}
+	if (ret) {
+		log_err("vm: signal setup: %s", strerror(-ret));
+		return VMM_EXIT_ERROR;
+	}
+	if (term_raw(&term, STDIN_FILENO) < 0)
+		log_err("console: cannot put the terminal in raw mode; input is line-buffered");
+	ret = vm_start_vcpus(vm);
+	if (ret)
+		vm_request_stop(vm, VMM_EXIT_ERROR);
+	else
+		vm_event_loop(vm, sig_fd);
+	vm_stop_vcpus(vm);
+	term_restore(&term);
+	close(sig_fd);
+	code = atomic_load(&vm->exit_code);
+	return code < 0 ? VMM_EXIT_ERROR : code;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	uart_destroy(vm->uart);
+	vm->uart = NULL;
+	boot_close(vm);
+	vcpus_destroy(vm);
+	irqchip_destroy(vm);
+	if (vm->ram_map)
+		munmap(vm->ram_map, vm->ram_map_size);
+	vm->ram_map = NULL;
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	if (vm->stop_fd >= 0)
+		close(vm->stop_fd);
+	vm->vm_fd = vm->kvm_fd = vm->stop_fd = -1;
+}
