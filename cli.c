@@ -40,8 +40,9 @@ void cli_usage_run(void *stream)
 		"                           (default: \"console=ttyS0 earlycon=uart8250,mmio,0x1000000\")\n"
 		"  -c, --cpus N             vCPUs, 1-%u (default %u)\n"
 		"  -m, --mem SIZE           guest RAM: 512 (MiB), 512M or 2G (default 1G; a multiple of 2M)\n"
-		"      --gic=MODEL          interrupt controller: v3, v2 or auto (default auto: v3 with\n"
-		"                           ITS where the host can, else v2)\n"
+		"      --gic=MODEL          interrupt controller: v3, v2, v2m (v2 with a GICv2m MSI\n"
+		"                           frame) or auto (default: v3 with ITS where the host\n"
+		"                           can, else v2m)\n"
 		"      --its                add a GICv3 ITS (needs --gic=v3 or auto)\n"
 		"      --name NAME          VM name: letters, digits, '.', '_', '-' (default vm-PID)\n"
 		"      --kernel-format=FMT  image (default: needs the arm64 Image header) or raw\n"
@@ -116,12 +117,14 @@ static int cli_opt(int c, const char *arg, struct vm_config *cfg, char *err, siz
 	case OPT_GIC:
 		if (!strcmp(arg, "v2"))
 			cfg->gic = GIC_V2;
+		else if (!strcmp(arg, "v2m"))
+			cfg->gic = GIC_V2M;
 		else if (!strcmp(arg, "v3"))
 			cfg->gic = GIC_V3;
 		else if (!strcmp(arg, "auto"))
 			cfg->gic = GIC_AUTO;
 		else {
-			snprintf(err, errlen, "--gic=%s: unknown model; use v3, v2 or auto", arg);
+			snprintf(err, errlen, "--gic=%s: unknown model; use v3, v2, v2m or auto", arg);
 			return -EINVAL;
 		}
 		return 0;
@@ -186,11 +189,11 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_
 		snprintf(err, errlen, "no kernel: give an arm64 Image with -k FILE or as the last argument");
 		return -EINVAL;
 	}
-	if (cfg->its && cfg->gic == GIC_V2) {
+	if (cfg->its && (cfg->gic == GIC_V2 || cfg->gic == GIC_V2M)) {
 		snprintf(err, errlen, "--its needs a GICv3: use --gic=v3 --its");
 		return -EINVAL;
 	}
-	if (cfg->gic == GIC_V2 && cfg->nr_vcpus > 8) {
+	if ((cfg->gic == GIC_V2 || cfg->gic == GIC_V2M) && cfg->nr_vcpus > 8) {
 		snprintf(err, errlen, "-c %u: GICv2 supports at most 8 vCPUs; use --gic=v3", cfg->nr_vcpus);
 		return -EINVAL;
 	}

@@ -21,6 +21,7 @@
 #include "devices/uart.h"
 #include "fdt/fdt_build.h"
 #include "irqchip/irqchip.h"
+#include "probe.h"
 #include "term.h"
 #include "util.h"
 
@@ -64,18 +65,9 @@ static int kvm_open(struct vm *vm)
 	};
 	int ver;
 
-	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (vm->kvm_fd < 0) {
-		int err = errno;
-
-		if (err == ENOENT)
-			log_err("kvm: /dev/kvm does not exist: this host has no KVM (load the kvm module, or enable virtualization)");
-		else if (err == EACCES || err == EPERM)
-			log_err("kvm: no permission to open /dev/kvm: add your user to the kvm group or run as root");
-		else
-			log_err("kvm: open /dev/kvm: %s", strerror(err));
-		return -err;
-	}
+	vm->kvm_fd = kvm_open_dev();
+	if (vm->kvm_fd < 0)
+		return vm->kvm_fd;
 	ver = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
 	if (ver != KVM_API_VERSION) {
 		log_err("kvm: KVM_GET_API_VERSION: got %d, need %d", ver, KVM_API_VERSION);
@@ -165,57 +157,40 @@ static int vm_setup_ram(struct vm *vm)
 	return 0;
 }
 
-/* KVM_CREATE_DEVICE_TEST: can this host create the device, without creating it. */
-static bool kvm_device_supported(struct vm *vm, uint32_t type)
-{
-	struct kvm_create_device dev = { .type = type, .flags = KVM_CREATE_DEVICE_TEST };
-
-	return ioctl(vm->vm_fd, KVM_CREATE_DEVICE, &dev) == 0;
-}
-
+/* Pick the GIC model from the command line and what the host can create (probe.c). */
 static int vm_choose_gic(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
-	bool v2 = kvm_device_supported(vm, KVM_DEV_TYPE_ARM_VGIC_V2);
-	bool v3 = kvm_device_supported(vm, KVM_DEV_TYPE_ARM_VGIC_V3);
-	bool its = kvm_device_supported(vm, KVM_DEV_TYPE_ARM_VGIC_ITS);
-	unsigned max;
+	struct kvm_probe p;
+	enum gic_model model = cfg->gic;
+	int ret = kvm_probe(vm->kvm_fd, &p);
 
-	switch (cfg->gic) {
-	case GIC_V3:
-		if (!v3) {
-			log_err("gic: --gic=v3: this host's KVM cannot create a vGICv3%s", v2 ? " (try --gic=v2)" : "");
-			return -ENODEV;
-		}
-		break;
-	case GIC_V2:
-		if (!v2) {
-			log_err("gic: --gic=v2: this host's KVM cannot create a vGICv2 (a GICv3 host needs the GICv2 compatibility interface)%s",
-				v3 ? "; try --gic=v3" : "");
-			return -ENODEV;
-		}
-		break;
-	default:
-		if (!v3 && !v2) {
-			log_err("gic: this host's KVM offers no in-kernel vGIC");
-			return -ENODEV;
-		}
-		break;
+	if (ret)
+		return ret;
+	if ((model == GIC_V3 && !p.gicv3) || ((model == GIC_V2 || model == GIC_V2M) && !p.gicv2) ||
+	    (!p.gicv2 && !p.gicv3)) {
+		log_err("gic: --gic=%s: this host's KVM cannot create a vGIC%s%s", cli_gic_name(model),
+			model == GIC_V3 ? "v3" : model == GIC_AUTO ? "" : "v2 (a GICv3 host needs the GICv2 compatibility interface)",
+			p.gicv3 ? "; use --gic=v3" : p.gicv2 ? "; use --gic=v2" : "");
+		return -ENODEV;
 	}
-	vm->gic_ops = irqchip_ops_for(cfg->gic == GIC_AUTO ? (v3 ? GIC_V3 : GIC_V2) : cfg->gic);
-	vm->gic.its_enabled = vm->gic_ops == &gicv3_ops && (cfg->its || cfg->gic == GIC_AUTO) && its;
+	/* auto: v3 with ITS where the host can, else v2 with the v2m MSI frame. */
+	if (model == GIC_AUTO)
+		model = p.gicv3 ? GIC_V3 : GIC_V2M;
+	vm->gic_ops = irqchip_ops_for(model);
+	vm->gic.its_enabled = model == GIC_V3 && (cfg->its || cfg->gic == GIC_AUTO) && p.its;
 	if (cfg->its && !vm->gic.its_enabled) {
 		log_err("gic: --its: this host's KVM cannot create a vGIC ITS");
 		return -ENODEV;
 	}
-	max = vm->gic_ops->max_vcpus;
-	if (vm->nr_vcpus > max) {
-		log_err("gic: %s supports at most %u vCPUs, -c asked for %u", vm->gic_ops->name, max, vm->nr_vcpus);
+	if (vm->nr_vcpus > vm->gic_ops->max_vcpus) {
+		log_err("gic: %s supports at most %u vCPUs, -c asked for %u%s", vm->gic_ops->name,
+			vm->gic_ops->max_vcpus, vm->nr_vcpus, p.gicv3 ? "; use --gic=v3" : "");
 		return -EINVAL;
 	}
-	max = kvm_check_cap(vm, KVM_CAP_MAX_VCPUS);
-	if (max && vm->nr_vcpus > max) {
-		log_err("kvm: this host allows at most %u vCPUs (KVM_CAP_MAX_VCPUS), -c asked for %u", max, vm->nr_vcpus);
+	if (p.max_vcpus && vm->nr_vcpus > (unsigned)p.max_vcpus) {
+		log_err("kvm: this host allows at most %d vCPUs (KVM_CAP_MAX_VCPUS), -c asked for %u",
+			p.max_vcpus, vm->nr_vcpus);
 		return -EINVAL;
 	}
 	return 0;
@@ -287,6 +262,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	/* Documentation/virt/kvm/devices/arm-vgic-v3.rst: device and addresses, then vCPUs, then init. */
 	if (!ret)
 		ret = vm->gic_ops->create(vm);
+	/* KVM_CAP_MSI_DEVID turns true once an ITS exists (arm-vgic-its.rst). */
+	if (!ret)
+		irq_routing_init(&vm->routing, kvm_check_cap(vm, KVM_CAP_MSI_DEVID) > 0);
 	if (!ret)
 		ret = vcpus_create(vm);
 	if (!ret)

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "devices/bus.h"
+#include "irqchip/irqchip.h"
 
 /* Exit codes of `vmm`, documented in the README and --help. */
 enum vmm_exit_code {
@@ -38,6 +39,9 @@ struct gic_state {
 	uint32_t its_phandle;
 	unsigned nr_redist_regions;
 	bool its_enabled;      /* GICv3 ITS requested and created */
+	struct gicv2m *v2m;    /* GICv2m frame, NULL if none */
+	uint32_t v2m_first_spi;  /* GICv2m: the frame's SPIs */
+	unsigned v2m_nr_spis;
 };
 
 struct boot_info {
@@ -66,6 +70,7 @@ struct vm {
 
 	const struct irqchip_ops *gic_ops;
 	struct gic_state gic;
+	struct irq_routing routing;
 
 	unsigned nr_vcpus;
 	struct vcpu *vcpus;

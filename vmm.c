@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "probe.h"
 #include "util.h"
 #include "vm.h"
 
@@ -12,6 +13,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: vmm COMMAND [options]\n"
 		"  run     boot a guest (vmm run --help)\n"
+		"  probe   what this host's KVM can give: GIC models, ITS, vCPUs, IPA, SVE... [--json]\n"
 		"  help    this text\n");
 }
 
@@ -40,6 +42,27 @@ static int cmd_run(int argc, char **argv)
 	return ret;
 }
 
+static int cmd_probe(int argc, char **argv)
+{
+	bool json = argc > 1 && !strcmp(argv[1], "--json");
+	struct kvm_probe p;
+	int fd, ret;
+
+	if (argc > 2 || (argc == 2 && !json)) {
+		log_err("probe: usage: vmm probe [--json]");
+		return VMM_EXIT_USAGE;
+	}
+	fd = kvm_open_dev();
+	if (fd < 0)
+		return VMM_EXIT_ERROR;
+	ret = kvm_probe(fd, &p);
+	close(fd);
+	if (ret)
+		return VMM_EXIT_ERROR;
+	kvm_probe_print(&p, stdout, json);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -48,6 +71,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "probe"))
+		return cmd_probe(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(stdout);
 		return 0;

@@ -22,8 +22,11 @@ static int gicv2_create(struct vm *vm)
 			    "gicv2: distributor address");
 	if (ret)
 		return ret;
-	return vgic_attr_set(fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V2_ADDR_TYPE_CPU, &cpu,
-			     "gicv2: CPU interface address");
+	ret = vgic_attr_set(fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V2_ADDR_TYPE_CPU, &cpu,
+			    "gicv2: CPU interface address");
+	if (ret || vm->gic_ops != &gicv2m_ops)
+		return ret;
+	return gicv2m_create(vm);
 }
 
 static int gicv2_finalize(struct vm *vm)
@@ -56,14 +59,35 @@ static int gicv2_fdt_node(struct vm *vm, void *fdt)
 	FDT_TRY(fdt_property(fdt, "ranges", NULL, 0));
 	FDT_TRY(fdt_prop_reg(fdt, reg, 2));
 	FDT_TRY(fdt_property_u32(fdt, "phandle", vm->gic.phandle));
+	if (vm->gic_ops == &gicv2m_ops)
+		FDT_TRY(gicv2m_fdt_node(vm, fdt));
 	FDT_TRY(fdt_end_node(fdt));
 	return 0;
+}
+
+static int gicv2_no_msi(struct vm *vm, uint64_t addr, uint32_t data, uint32_t devid, struct irq_route *out)
+{
+	(void)vm, (void)addr, (void)data, (void)devid, (void)out;
+	return -ENOTSUP; /* plain GICv2 has no MSI doorbell: devices use INTx */
 }
 
 const struct irqchip_ops gicv2_ops = {
 	.name = "gicv2",
 	.max_vcpus = 8, /* GICv2 targets at most 8 CPUs */
+	.ppi_cpu_mask = true,
 	.create = gicv2_create,
 	.finalize = gicv2_finalize,
 	.fdt_node = gicv2_fdt_node,
+	.msi_route = gicv2_no_msi,
+};
+
+/* GICv2 with the emulated v2m MSI frame (gicv2m.c) as its doorbell. */
+const struct irqchip_ops gicv2m_ops = {
+	.name = "gicv2m",
+	.max_vcpus = 8,
+	.ppi_cpu_mask = true,
+	.create = gicv2_create,
+	.finalize = gicv2_finalize,
+	.fdt_node = gicv2_fdt_node,
+	.msi_route = gicv2m_msi_route,
 };

@@ -108,4 +108,5 @@ const struct irqchip_ops gicv3_ops = {
 	.create = gicv3_create,
 	.finalize = gicv3_finalize,
 	.fdt_node = gicv3_fdt_node,
+	.msi_route = its_msi_route,
 };

@@ -2,6 +2,7 @@
 #include "irqchip.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -41,6 +42,8 @@ const struct irqchip_ops *irqchip_ops_for(enum gic_model model)
 	switch (model) {
 	case GIC_V2:
 		return &gicv2_ops;
+	case GIC_V2M:
+		return &gicv2m_ops;
 	case GIC_V3:
 		return &gicv3_ops;
 	default:
@@ -55,6 +58,7 @@ void irqchip_destroy(struct vm *vm)
 	if (vm->gic.dev_fd >= 0)
 		close(vm->gic.dev_fd);
 	vm->gic.its_fd = vm->gic.dev_fd = -1;
+	gicv2m_destroy(vm);
 }
 
 uint32_t irqchip_timer_flags(const struct vm *vm)
@@ -62,7 +66,7 @@ uint32_t irqchip_timer_flags(const struct vm *vm)
 	uint32_t flags = 4; /* IRQ_TYPE_LEVEL_HIGH */
 
 	/* GICv2 PPI specifiers carry a CPU mask in bits 15:8 (arm,gic binding). */
-	if (vm->gic_ops == &gicv2_ops) {
+	if (vm->gic_ops->ppi_cpu_mask) {
 		unsigned n = vm->nr_vcpus > 8 ? 8 : vm->nr_vcpus;
 
 		flags |= ((1u << n) - 1) << 8;
@@ -95,6 +99,207 @@ int vgic_attr_set(int fd, uint32_t group, uint64_t attr, const void *val, const 
 		int err = errno;
 
 		log_err("%s: KVM_SET_DEVICE_ATTR: %s", what, strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+/* ---- GSI routing (api.rst KVM_SET_GSI_ROUTING, KVM_IRQFD, KVM_SIGNAL_MSI) ---- */
+
+void irq_routing_init(struct irq_routing *r, bool msi_devid)
+{
+	memset(r->routes, 0, sizeof(r->routes));
+	memset(r->spi_used, 0, sizeof(r->spi_used));
+	r->msi_devid = msi_devid;
+	pthread_mutex_init(&r->lock, NULL);
+}
+
+static bool spi_is_used(const struct irq_routing *r, uint32_t intid)
+{
+	return r->spi_used[intid / 8] & (1u << (intid % 8));
+}
+
+int irq_spi_alloc(struct irq_routing *r, unsigned count, uint32_t *first)
+{
+	const struct irq_assign *dyn = &guest_irqmap[IRQ_DYNAMIC];
+	uint32_t end = dyn->intid + dyn->count;
+	int ret = -ENOSPC;
+
+	if (!count)
+		return -EINVAL;
+	pthread_mutex_lock(&r->lock);
+	for (uint32_t base = dyn->intid; base + count <= end; base++) {
+		unsigned n = 0;
+
+		while (n < count && !spi_is_used(r, base + n))
+			n++;
+		if (n < count) {
+			base += n; /* skip past the used SPI */
+			continue;
+		}
+		for (n = 0; n < count; n++)
+			r->spi_used[(base + n) / 8] |= 1u << ((base + n) % 8);
+		*first = base;
+		ret = 0;
+		break;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return ret;
+}
+
+void irq_spi_free(struct irq_routing *r, uint32_t first, unsigned count)
+{
+	pthread_mutex_lock(&r->lock);
+	for (uint32_t i = first; i < first + count && i < GIC_NR_IRQS; i++)
+		r->spi_used[i / 8] &= ~(1u << (i % 8));
+	pthread_mutex_unlock(&r->lock);
+}
+
+int irq_gsi_alloc(struct irq_routing *r, uint32_t *gsi)
+{
+	int ret = -ENOSPC;
+
+	pthread_mutex_lock(&r->lock);
+	for (uint32_t i = 0; i < IRQ_MAX_GSIS; i++) {
+		if (!r->routes[i].used) {
+			r->routes[i] = (struct irq_route){ .used = true, .type = ROUTE_NONE };
+			*gsi = i;
+			ret = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	return ret;
+}
+
+void irq_gsi_free(struct irq_routing *r, uint32_t gsi)
+{
+	if (gsi >= IRQ_MAX_GSIS)
+		return;
+	pthread_mutex_lock(&r->lock);
+	memset(&r->routes[gsi], 0, sizeof(r->routes[gsi]));
+	pthread_mutex_unlock(&r->lock);
+}
+
+int irq_route_set(struct irq_routing *r, uint32_t gsi, const struct irq_route *route)
+{
+	int ret = 0;
+
+	if (gsi >= IRQ_MAX_GSIS)
+		return -EINVAL;
+	if (route->type == ROUTE_SPI && (route->intid < 32 || route->intid >= GIC_NR_IRQS))
+		return -EINVAL;
+	pthread_mutex_lock(&r->lock);
+	if (!r->routes[gsi].used) {
+		ret = -EINVAL;
+	} else {
+		uint64_t signals = r->routes[gsi].signals;
+
+		r->routes[gsi] = *route;
+		r->routes[gsi].used = true;
+		r->routes[gsi].signals = signals;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return ret;
+}
+
+unsigned irq_routing_build(struct irq_routing *r, struct kvm_irq_routing_entry *e, unsigned max)
+{
+	unsigned n = 0;
+
+	pthread_mutex_lock(&r->lock);
+	for (uint32_t gsi = 0; gsi < IRQ_MAX_GSIS && n < max; gsi++) {
+		const struct irq_route *rt = &r->routes[gsi];
+
+		if (!rt->used || rt->type == ROUTE_NONE)
+			continue;
+		memset(&e[n], 0, sizeof(e[n]));
+		e[n].gsi = gsi;
+		if (rt->type == ROUTE_SPI) {
+			/* vgic-irqfd.c: pin is the SPI number, INTID - 32. */
+			e[n].type = KVM_IRQ_ROUTING_IRQCHIP;
+			e[n].u.irqchip.irqchip = 0;
+			e[n].u.irqchip.pin = rt->intid - 32;
+		} else {
+			e[n].type = KVM_IRQ_ROUTING_MSI;
+			e[n].u.msi.address_lo = (uint32_t)rt->msi_addr;
+			e[n].u.msi.address_hi = (uint32_t)(rt->msi_addr >> 32);
+			e[n].u.msi.data = rt->msi_data;
+			if (r->msi_devid) {
+				e[n].flags = KVM_MSI_VALID_DEVID;
+				e[n].u.msi.devid = rt->devid;
+			}
+		}
+		n++;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
+
+int irq_routing_commit(struct vm *vm)
+{
+	struct kvm_irq_routing *table;
+	int ret = 0;
+
+	table = calloc(1, sizeof(*table) + IRQ_MAX_GSIS * sizeof(table->entries[0]));
+	if (!table)
+		return -ENOMEM;
+	table->nr = irq_routing_build(&vm->routing, table->entries, IRQ_MAX_GSIS);
+	if (ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, table) < 0) {
+		ret = -errno;
+		log_err("irq: KVM_SET_GSI_ROUTING (%u entries): %s", table->nr, strerror(-ret));
+	}
+	free(table);
+	return ret;
+}
+
+static int irqfd_ioctl(struct vm *vm, int fd, uint32_t gsi, int resample_fd, uint32_t flags)
+{
+	struct kvm_irqfd req = { .fd = fd, .gsi = gsi, .flags = flags };
+
+	if (resample_fd >= 0) {
+		req.flags |= KVM_IRQFD_FLAG_RESAMPLE;
+		req.resamplefd = resample_fd;
+	}
+	if (ioctl(vm->vm_fd, KVM_IRQFD, &req) < 0) {
+		int err = errno;
+
+		log_err("irq: KVM_IRQFD(gsi %u%s): %s", gsi,
+			(flags & KVM_IRQFD_FLAG_DEASSIGN) ? ", deassign" : "", strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+int irqfd_attach(struct vm *vm, int fd, uint32_t gsi, int resample_fd)
+{
+	return irqfd_ioctl(vm, fd, gsi, resample_fd, 0);
+}
+
+int irqfd_detach(struct vm *vm, int fd, uint32_t gsi)
+{
+	return irqfd_ioctl(vm, fd, gsi, -1, KVM_IRQFD_FLAG_DEASSIGN);
+}
+
+int irq_msi_signal(struct vm *vm, uint64_t addr, uint32_t data, uint32_t devid)
+{
+	struct kvm_msi msi = {
+		.address_lo = (uint32_t)addr,
+		.address_hi = (uint32_t)(addr >> 32),
+		.data = data,
+	};
+	int r;
+
+	if (vm->routing.msi_devid) {
+		msi.flags = KVM_MSI_VALID_DEVID;
+		msi.devid = devid;
+	}
+	/* Returns > 0 when delivered, 0 when the guest has not mapped it (not an error). */
+	r = ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi);
+	if (r < 0) {
+		int err = errno;
+
+		log_ratelimited("irq: KVM_SIGNAL_MSI(devid %u, data %u): %s", devid, data, strerror(err));
 		return -err;
 	}
 	return 0;

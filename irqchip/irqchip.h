@@ -5,26 +5,60 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <pthread.h>
+#include <linux/kvm.h>
+
+#include "../arch/arm64/memmap.h"
 #include "../cli.h"
 
 struct vm;
+
+/* A GSI's route in KVM's routing table (api.rst KVM_SET_GSI_ROUTING). */
+enum irq_route_type { ROUTE_NONE, ROUTE_SPI, ROUTE_MSI };
+
+struct irq_route {
+	bool used;             /* allocated to a device */
+	enum irq_route_type type;
+	uint32_t intid;        /* ROUTE_SPI: INTID 32..1019 */
+	uint64_t msi_addr;     /* ROUTE_MSI: doorbell address, data and device ID */
+	uint32_t msi_data;
+	uint32_t devid;
+	uint64_t signals;      /* times the VMM signalled this GSI (irqfd writes, KVM_SIGNAL_MSI) */
+};
+
+/* GSIs this VMM hands out; KVM allows KVM_MAX_IRQ_ROUTES (4096). */
+#define IRQ_MAX_GSIS 1024
+
+struct irq_routing {
+	pthread_mutex_t lock;
+	bool msi_devid;        /* KVM_CAP_MSI_DEVID: MSI routes carry KVM_MSI_VALID_DEVID */
+	struct irq_route routes[IRQ_MAX_GSIS];
+	uint8_t spi_used[GIC_NR_IRQS / 8];
+};
 
 /* One interrupt-controller model (Documentation/virt/kvm/devices/arm-vgic*.rst). */
 struct irqchip_ops {
 	const char *name;
 	unsigned max_vcpus;
+	bool ppi_cpu_mask;     /* FDT PPI specifiers carry a CPU mask (GICv2) */
 	/* KVM_CREATE_DEVICE and base addresses; before any vCPU exists. 0 or -errno. */
 	int (*create)(struct vm *vm);
 	/* NR_IRQS and KVM_DEV_ARM_VGIC_CTRL_INIT; after every vCPU exists. 0 or -errno. */
 	int (*finalize)(struct vm *vm);
 	/* The interrupt-controller node (and MSI children); sets vm->gic.phandle. 0 or -errno. */
 	int (*fdt_node)(struct vm *vm, void *fdt);
+	/* Route for an MSI a device will write (address, data, requester ID): the doorbell
+	 * this model offers (ITS translater, v2m frame). -ENOTSUP without one, -EINVAL if
+	 * the message does not hit it. */
+	int (*msi_route)(struct vm *vm, uint64_t addr, uint32_t data, uint32_t devid,
+			 struct irq_route *out);
 };
 
 extern const struct irqchip_ops gicv2_ops;
+extern const struct irqchip_ops gicv2m_ops;
 extern const struct irqchip_ops gicv3_ops;
 
-/* The ops for an explicit model (v2, v3); NULL for GIC_AUTO. */
+/* The ops for an explicit model (v2, v2m, v3); NULL for GIC_AUTO. */
 const struct irqchip_ops *irqchip_ops_for(enum gic_model model);
 /* Close the vGIC device fds. */
 void irqchip_destroy(struct vm *vm);
@@ -32,6 +66,17 @@ void irqchip_destroy(struct vm *vm);
 int its_create(struct vm *vm);
 /* GICv3 only: the arm,gic-v3-its child node, written inside the open GIC node. */
 int its_fdt_node(struct vm *vm, void *fdt);
+
+/* GICv2m: create the emulated MSI frame and register it on the MMIO bus. 0 or -errno. */
+int gicv2m_create(struct vm *vm);
+/* GICv2m: the arm,gic-v2m-frame child node, written inside the open GIC node. */
+int gicv2m_fdt_node(struct vm *vm, void *fdt);
+/* GICv2m: an MSI to the frame's SETSPI_NS doorbell becomes an SPI route. */
+int gicv2m_msi_route(struct vm *vm, uint64_t addr, uint32_t data, uint32_t devid, struct irq_route *out);
+/* GICv2m: free the frame. */
+void gicv2m_destroy(struct vm *vm);
+/* ITS: an MSI to GITS_TRANSLATER becomes an MSI route carrying the device ID. */
+int its_msi_route(struct vm *vm, uint64_t addr, uint32_t data, uint32_t devid, struct irq_route *out);
 
 /* Flags cell of an FDT interrupt specifier for the architected timer PPIs. */
 uint32_t irqchip_timer_flags(const struct vm *vm);
@@ -44,6 +89,29 @@ uint32_t irqchip_timer_flags(const struct vm *vm);
 uint32_t irq_line_encode(unsigned type, unsigned vcpu, unsigned intid);
 /* Drive an SPI (INTID 32..GIC_NR_IRQS-1) to a level through KVM_IRQ_LINE. 0 or -errno. */
 int irq_spi_set(struct vm *vm, uint32_t intid, bool level);
+
+/* Reset a routing table: no GSIs, no dynamic SPIs in use. */
+void irq_routing_init(struct irq_routing *r, bool msi_devid);
+/* Allocate count contiguous SPIs from the dynamic range; first INTID out. 0 or -ENOSPC. */
+int irq_spi_alloc(struct irq_routing *r, unsigned count, uint32_t *first);
+/* Return SPIs from irq_spi_alloc. */
+void irq_spi_free(struct irq_routing *r, uint32_t first, unsigned count);
+/* Allocate a GSI with no route yet. 0 or -ENOSPC. */
+int irq_gsi_alloc(struct irq_routing *r, uint32_t *gsi);
+/* Release a GSI and its route (commit to tell KVM). */
+void irq_gsi_free(struct irq_routing *r, uint32_t gsi);
+/* Set an allocated GSI's route (type NONE clears it); 0, or -EINVAL for a bad GSI/route. */
+int irq_route_set(struct irq_routing *r, uint32_t gsi, const struct irq_route *route);
+/* Fill KVM's table from the routes in use; returns the entry count (<= max). */
+unsigned irq_routing_build(struct irq_routing *r, struct kvm_irq_routing_entry *e, unsigned max);
+/* KVM_SET_GSI_ROUTING with the current table. 0 or -errno. */
+int irq_routing_commit(struct vm *vm);
+/* KVM_IRQFD: signal gsi when fd is written; resample_fd >= 0 for a level line. 0 or -errno. */
+int irqfd_attach(struct vm *vm, int fd, uint32_t gsi, int resample_fd);
+/* KVM_IRQFD with KVM_IRQFD_FLAG_DEASSIGN. 0 or -errno. */
+int irqfd_detach(struct vm *vm, int fd, uint32_t gsi);
+/* KVM_SIGNAL_MSI: one message now. 0 (also when the ITS has no translation yet) or -errno. */
+int irq_msi_signal(struct vm *vm, uint64_t addr, uint32_t data, uint32_t devid);
 
 /* KVM_CREATE_DEVICE of a vGIC type; the new fd or -errno (logged with the ioctl name). */
 int vgic_device_create(struct vm *vm, uint32_t type, const char *what);

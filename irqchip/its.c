@@ -35,3 +35,16 @@ int its_fdt_node(struct vm *vm, void *fdt)
 	FDT_TRY(fdt_end_node(fdt));
 	return 0;
 }
+
+/* GITS_TRANSLATER, the MSI doorbell, in the ITS's second 64 KiB page (arm-vgic-its.rst). */
+#define GITS_TRANSLATER 0x10040
+
+int its_msi_route(struct vm *vm, uint64_t addr, uint32_t data, uint32_t devid, struct irq_route *out)
+{
+	if (!vm->gic.its_enabled)
+		return -ENOTSUP;
+	if (addr != guest_memmap[MEM_GIC_ITS].base + GITS_TRANSLATER)
+		return -EINVAL;
+	*out = (struct irq_route){ .type = ROUTE_MSI, .msi_addr = addr, .msi_data = data, .devid = devid };
+	return 0;
+}

@@ -4,12 +4,15 @@
 G=/guest
 CMD="console=ttyS0 earlycon=uart8250,mmio,0x1000000 quiet panic=-1"
 
-# Run a case only if vmmcases=a,b,... is absent from the L1 command line or names it.
+L1GIC=$(sed -n 's/.*l1gic=\([^ ]*\).*/\1/p' /proc/cmdline)
+FILTER=$(sed -n 's/.*vmmcases=\([^ ]*\).*/\1/p' /proc/cmdline)
+
+# want GIC NAME: run case NAME on an L1 with that GIC (v3, v2 or any), if
+# vmmcases=a,b,... is absent from the L1 command line or names it.
 want() {
-	filter=$(sed -n 's/.*vmmcases=\([^ ]*\).*/\1/p' /proc/cmdline)
-	[ -z "$filter" ] && { echo "BEGIN $1"; return 0; }
-	case ",$filter," in *",$1,"*) echo "BEGIN $1"; return 0 ;; esac
-	return 1
+	[ "$1" = any ] || [ "$1" = "$L1GIC" ] || return 1
+	[ -z "$FILTER" ] || case ",$FILTER," in *",$2,"*) ;; *) return 1 ;; esac
+	echo "BEGIN $2"
 }
 pass() { echo "RESULT $1 PASS"; }
 fail() {
@@ -22,7 +25,13 @@ fail() {
 vmm_case() {
 	name=$1 want_rc=$2
 	shift 2
-	timeout 300 /vmm "$@" </dev/null >"/tmp/$name.log" 2>&1
+	cmd_case "$name" "$want_rc" /vmm "$@"
+}
+# cmd_case NAME WANT_RC COMMAND...: the same for any command.
+cmd_case() {
+	name=$1 want_rc=$2
+	shift 2
+	timeout 300 "$@" </dev/null >"/tmp/$name.log" 2>&1
 	rc=$?
 	echo "CASE $name exit=$rc uptime=$(cut -d" " -f1 /proc/uptime)"
 	[ "$rc" -eq "$want_rc" ] || { fail "$name" "exit code $rc, expected $want_rc"; return 1; }
@@ -33,23 +42,23 @@ expect() {
 }
 
 c=boot-v3-smp2
-want $c && vmm_case $c 0 run --gic=v3 -c 2 -m 512 -i $G/initrd.cpio -p "$CMD vmmtest=basic" -k $G/Image &&
+want v3 $c && vmm_case $c 0 run --gic=v3 -c 2 -m 512 -i $G/initrd.cpio -p "$CMD vmmtest=basic" -k $G/Image &&
 	expect $c GUEST-INIT-OK && expect $c 'GICv3.*arch_timer' && expect $c 'GUEST-NPROC=2$' &&
 	expect $c 'GUEST-CPUS-ONLINE=0-1' && expect $c 'ttyS0.*MMIO 0x1000000' && expect $c GUEST-DONE && pass $c
 
 # Defaults: kernel as the last argument, default command line, auto GIC (v3 + ITS here).
 c=boot-defaults
-want $c && vmm_case $c 0 run -i $G/initrd.cpio $G/Image &&
+want v3 $c && vmm_case $c 0 run -i $G/initrd.cpio $G/Image &&
 	expect $c GUEST-INIT-OK && expect $c 'GUEST-CMDLINE=console=ttyS0 earlycon=uart8250,mmio,0x1000000$' &&
 	expect $c 'GUEST-NPROC=2$' && expect $c 'GUEST-DMESG: .*ITS.*0x0*8080000' && expect $c GUEST-DONE && pass $c
 
 c=boot-v3-its
-want $c && vmm_case $c 0 run --gic=v3 --its -c 2 -m 512 -i $G/initrd.cpio -p "$CMD vmmtest=basic" -k $G/Image &&
+want v3 $c && vmm_case $c 0 run --gic=v3 --its -c 2 -m 512 -i $G/initrd.cpio -p "$CMD vmmtest=basic" -k $G/Image &&
 	expect $c 'GUEST-DMESG: .*ITS.*0x0*8080000' && expect $c 'GICv3.*arch_timer' && expect $c GUEST-DONE && pass $c
 
 # Console input: a line written to vmm's stdin once the guest waits for it.
 c=console-input
-if want $c; then
+if want v3 $c; then
 	rm -f /tmp/in && mkfifo /tmp/in
 	timeout 300 /vmm run -c 1 -m 512 -i $G/initrd.cpio -p "$CMD vmmtest=echo" $G/Image \
 		</tmp/in >/tmp/$c.log 2>&1 &
@@ -70,33 +79,96 @@ if want $c; then
 fi
 
 c=guest-reboot
-want $c && vmm_case $c 3 run -c 1 -m 512 -i $G/initrd.cpio -p "$CMD vmmtest=reboot" $G/Image &&
+want v3 $c && vmm_case $c 3 run -c 1 -m 512 -i $G/initrd.cpio -p "$CMD vmmtest=reboot" $G/Image &&
 	expect $c GUEST-REBOOTING && pass $c
 
 c=raw-payload
-want $c && vmm_case $c 0 run --kernel-format=raw -c 1 -m 64 $G/raw.bin &&
+want any $c && vmm_case $c 0 run --kernel-format=raw -c 1 -m 64 $G/raw.bin &&
 	expect $c '^RAW-PAYLOAD-OK' && pass $c
 
 # Bad input: one clear line and the documented exit code, for real on KVM.
 c=bad-missing-kernel
-want $c && vmm_case $c 1 run -k /no/such/Image && expect $c 'cannot open /no/such/Image' && pass $c
+want v3 $c && vmm_case $c 1 run -k /no/such/Image && expect $c 'cannot open /no/such/Image' && pass $c
 c=bad-not-an-image
-want $c && vmm_case $c 1 run -k $G/initrd.cpio && expect $c 'not an arm64 Image' && pass $c
+want v3 $c && vmm_case $c 1 run -k $G/initrd.cpio && expect $c 'not an arm64 Image' && pass $c
 c=bad-truncated-image
-if want $c; then
+if want v3 $c; then
 	head -c 40 $G/Image >/tmp/trunc.img
 	vmm_case $c 1 run -k /tmp/trunc.img && expect $c 'truncated' && pass $c
 fi
 c=bad-initrd-too-big
-if want $c; then
+if want v3 $c; then
 	dd if=/dev/zero of=/tmp/big.img bs=1M count=0 seek=200 2>/dev/null
 	vmm_case $c 1 run -m 128 -i /tmp/big.img $G/Image && expect $c 'initrd .* does not fit' && pass $c
 fi
 c=bad-kernel-too-big
-want $c && vmm_case $c 1 run -m 64 --kernel-format=raw /tmp/big.img && expect $c 'kernel needs .* raise -m' && pass $c
+want v3 $c && vmm_case $c 1 run -m 64 --kernel-format=raw /tmp/big.img && expect $c 'kernel needs .* raise -m' && pass $c
 c=bad-cpus
-want $c && vmm_case $c 2 run -c 0 $G/Image && expect $c '\-c 0: vCPUs must be a number' && pass $c
+want v3 $c && vmm_case $c 2 run -c 0 $G/Image && expect $c '\-c 0: vCPUs must be a number' && pass $c
 c=bad-mem
-want $c && vmm_case $c 2 run -m 12X $G/Image && expect $c '\-m 12X: not a size' && pass $c
+want v3 $c && vmm_case $c 2 run -m 12X $G/Image && expect $c '\-m 12X: not a size' && pass $c
 c=bad-flag
-want $c && vmm_case $c 2 run --bogus $G/Image && expect $c 'unknown option --bogus' && pass $c
+want v3 $c && vmm_case $c 2 run --bogus $G/Image && expect $c 'unknown option --bogus' && pass $c
+
+# No /dev/kvm, and no permission to open it: one clear line, exit 1.
+c=bad-no-kvm
+if want v3 $c; then
+	mv /dev/kvm /dev/kvm.hidden
+	vmm_case $c 1 run $G/Image && expect $c '/dev/kvm does not exist' && pass $c
+	mv /dev/kvm.hidden /dev/kvm
+fi
+c=bad-kvm-permission
+if want v3 $c; then
+	mkdir -p /etc
+	grep -q '^nobody:' /etc/passwd 2>/dev/null || echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >>/etc/passwd
+	grep -q '^nogroup:' /etc/group 2>/dev/null || echo 'nogroup:x:65534:' >>/etc/group
+	chmod 0600 /dev/kvm
+	chmod 0755 /vmm
+	cmd_case $c 1 su -s /bin/sh nobody -c "/vmm run $G/Image" &&
+		expect $c 'no permission to open /dev/kvm' && pass $c
+fi
+
+# ---- interrupt controllers (issue 3) ----
+c=probe-v3
+want v3 $c && vmm_case $c 0 probe && expect $c '^gicv3 *yes' && expect $c '^its *yes' &&
+	expect $c '^gicv2 *no' && expect $c '^max_vcpus *[1-9]' && expect $c '^ipa_bits *[1-9]' && pass $c
+c=probe-v3-json
+want v3 $c && vmm_case $c 0 probe --json && expect $c '"gicv3": true' && expect $c '"its": true' &&
+	expect $c '"gicv2": false' && expect $c '"msi_devid": true' && pass $c
+
+# 17 vCPUs: redistributors 0-16 in region 0, CPU 16 has MPIDR Aff1 = 1.
+c=boot-v3-smp17
+want v3 $c && vmm_case $c 0 run --gic=v3 --its -c 17 -m 512 -i $G/initrd.cpio -p "$CMD vmmtest=basic" $G/Image &&
+	expect $c 'GUEST-NPROC=17$' && expect $c 'GUEST-CPUS-ONLINE=0-16$' &&
+	expect $c 'CPU16: found redistributor 100 region 0:0x0*82a0000' && pass $c
+
+c=refuse-v2-on-v3
+want v3 $c && vmm_case $c 1 run --gic=v2 $G/Image && expect $c 'cannot create a vGICv2.*use --gic=v3' && pass $c
+c=refuse-v2m-on-v3
+want v3 $c && vmm_case $c 1 run --gic=v2m $G/Image && expect $c 'cannot create a vGICv2' && pass $c
+c=refuse-its-with-v2
+want any $c && vmm_case $c 2 run --gic=v2 --its $G/Image && expect $c '\-\-its needs a GICv3' && pass $c
+c=refuse-v2-9-vcpus
+want any $c && vmm_case $c 2 run --gic=v2 -c 9 $G/Image && expect $c 'GICv2 supports at most 8 vCPUs' && pass $c
+
+c=probe-v2
+want v2 $c && vmm_case $c 0 probe && expect $c '^gicv2 *yes' && expect $c '^gicv2m *yes' &&
+	expect $c '^gicv3 *no' && expect $c '^its *no' && pass $c
+c=boot-v2-smp8
+want v2 $c && vmm_case $c 0 run --gic=v2 -c 8 -m 512 -i $G/initrd.cpio -p "$CMD vmmtest=basic" $G/Image &&
+	expect $c 'GUEST-NPROC=8$' && expect $c 'GUEST-CPUS-ONLINE=0-7$' && expect $c 'GIC-0 *27 Level *arch_timer' &&
+	expect $c 'GIC-0 *33 Level *ttyS0' && pass $c
+c=boot-v2m
+want v2 $c && vmm_case $c 0 run --gic=v2m -c 2 -m 512 -i $G/initrd.cpio -p "$CMD vmmtest=basic" $G/Image &&
+	expect $c 'GUEST-DMESG: .*GICv2m: range\[mem 0x02000000-0x02000fff\], SPI\[96:159\]' &&
+	expect $c 'GIC-0 *27 Level *arch_timer' && expect $c 'GUEST-NPROC=2$' && pass $c
+# auto on a GICv2 host: v2 with the v2m frame.
+c=boot-auto-v2
+want v2 $c && vmm_case $c 0 run -i $G/initrd.cpio -p "$CMD vmmtest=basic" $G/Image &&
+	expect $c 'GUEST-DMESG: .*GICv2m: range' && pass $c
+c=refuse-v3-on-v2
+want v2 $c && vmm_case $c 1 run --gic=v3 $G/Image && expect $c 'cannot create a vGICv3.*use --gic=v2' && pass $c
+c=refuse-its-on-v2
+want v2 $c && vmm_case $c 1 run --its $G/Image && expect $c 'cannot create a vGIC ITS' && pass $c
+c=refuse-auto-9-on-v2
+want v2 $c && vmm_case $c 1 run -c 9 $G/Image && expect $c 'gicv2m supports at most 8 vCPUs' && pass $c

@@ -148,6 +148,25 @@ static void test_gicv2(void **state)
 	release(f);
 }
 
+static void test_gicv2m(void **state)
+{
+	struct fixture *f = build(&gicv2m_ops, false, 8, NULL);
+	const void *fdt = f->buf;
+	const fdt32_t *p;
+	int len;
+
+	(void)state;
+	assert_string_equal(prop(fdt, "/intc@8000000", "compatible", &len), "arm,cortex-a15-gic");
+	assert_string_equal(prop(fdt, "/intc@8000000/v2m@2000000", "compatible", &len), "arm,gic-v2m-frame");
+	prop(fdt, "/intc@8000000/v2m@2000000", "msi-controller", &len);
+	p = prop(fdt, "/intc@8000000/v2m@2000000", "reg", &len);
+	assert_int_equal(cell64(p, 0), 0x2000000);
+	assert_int_equal(cell64(p, 2), 0x1000);
+	p = prop(fdt, "/timer", "interrupts", &len);
+	assert_int_equal(fdt32_to_cpu(p[2]), 0xff04); /* 8 CPUs */
+	release(f);
+}
+
 static void test_timer_chosen_memory_uart(void **state)
 {
 	struct fixture *f = build(&gicv3_ops, false, 2, NULL);
@@ -242,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_gicv3_its),
 		cmocka_unit_test(test_gicv3_no_its),
 		cmocka_unit_test(test_gicv2),
+		cmocka_unit_test(test_gicv2m),
 		cmocka_unit_test(test_timer_chosen_memory_uart),
 		cmocka_unit_test(test_cmdline_exact),
 		cmocka_unit_test(test_vcpu_counts),

@@ -147,16 +147,6 @@ static void test_bus_checks(void **state)
 	assert_int_equal(le_load(data, 4), 0x11223344);
 }
 
-static void test_irq_line_encode(void **state)
-{
-	(void)state;
-	/* api.rst KVM_IRQ_LINE: vcpu2_index[31:28] irq_type[27:24] vcpu_index[23:16] irq_id[15:0]. */
-	assert_int_equal(irq_line_encode(KVM_IRQ_TYPE_SPI, 0, 33), 0x01000021);
-	assert_int_equal(irq_line_encode(KVM_IRQ_TYPE_PPI, 3, 27), 0x0203001b);
-	assert_int_equal(irq_line_encode(KVM_IRQ_TYPE_PPI, 300, 30), 0x122c001e);
-	assert_int_equal(irq_line_encode(KVM_IRQ_TYPE_CPU, 1, 0), 0x00010000);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -166,7 +156,6 @@ int main(void)
 		cmocka_unit_test(test_irqmap_refused),
 		cmocka_unit_test(test_gpa_to_hva),
 		cmocka_unit_test(test_bus_checks),
-		cmocka_unit_test(test_irq_line_encode),
 	};
 	return cmocka_run_group_tests_name("memmap", tests, NULL, NULL);
 }
