@@ -15,7 +15,7 @@ CC := $(CROSS)gcc
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -D_GNU_SOURCE -MMD -MP
-LDLIBS := -lfdt -lpthread
+LDLIBS := -lfdt -luring -lpthread
 
 # Arch files are chosen here, not by #ifdef.
 LIB_SRCS := cli.c vm.c util.c term.c probe.c \

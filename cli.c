@@ -12,7 +12,7 @@
 #include "arch/arm64/memmap.h"
 #include "util.h"
 
-enum { OPT_GIC = 256, OPT_ITS, OPT_NAME, OPT_KERNEL_FORMAT };
+enum { OPT_GIC = 256, OPT_ITS, OPT_NAME, OPT_KERNEL_FORMAT, OPT_RNG, OPT_CONSOLE };
 
 static const struct option run_options[] = {
 	{ "kernel", required_argument, NULL, 'k' },
@@ -24,6 +24,9 @@ static const struct option run_options[] = {
 	{ "its", no_argument, NULL, OPT_ITS },
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "kernel-format", required_argument, NULL, OPT_KERNEL_FORMAT },
+	{ "disk", required_argument, NULL, 'd' },
+	{ "rng", no_argument, NULL, OPT_RNG },
+	{ "console", required_argument, NULL, OPT_CONSOLE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -48,10 +51,15 @@ void cli_usage_run(void *stream)
 		"      --kernel-format=FMT  image (default: needs the arm64 Image header) or raw\n"
 		"                           (bare payload, loaded at RAM+0x80000, entered at its\n"
 		"                           first byte with x0 = DTB)\n"
+		"  -d, --disk PATH[,ro]     virtio-blk disk backed by a file (up to %u; ,ro refuses\n"
+		"                           guest writes)\n"
+		"      --rng                virtio-rng, fed from getrandom()\n"
+		"      --console=KIND       serial (default: 16550, ttyS0) or virtio (hvc0)\n"
 		"  -h, --help               this text\n"
 		"\n"
-		"The guest console is the 16550 UART (ttyS0) on stdin/stdout; the terminal is in\n"
-		"raw mode while the guest runs.\n"
+		"The guest console (16550 ttyS0, or hvc0 with --console=virtio) is on stdin/stdout;\n"
+		"the terminal is in raw mode while the guest runs. Virtio devices sit on PCI with\n"
+		"MSI-X (through the ITS on v3, the v2m frame on v2m) or INTx on plain v2.\n"
 		"\n"
 		"Exit status:\n"
 		"  0    the guest powered off (PSCI SYSTEM_OFF)\n"
@@ -60,7 +68,7 @@ void cli_usage_run(void *stream)
 		"  3    the guest reset (PSCI SYSTEM_RESET; a Linux panic with panic=N ends here)\n"
 		"  4    the guest crashed (KVM_SYSTEM_EVENT_CRASH)\n"
 		"  128+N  stopped by signal N (SIGINT, SIGTERM, SIGHUP)\n",
-		VMM_MAX_VCPUS, CLI_DEFAULT_VCPUS);
+		VMM_MAX_VCPUS, CLI_DEFAULT_VCPUS, CLI_MAX_DISKS);
 }
 
 const char *cli_gic_name(enum gic_model m)
@@ -83,6 +91,34 @@ static bool name_valid(const char *s)
 		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
 			return false;
 	return s[0] != '.' && s[0] != '-';
+}
+
+/* -d PATH[,ro]: the path is kept in cfg (argv strings are not modified). */
+static int cli_disk(const char *arg, struct vm_config *cfg, char *err, size_t errlen)
+{
+	size_t n = strlen(arg);
+	char *path;
+
+	if (cfg->nr_disks >= CLI_MAX_DISKS) {
+		snprintf(err, errlen, "-d %s: at most %u disks", arg, CLI_MAX_DISKS);
+		return -EINVAL;
+	}
+	if (n == 0 || n >= sizeof(cfg->disk_args[0])) {
+		snprintf(err, errlen, "-d: give a disk image path (PATH or PATH,ro)");
+		return -EINVAL;
+	}
+	path = cfg->disk_args[cfg->nr_disks];
+	memcpy(path, arg, n + 1);
+	cfg->disks[cfg->nr_disks].read_only = false;
+	if (n > 3 && !strcmp(path + n - 3, ",ro")) {
+		path[n - 3] = '\0';
+		cfg->disks[cfg->nr_disks].read_only = true;
+	} else if (strchr(path, ',')) {
+		snprintf(err, errlen, "-d %s: unknown disk option; use PATH or PATH,ro", arg);
+		return -EINVAL;
+	}
+	cfg->disks[cfg->nr_disks++].path = path;
+	return 0;
 }
 
 static int cli_opt(int c, const char *arg, struct vm_config *cfg, char *err, size_t errlen)
@@ -135,6 +171,21 @@ static int cli_opt(int c, const char *arg, struct vm_config *cfg, char *err, siz
 		}
 		cfg->name = arg;
 		return 0;
+	case 'd':
+		return cli_disk(arg, cfg, err, errlen);
+	case OPT_RNG:
+		cfg->rng = true;
+		return 0;
+	case OPT_CONSOLE:
+		if (!strcmp(arg, "serial"))
+			cfg->virtio_console = false;
+		else if (!strcmp(arg, "virtio"))
+			cfg->virtio_console = true;
+		else {
+			snprintf(err, errlen, "--console=%s: use serial or virtio", arg);
+			return -EINVAL;
+		}
+		return 0;
 	case OPT_KERNEL_FORMAT:
 		if (!strcmp(arg, "image"))
 			cfg->kernel_format = KERNEL_FORMAT_IMAGE;
@@ -162,11 +213,11 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_
 
 	optind = 0; /* GNU getopt: full re-initialisation, so parsing can run again */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "k:i:p:c:m:h", run_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:i:p:c:m:d:h", run_options, NULL)) != -1) {
 		if (c == '?' || c == ':') {
 			const char *bad = argv[optind - 1];
 
-			if (c == ':' || (optopt && strchr("kipcm", optopt)))
+			if (c == ':' || (optopt && strchr("kipcmd", optopt)))
 				snprintf(err, errlen, "option %s needs a value (see vmm run --help)", bad);
 			else
 				snprintf(err, errlen, "unknown option %s (see vmm run --help)", bad);

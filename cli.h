@@ -9,6 +9,13 @@
 enum gic_model { GIC_AUTO, GIC_V2, GIC_V2M, GIC_V3 };
 enum kernel_format { KERNEL_FORMAT_IMAGE, KERNEL_FORMAT_RAW };
 
+#define CLI_MAX_DISKS 8
+
+struct disk_config {
+	const char *path;
+	bool read_only;
+};
+
 struct vm_config {
 	const char *kernel;
 	const char *initrd;
@@ -19,6 +26,11 @@ struct vm_config {
 	enum gic_model gic;
 	bool its;
 	enum kernel_format kernel_format;
+	struct disk_config disks[CLI_MAX_DISKS];
+	char disk_args[CLI_MAX_DISKS][512]; /* -d values with ",ro" cut off */
+	unsigned nr_disks;
+	bool rng;              /* --rng: virtio-rng */
+	bool virtio_console;   /* --console=virtio: hvc0 instead of the 16550 */
 	bool help;             /* --help was given: print usage, run nothing */
 };
 

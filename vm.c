@@ -18,10 +18,14 @@
 
 #include "arch/arm64/arch.h"
 #include "arch/arm64/memmap.h"
+#include "devices/pci.h"
 #include "devices/uart.h"
 #include "fdt/fdt_build.h"
 #include "irqchip/irqchip.h"
 #include "probe.h"
+#include "virtio/devices.h"
+#include "virtio/iothread.h"
+#include "virtio/virtio.h"
 #include "term.h"
 #include "util.h"
 
@@ -88,8 +92,13 @@ static uint64_t vm_ipa_top(const struct vm *vm)
 	uint64_t top = vm->ram_gpa + vm->ram_size;
 	const struct mem_region *hi = &guest_memmap[MEM_GIC_REDIST_HIGH];
 
+	const struct mem_region *pci = &guest_memmap[MEM_PCI_MMIO_HIGH];
+
 	if (vm->nr_vcpus > memmap_redist_low_count() && hi->base + hi->size > top)
 		top = hi->base + hi->size;
+	/* The guest may place 64-bit BARs anywhere in the high PCI window. */
+	if (vm->cfg->nr_disks || vm->cfg->rng || vm->cfg->virtio_console)
+		top = pci->base + pci->size;
 	return top;
 }
 
@@ -208,6 +217,45 @@ static int vm_check_layout(void)
 	return 0;
 }
 
+static size_t uart_console_in(void *dev, const uint8_t *buf, size_t len)
+{
+	return uart_receive(dev, buf, len);
+}
+
+/* The 16550, then the PCI bridge and virtio devices with the I/O thread that serves them. */
+static int vm_create_devices(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	int ret;
+
+	ret = uart_create(vm, guest_memmap[MEM_UART].base, guest_irqmap[IRQ_UART].intid, STDOUT_FILENO,
+			  &vm->uart);
+	if (ret)
+		return ret;
+	vm->console_in = uart_console_in;
+	vm->console_dev = vm->uart;
+	if (!cfg->nr_disks && !cfg->rng && !cfg->virtio_console)
+		return 0;
+	ret = iothread_create(&vm->io);
+	if (!ret)
+		ret = pci_bus_create(vm);
+	for (unsigned i = 0; !ret && i < cfg->nr_disks; i++)
+		ret = virtio_blk_create(vm, vm->io, cfg->disks[i].path, cfg->disks[i].read_only, i,
+					&vm->virtio[vm->nr_virtio++]);
+	if (!ret && cfg->rng)
+		ret = virtio_rng_create(vm, &vm->virtio[vm->nr_virtio++]);
+	if (!ret && cfg->virtio_console) {
+		ret = virtio_console_create(vm, STDOUT_FILENO, &vm->virtio[vm->nr_virtio++]);
+		if (!ret) {
+			vm->console_in = virtio_console_receive;
+			vm->console_dev = vm->virtio[vm->nr_virtio - 1];
+		}
+	}
+	for (unsigned i = 0; !ret && i < vm->nr_virtio; i++)
+		ret = virtio_pci_watch(vm->virtio[i], vm->io);
+	return ret;
+}
+
 static int vm_build_fdt(struct vm *vm)
 {
 	void *buf = gpa_to_hva(vm, vm->boot.dtb_gpa, vm->boot.dtb_max);
@@ -227,6 +275,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	int ret;
 
 	memset(vm, 0, sizeof(*vm));
+	mmio_bus_init(&vm->mmio);
 	vm->cfg = cfg;
 	vm->kvm_fd = vm->vm_fd = vm->stop_fd = -1;
 	vm->gic.dev_fd = vm->gic.its_fd = -1;
@@ -269,9 +318,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		ret = vcpus_create(vm);
 	if (!ret)
 		ret = vm->gic_ops->finalize(vm);
+	/* After CTRL_INIT: vGIC init installs KVM's default GSI routing over any earlier table. */
 	if (!ret)
-		ret = uart_create(vm, guest_memmap[MEM_UART].base, guest_irqmap[IRQ_UART].intid,
-				  STDOUT_FILENO, &vm->uart);
+		ret = vm_create_devices(vm);
 	if (!ret)
 		ret = boot_load(vm);
 	if (!ret)
@@ -396,7 +445,7 @@ static void vm_event_loop(struct vm *vm, int sig_fd)
 			}
 		}
 		if (pending) {
-			size_t n = uart_receive(vm->uart, buf + done, pending);
+			size_t n = vm->console_in(vm->console_dev, buf + done, pending);
 
 			done += n;
 			pending -= n;
@@ -422,7 +471,9 @@ int vm_run(struct vm *vm)
 	}
 	if (term_raw(&term, STDIN_FILENO) < 0)
 		log_err("console: cannot put the terminal in raw mode; input is line-buffered");
-	ret = vm_start_vcpus(vm);
+	ret = vm->io ? iothread_start(vm->io) : 0;
+	if (!ret)
+		ret = vm_start_vcpus(vm);
 	if (ret)
 		vm_request_stop(vm, VMM_EXIT_ERROR);
 	else
@@ -436,6 +487,13 @@ int vm_run(struct vm *vm)
 
 void vm_destroy(struct vm *vm)
 {
+	/* vCPUs are stopped: the I/O thread goes first, then the devices it served. */
+	iothread_destroy(vm->io);
+	vm->io = NULL;
+	for (unsigned i = 0; i < vm->nr_virtio; i++)
+		virtio_pci_destroy(vm->virtio[i]);
+	vm->nr_virtio = 0;
+	pci_bus_destroy(vm);
 	uart_destroy(vm->uart);
 	vm->uart = NULL;
 	boot_close(vm);

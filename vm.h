@@ -76,7 +76,14 @@ struct vm {
 	struct vcpu *vcpus;
 
 	struct mmio_bus mmio;
+	struct pci_bus *pci;   /* NULL without PCI devices */
+	struct iothread *io;   /* NULL without virtio devices */
+	struct virtio_dev *virtio[CLI_MAX_DISKS + 2];
+	unsigned nr_virtio;
 	struct uart *uart;
+	/* Where console input goes: the UART, or virtio-console's receiveq. */
+	size_t (*console_in)(void *dev, const uint8_t *buf, size_t len);
+	void *console_dev;
 	struct boot_info boot;
 	void *fdt;
 

@@ -55,8 +55,9 @@ static int fdt_add_chosen(struct vm *vm, void *fdt)
 	char cmdline[128], stdout_path[64];
 	uint8_t seed[64];
 
-	/* Default: the 16550 as console, and for earlycon before the driver binds. */
-	snprintf(cmdline, sizeof(cmdline), "console=ttyS0 earlycon=uart8250,mmio,0x%" PRIx64, uart);
+	/* Default: the 16550 (or hvc0) as console, the 16550 for earlycon before drivers bind. */
+	snprintf(cmdline, sizeof(cmdline), "console=%s earlycon=uart8250,mmio,0x%" PRIx64,
+		 vm->cfg->virtio_console ? "hvc0" : "ttyS0", uart);
 	snprintf(stdout_path, sizeof(stdout_path), "/uart@%" PRIx64, uart);
 	FDT_TRY(fdt_begin_node(fdt, "chosen"));
 	FDT_TRY(fdt_property_string(fdt, "bootargs", vm->cfg->cmdline ? vm->cfg->cmdline : cmdline));
@@ -83,19 +84,14 @@ static int fdt_add_memory(struct vm *vm, void *fdt)
 	return 0;
 }
 
+static int fdt_add_device(const struct mmio_region *r, void *fdt)
+{
+	return r->ops->fdt_node ? r->ops->fdt_node(r->dev, fdt) : 0;
+}
+
 static int fdt_add_devices(struct vm *vm, void *fdt)
 {
-	for (unsigned i = 0; i < vm->mmio.nr; i++) {
-		const struct mmio_region *r = &vm->mmio.regions[i];
-		int ret;
-
-		if (!r->ops->fdt_node)
-			continue;
-		ret = r->ops->fdt_node(r->dev, fdt);
-		if (ret)
-			return ret;
-	}
-	return 0;
+	return mmio_bus_for_each(&vm->mmio, fdt_add_device, fdt);
 }
 
 int fdt_build(struct vm *vm, void *buf, size_t size)

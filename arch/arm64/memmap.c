@@ -15,10 +15,13 @@ const struct mem_region guest_memmap[MEM_NR] = {
 	[MEM_GIC_CPU]         = { "gicv2-cpu",   0x08010000, 0x2000, SZ_64K },
 	[MEM_GIC_ITS]         = { "gicv3-its",   0x08080000, 0x20000, SZ_64K },
 	[MEM_GIC_REDIST]      = { "gicv3-redist", 0x080A0000, 0x09000000 - 0x080A0000, SZ_64K },
+	[MEM_PCI_MMIO]        = { "pci-mmio",    0x10000000, 0x20000000, SZ_64K },
+	[MEM_PCI_ECAM]        = { "pci-ecam",    0x30000000, 0x100000, SZ_1M },
 	[MEM_RAM]             = { "ram",         0x40000000, 0x4000000000 - 0x40000000, SZ_2M },
 	[MEM_GIC_REDIST_HIGH] = { "gicv3-redist-high", 0x4000000000,
 				  (VMM_MAX_VCPUS - (0x09000000 - 0x080A0000) / GICV3_REDIST_STRIDE) *
 					  GICV3_REDIST_STRIDE, SZ_64K },
+	[MEM_PCI_MMIO_HIGH]   = { "pci-mmio-64", 0x5000000000, 0x3000000000, SZ_1G },
 };
 
 const struct irq_assign guest_irqmap[IRQ_NR] = {

@@ -13,11 +13,14 @@
  *   0x00_0808_0000 | GICv3 ITS                128 KiB |  --its
  *   0x00_080A_0000 | GICv3 redistributors, vCPUs 0-122 |
  *                  |   123 x 128 KiB (RD + SGI frame) |
- *   0x00_0900_0000 | (free: future device windows)    |
+ *   0x00_0900_0000 | (free)                           |
+ *   0x00_1000_0000 | PCI MMIO window, 32-bit  512 MiB |
+ *   0x00_3000_0000 | PCI ECAM, bus 0            1 MiB |
  *   0x00_4000_0000 | RAM, up to 255 GiB               |
  *   0x40_0000_0000 | GICv3 redistributors, vCPUs 123+ |
  *                  |   389 x 128 KiB                  |
- *   0x40_0320_0000 +----------------------------------+
+ *   0x50_0000_0000 | PCI MMIO window, 64-bit  192 GiB |
+ *   0x80_0000_0000 +----------------------------------+  (39-bit IPA)
  */
 #ifndef VMM_ARM64_MEMMAP_H
 #define VMM_ARM64_MEMMAP_H
@@ -33,8 +36,11 @@ enum mem_region_id {
 	MEM_GIC_CPU,
 	MEM_GIC_ITS,
 	MEM_GIC_REDIST,
+	MEM_PCI_MMIO,
+	MEM_PCI_ECAM,
 	MEM_RAM,
 	MEM_GIC_REDIST_HIGH,
+	MEM_PCI_MMIO_HIGH,
 	MEM_NR
 };
 

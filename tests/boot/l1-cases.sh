@@ -14,7 +14,11 @@ want() {
 	[ -z "$FILTER" ] || case ",$FILTER," in *",$2,"*) ;; *) return 1 ;; esac
 	echo "BEGIN $2"
 }
-pass() { echo "RESULT $1 PASS"; }
+# pass NAME: report, with the guest's interrupt and timing lines for the record.
+pass() {
+	tr -d '\r' <"/tmp/$1.log" | grep -E '^(GUEST-IRQ|VMM-STAT)' | sed "s/^/INFO $1 /"
+	echo "RESULT $1 PASS"
+}
 fail() {
 	echo "RESULT $1 FAIL: $2"
 	echo "---- tail of $1 output"
@@ -172,3 +176,72 @@ c=refuse-its-on-v2
 want v2 $c && vmm_case $c 1 run --its $G/Image && expect $c 'cannot create a vGIC ITS' && pass $c
 c=refuse-auto-9-on-v2
 want v2 $c && vmm_case $c 1 run -c 9 $G/Image && expect $c 'gicv2m supports at most 8 vCPUs' && pass $c
+
+# ---- virtio over PCI (issue 4) ----
+# Fresh images with known checksums: a writable disk and a read-only one.
+make_disks() {
+	head -c 16777216 /dev/urandom >/tmp/disk.img
+	head -c 4194304 /dev/urandom >/tmp/ro.img
+	DISK_MD5=$(md5sum /tmp/disk.img | cut -d' ' -f1)
+	RO_MD5=$(md5sum /tmp/ro.img | cut -d' ' -f1)
+}
+# disk_checks NAME IRQCHIP: the guest read the right data, wrote the pattern the host now
+# sees, was refused on the read-only disk, and took its interrupts through IRQCHIP.
+disk_checks() {
+	expect $1 "GUEST-VDA-SIZE=16777216" && expect $1 "GUEST-VDA-MD5=$DISK_MD5" &&
+		expect $1 'GUEST-WRITE-RC=0' && expect $1 "GUEST-VDB-RO=1" && expect $1 "GUEST-VDB-MD5=$RO_MD5" &&
+		expect $1 'GUEST-VDB-WRITE-RC=[1-9]' && expect $1 'GUEST-HWRNG=virtio_rng' &&
+		expect $1 'GUEST-HWRNG-BYTES=32$' && expect $1 "GUEST-IRQ-BLK=[1-9][0-9]* $2" &&
+		expect $1 "GUEST-IRQ-RNG=[1-9][0-9]* $2" || return 1
+	dd if=/tmp/disk.img bs=512 skip=2048 count=1 2>/dev/null | grep -q VMM-PATTERN-OK ||
+		{ fail $1 "the guest's write is not in the host's image"; return 1; }
+	[ "$(md5sum /tmp/ro.img | cut -d' ' -f1)" = "$RO_MD5" ] ||
+		{ fail $1 "the read-only image changed"; return 1; }
+}
+
+c=virtio-blk-its
+if want v3 $c; then
+	make_disks
+	vmm_case $c 0 run --gic=v3 --its -c 2 -m 512 -d /tmp/disk.img -d /tmp/ro.img,ro --rng \
+		-i $G/initrd.cpio -p "$CMD vmmtest=virtio" $G/Image && disk_checks $c 'ITS-MSI$' && pass $c
+fi
+c=virtio-blk-v2m
+if want v2 $c; then
+	make_disks
+	vmm_case $c 0 run --gic=v2m -c 2 -m 512 -d /tmp/disk.img -d /tmp/ro.img,ro --rng \
+		-i $G/initrd.cpio -p "$CMD vmmtest=virtio" $G/Image && disk_checks $c 'MSI$' && pass $c
+fi
+c=virtio-blk-v2-intx
+if want v2 $c; then
+	make_disks
+	vmm_case $c 0 run --gic=v2 -c 2 -m 512 -d /tmp/disk.img -d /tmp/ro.img,ro --rng \
+		-i $G/initrd.cpio -p "$CMD vmmtest=virtio" $G/Image && disk_checks $c 'GIC-0$' && pass $c
+fi
+
+# virtio-console: hvc0 output, and input written to vmm's stdin reaching the guest.
+c=virtio-console
+if want v3 $c; then
+	rm -f /tmp/in && mkfifo /tmp/in
+	timeout 300 /vmm run --console=virtio -c 1 -m 512 -i $G/initrd.cpio \
+		-p "console=hvc0 quiet panic=-1 vmmtest=hvc" $G/Image </tmp/in >/tmp/$c.log 2>&1 &
+	pid=$!
+	exec 3>/tmp/in
+	i=0
+	while ! grep -q GUEST-READY-FOR-INPUT /tmp/$c.log && kill -0 $pid 2>/dev/null && [ $i -lt 240 ]; do
+		sleep 1
+		i=$((i + 1))
+	done
+	echo "typed-into-hvc0" >&3
+	wait $pid
+	rc=$?
+	exec 3>&-
+	echo "CASE $c exit=$rc"
+	if [ $rc -ne 0 ]; then fail $c "exit code $rc, expected 0"
+	else expect $c GUEST-HVC0-OK && expect $c 'GUEST-GOT:typed-into-hvc0' &&
+		expect $c 'GUEST-IRQ-CONSOLE=[1-9][0-9]* ITS-MSI' && pass $c; fi
+fi
+
+c=bad-disk-missing
+want any $c && vmm_case $c 1 run -d /no/such.img $G/Image && expect $c 'cannot open disk /no/such.img' && pass $c
+c=bad-disk-option
+want any $c && vmm_case $c 2 run -d /tmp/x.img,rw $G/Image && expect $c 'unknown disk option' && pass $c

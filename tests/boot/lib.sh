@@ -13,6 +13,11 @@ build_images() {
 	rm -rf "$work" && mkdir -p "$work/guest/bin" "$work/l1/bin" "$work/l1/guest"
 	cp "$cache/busybox" "$work/guest/bin/busybox"
 	install -m 755 "$top/tests/boot/guest-init" "$work/guest/init"
+	# Debian builds the virtio transports and drivers as modules; the guest's init loads them.
+	mkdir -p "$work/guest/lib/modules"
+	for m in virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk virtio_console virtio-rng; do
+		find "$cache/modules" -name "$m.ko*" -exec cp {} "$work/guest/lib/modules/" \;
+	done
 	cpio_dir "$work/guest" "$work/l1/guest/initrd.cpio"
 
 	"${CROSS}as" -o "$work/raw.o" "$top/tests/boot/raw-payload.S"

@@ -20,7 +20,7 @@ boot_and_check() {
 	p=$(grep -c '^RESULT .* PASS$' "$log.txt" || true)
 	f=$(grep -c '^RESULT .* FAIL' "$log.txt" || true)
 	b=$(grep -c '^BEGIN ' "$log.txt" || true)
-	grep -E '^(RESULT|CASE) ' "$log.txt" | sed "s/^/[$1] /" || true
+	grep -E '^(RESULT|CASE|INFO) ' "$log.txt" | sed "s/^/[$1] /" || true
 	if ! grep -q '^L1-READY kvm=yes' "$log.txt"; then
 		echo "boot-test: FAIL: the L1 on $1 did not come up with /dev/kvm; its log ends:"
 		tail -n 40 "$log.txt"

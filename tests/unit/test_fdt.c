@@ -34,6 +34,7 @@ static struct fixture *build(const struct irqchip_ops *gic, bool its, unsigned n
 	assert_non_null(f);
 	f->cfg.cmdline = cmdline;
 	f->vm.cfg = &f->cfg;
+	mmio_bus_init(&f->vm.mmio);
 	f->vm.gic_ops = gic;
 	f->vm.gic.its_enabled = its;
 	f->vm.nr_vcpus = nr_vcpus;

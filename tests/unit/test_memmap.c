@@ -124,7 +124,7 @@ static void test_bus_checks(void **state)
 	uint8_t data[8] = { 0x78, 0x56, 0x34, 0x12 };
 
 	(void)state;
-	memset(&bus, 0, sizeof(bus));
+	mmio_bus_init(&bus);
 	assert_int_equal(mmio_bus_register(&bus, 0x1000, 0x100, &fake_ops, &d), 0);
 	assert_int_equal(mmio_bus_register(&bus, 0x10f0, 0x100, &fake_ops, &d), -EEXIST);
 	assert_int_equal(mmio_bus_register(&bus, UINT64_MAX - 4, 0x100, &fake_ops, &d), -EINVAL);

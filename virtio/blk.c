@@ -1,0 +1,378 @@
+/* blk.c - virtio-blk (virtio 1.2, section 5.2): requests become io_uring reads, writes
+ * and fdatasyncs; a flush is acknowledged only once the data is on disk. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "../util.h"
+#include "../vm.h"
+#include "devices.h"
+#include "iothread.h"
+#include "virtio.h"
+
+#define VIRTIO_ID_BLOCK 2
+#define VIRTIO_BLK_F_SEG_MAX  2
+#define VIRTIO_BLK_F_RO       5
+#define VIRTIO_BLK_F_BLK_SIZE 6
+#define VIRTIO_BLK_F_FLUSH    9
+
+#define VIRTIO_BLK_T_IN     0
+#define VIRTIO_BLK_T_OUT    1
+#define VIRTIO_BLK_T_FLUSH  4
+#define VIRTIO_BLK_T_GET_ID 8
+#define VIRTIO_BLK_S_OK     0
+#define VIRTIO_BLK_S_IOERR  1
+#define VIRTIO_BLK_S_UNSUPP 2
+
+#define SECTOR_SIZE  512
+#define BLK_ID_BYTES 20
+#define BLK_QUEUE_SIZE 256
+/* Requests in flight; twice the queue so requests orphaned by a reset never block new ones. */
+#define BLK_MAX_REQS (2 * BLK_QUEUE_SIZE)
+
+struct blk_req {
+	struct io_op op;
+	struct virtio_blk *blk;
+	bool in_use;
+	unsigned generation;    /* device resets since creation, when submitted */
+	uint16_t head;
+	uint64_t status_gpa;    /* the last device-writable byte of the chain */
+	uint64_t expect;        /* bytes the host I/O must transfer */
+	uint32_t used_len;      /* bytes written into the chain, status included */
+	struct iovec iov[VIRTQ_MAX_CHAIN];
+	unsigned niov;
+};
+
+struct virtio_blk {
+	struct vm *vm;
+	struct virtio_dev *vd;
+	struct iothread *io;
+	int fd;
+	bool read_only;
+	uint64_t sectors;
+	char id[BLK_ID_BYTES];
+	uint8_t config[24];
+	unsigned generation;
+	bool head_busy[BLK_QUEUE_SIZE];
+	struct virtq_chain chain;
+	struct blk_req reqs[BLK_MAX_REQS];
+	uint64_t reads, writes, flushes, errors;
+};
+
+static void blk_process(struct virtio_blk *blk);
+
+static void blk_complete(struct virtio_blk *blk, struct blk_req *r, uint8_t status)
+{
+	uint8_t *s = gpa_to_hva(blk->vm, r->status_gpa, 1);
+
+	if (s)
+		*s = status;
+	if (status != VIRTIO_BLK_S_OK)
+		blk->errors++;
+	blk->head_busy[r->head] = false;
+	virtq_push(virtio_queue(blk->vd, 0), r->head, r->used_len);
+}
+
+/* CQE for a request (I/O thread). */
+static void blk_io_done(void *arg, int res)
+{
+	struct blk_req *r = arg;
+	struct virtio_blk *blk = r->blk;
+	struct virtio_dev *vd = blk->vd;
+
+	pthread_mutex_lock(&vd->lock);
+	r->in_use = false;
+	/* A reset since submission: the driver forgot this request; only free the slot. */
+	if (r->generation == blk->generation) {
+		if (res < 0 || (uint64_t)res != r->expect)
+			log_ratelimited("virtio-blk: host I/O failed (%s): IOERR to the guest",
+					res < 0 ? strerror(-res) : "short transfer");
+		blk_complete(blk, r, (res >= 0 && (uint64_t)res == r->expect) ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR);
+		virtio_queue_interrupt(vd, 0);
+		blk_process(blk); /* requests may have waited for a free slot */
+	}
+	pthread_mutex_unlock(&vd->lock);
+}
+
+static struct blk_req *blk_req_alloc(struct virtio_blk *blk)
+{
+	for (unsigned i = 0; i < BLK_MAX_REQS; i++) {
+		if (!blk->reqs[i].in_use) {
+			struct blk_req *r = &blk->reqs[i];
+
+			r->in_use = true;
+			r->blk = blk;
+			r->generation = blk->generation;
+			r->op = (struct io_op){ blk_io_done, r };
+			r->niov = 0;
+			return r;
+		}
+	}
+	return NULL;
+}
+
+/* iovecs for [off, off + len) of the chain's readable (write=false) or writable segments. */
+static int blk_build_iov(struct virtio_blk *blk, struct blk_req *r, const struct virtq_chain *c,
+			 bool writable, uint64_t off, uint64_t len)
+{
+	unsigned first = writable ? c->nr_out : 0, end = writable ? c->nr : c->nr_out;
+
+	for (unsigned i = first; i < end && len; i++) {
+		const struct virtq_buf *b = &c->bufs[i];
+		uint64_t take;
+		void *p;
+
+		if (off >= b->len) {
+			off -= b->len;
+			continue;
+		}
+		take = b->len - off < len ? b->len - off : len;
+		p = gpa_to_hva(blk->vm, b->gpa + off, take);
+		if (!p)
+			return -EINVAL;
+		r->iov[r->niov++] = (struct iovec){ p, take };
+		len -= take;
+		off = 0;
+	}
+	return len ? -EINVAL : 0;
+}
+
+/* The address of the chain's last writable byte: where the status goes (5.2.6). */
+static bool blk_status_gpa(const struct virtq_chain *c, uint64_t *gpa)
+{
+	for (unsigned i = c->nr; i > c->nr_out; i--) {
+		if (c->bufs[i - 1].len) {
+			*gpa = c->bufs[i - 1].gpa + c->bufs[i - 1].len - 1;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Check a read/write against the disk; 0 or the status to fail it with. */
+static uint8_t blk_check_rw(struct virtio_blk *blk, uint32_t type, uint64_t sector, uint64_t len)
+{
+	if (type == VIRTIO_BLK_T_OUT && blk->read_only)
+		return VIRTIO_BLK_S_IOERR;
+	if (len % SECTOR_SIZE || sector > blk->sectors || len / SECTOR_SIZE > blk->sectors - sector)
+		return VIRTIO_BLK_S_IOERR;
+	return VIRTIO_BLK_S_OK;
+}
+
+static uint8_t blk_submit_rw(struct virtio_blk *blk, struct blk_req *r, const struct virtq_chain *c,
+			     uint32_t type, uint64_t sector)
+{
+	bool in = type == VIRTIO_BLK_T_IN;
+	uint64_t len = in ? c->in_len - 1 : c->out_len - 16;
+	struct io_uring_sqe *sqe;
+	uint8_t st = blk_check_rw(blk, type, sector, len);
+
+	if (st || blk_build_iov(blk, r, c, in, in ? 0 : 16, len))
+		return st ? st : VIRTIO_BLK_S_IOERR;
+	r->expect = len;
+	r->used_len = in ? len + 1 : 1;
+	sqe = iothread_sqe(blk->io, &r->op);
+	if (!sqe)
+		return VIRTIO_BLK_S_IOERR;
+	if (in) {
+		io_uring_prep_readv(sqe, blk->fd, r->iov, r->niov, sector * SECTOR_SIZE);
+		blk->reads++;
+	} else {
+		/* Without VIRTIO_BLK_F_FLUSH the device must be write-through (5.2.6.2). */
+		io_uring_prep_writev2(sqe, blk->fd, r->iov, r->niov, sector * SECTOR_SIZE,
+				      virtio_has_feature(blk->vd, VIRTIO_BLK_F_FLUSH) ? 0 : RWF_DSYNC);
+		blk->writes++;
+	}
+	return VIRTIO_BLK_S_OK;
+}
+
+static uint8_t blk_submit_flush(struct virtio_blk *blk, struct blk_req *r)
+{
+	struct io_uring_sqe *sqe = iothread_sqe(blk->io, &r->op);
+
+	if (!sqe)
+		return VIRTIO_BLK_S_IOERR;
+	r->expect = 0;
+	r->used_len = 1;
+	io_uring_prep_fsync(sqe, blk->fd, IORING_FSYNC_DATASYNC);
+	blk->flushes++;
+	return VIRTIO_BLK_S_OK;
+}
+
+static uint8_t blk_get_id(struct virtio_blk *blk, struct blk_req *r, const struct virtq_chain *c)
+{
+	uint64_t n = c->in_len - 1 < BLK_ID_BYTES ? c->in_len - 1 : BLK_ID_BYTES;
+
+	if (virtq_chain_write(virtio_queue(blk->vd, 0), c, 0, blk->id, n))
+		return VIRTIO_BLK_S_IOERR;
+	r->used_len = n + 1;
+	return VIRTIO_BLK_S_OK;
+}
+
+/* One request: copy the header out, check it, then submit, or complete it at once. */
+static void blk_request(struct virtio_blk *blk, struct blk_req *r, const struct virtq_chain *c)
+{
+	uint8_t hdr[16], st;
+	bool in_flight = false;
+
+	r->head = c->head;
+	r->used_len = 1;
+	blk->head_busy[c->head] = true;
+	if (virtq_chain_read(virtio_queue(blk->vd, 0), c, 0, hdr, sizeof(hdr))) {
+		st = VIRTIO_BLK_S_IOERR; /* shorter than its header */
+	} else {
+		switch (le_load(hdr, 4)) {
+		case VIRTIO_BLK_T_IN:
+		case VIRTIO_BLK_T_OUT:
+			st = blk_submit_rw(blk, r, c, le_load(hdr, 4), le_load(hdr + 8, 8));
+			in_flight = st == VIRTIO_BLK_S_OK;
+			break;
+		case VIRTIO_BLK_T_FLUSH:
+			st = blk_submit_flush(blk, r);
+			in_flight = st == VIRTIO_BLK_S_OK;
+			break;
+		case VIRTIO_BLK_T_GET_ID:
+			st = blk_get_id(blk, r, c);
+			break;
+		default:
+			st = VIRTIO_BLK_S_UNSUPP;
+		}
+	}
+	if (in_flight)
+		return; /* blk_io_done completes it */
+	r->in_use = false;
+	blk_complete(blk, r, st);
+}
+
+/* Take every available request (several in flight); lock held. */
+static void blk_process(struct virtio_blk *blk)
+{
+	struct virtq *q = virtio_queue(blk->vd, 0);
+
+	for (;;) {
+		struct blk_req *r;
+		int ret;
+
+		if (!q->ready || q->broken)
+			break;
+		r = blk_req_alloc(blk);
+		if (!r)
+			break; /* all slots busy: a completion calls us again */
+		ret = virtq_pop(q, &blk->chain);
+		if (ret <= 0 || blk->head_busy[blk->chain.head] ||
+		    !blk_status_gpa(&blk->chain, &r->status_gpa)) {
+			r->in_use = false;
+			/* Broken ring, a head already in flight, or no byte for the status. */
+			if (ret != 0)
+				virtio_needs_reset(blk->vd);
+			break;
+		}
+		blk_request(blk, r, &blk->chain);
+	}
+	virtio_queue_interrupt(blk->vd, 0);
+}
+
+static void blk_queue_notify(void *dev, unsigned q)
+{
+	(void)q;
+	blk_process(dev);
+}
+
+static void blk_reset(void *dev)
+{
+	struct virtio_blk *blk = dev;
+
+	/* In-flight requests finish into guest memory but are not returned (generation). */
+	blk->generation++;
+	memset(blk->head_busy, 0, sizeof(blk->head_busy));
+}
+
+static void blk_config_read(void *dev, uint32_t off, void *buf, uint32_t len)
+{
+	struct virtio_blk *blk = dev;
+
+	memcpy(buf, blk->config + off, len);
+}
+
+static void blk_destroy(void *dev)
+{
+	struct virtio_blk *blk = dev;
+
+	if (blk->fd >= 0)
+		close(blk->fd);
+	free(blk);
+}
+
+static const struct virtio_dev_ops blk_ops = {
+	.name = "virtio-blk",
+	.device_id = VIRTIO_ID_BLOCK,
+	.class_code = 0x018000, /* mass storage, other */
+	.nr_queues = 1,
+	.queue_size = BLK_QUEUE_SIZE,
+	.config_size = 24,      /* capacity, size_max, seg_max, geometry, blk_size */
+	.config_read = blk_config_read,
+	.queue_notify = blk_queue_notify,
+	.reset = blk_reset,
+	.destroy = blk_destroy,
+	.features = 1ULL << VIRTIO_BLK_F_SEG_MAX | 1ULL << VIRTIO_BLK_F_BLK_SIZE | 1ULL << VIRTIO_BLK_F_FLUSH,
+};
+
+static int blk_open(struct virtio_blk *blk, const char *path)
+{
+	struct stat st;
+
+	blk->fd = open(path, (blk->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (blk->fd < 0) {
+		log_err("virtio-blk: cannot open disk %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	/* Two writers on one image corrupt it: take the lock a second vmm would hit. */
+	if (flock(blk->fd, (blk->read_only ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
+		log_err("virtio-blk: disk %s is in use by another process", path);
+		return -EBUSY;
+	}
+	if (fstat(blk->fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
+		log_err("virtio-blk: disk %s is not a regular file or block device", path);
+		return -EINVAL;
+	}
+	blk->sectors = st.st_size / SECTOR_SIZE;
+	return 0;
+}
+
+int virtio_blk_create(struct vm *vm, struct iothread *io, const char *path, bool read_only,
+		      unsigned index, struct virtio_dev **out)
+{
+	struct virtio_blk *blk = calloc(1, sizeof(*blk));
+	char tmp[512];
+	int ret;
+
+	if (!blk)
+		return -ENOMEM;
+	blk->vm = vm;
+	blk->io = io;
+	blk->fd = -1;
+	blk->read_only = read_only;
+	ret = blk_open(blk, path);
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	snprintf(blk->id, sizeof(blk->id), "vmm%u-%s", index, basename(tmp));
+	le_store(blk->config, 8, blk->sectors);
+	/* seg_max: a request (header + segments + status) fits in half a queue, indirect or not. */
+	le_store(blk->config + 12, 4, BLK_QUEUE_SIZE / 2 - 2);
+	le_store(blk->config + 20, 4, SECTOR_SIZE);
+	if (!ret)
+		ret = virtio_pci_create(vm, &blk_ops, blk, read_only ? 1ULL << VIRTIO_BLK_F_RO : 0, &blk->vd);
+	if (ret) {
+		blk_destroy(blk);
+		return ret;
+	}
+	*out = blk->vd;
+	return 0;
+}

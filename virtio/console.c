@@ -1,0 +1,106 @@
+/* console.c - virtio-console (virtio 1.2, section 5.3), one port: hvc0 on stdin/stdout. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util.h"
+#include "../vm.h"
+#include "devices.h"
+#include "virtio.h"
+
+#define VIRTIO_ID_CONSOLE 3
+#define CONSOLE_RX 0  /* receiveq: host to guest */
+#define CONSOLE_TX 1  /* transmitq: guest to host */
+
+struct virtio_console {
+	struct virtio_dev *vd;
+	int out_fd;
+	struct virtq_chain chain;
+};
+
+/* Write a readable chain to the output, segment by segment. */
+static void console_transmit(struct virtio_console *con, const struct virtq_chain *c)
+{
+	for (unsigned i = 0; i < c->nr_out; i++) {
+		void *p = gpa_to_hva(con->vd->vm, c->bufs[i].gpa, c->bufs[i].len);
+
+		if (p && con->out_fd >= 0 && write_full(con->out_fd, p, c->bufs[i].len) < 0)
+			con->out_fd = -1; /* output gone: the guest runs on */
+	}
+}
+
+static void console_queue_notify(void *dev, unsigned q)
+{
+	struct virtio_console *con = dev;
+	struct virtq *vq = virtio_queue(con->vd, q);
+	int ret;
+
+	if (q != CONSOLE_TX)
+		return; /* new receive buffers: used when input arrives */
+	while ((ret = virtq_pop(vq, &con->chain)) == 1) {
+		console_transmit(con, &con->chain);
+		virtq_push(vq, con->chain.head, 0);
+	}
+	if (ret < 0)
+		virtio_needs_reset(con->vd);
+	virtio_queue_interrupt(con->vd, q);
+}
+
+size_t virtio_console_receive(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct virtio_dev *vd = opaque;
+	struct virtio_console *con = vd->dev;
+	struct virtq *vq;
+	size_t n = 0;
+	int ret;
+
+	pthread_mutex_lock(&vd->lock);
+	vq = virtio_queue(vd, CONSOLE_RX);
+	if ((vd->status & VIRTIO_STATUS_DRIVER_OK) && vq->ready) {
+		ret = virtq_pop(vq, &con->chain);
+		if (ret == 1) {
+			n = len < con->chain.in_len ? len : con->chain.in_len;
+			if (virtq_chain_write(vq, &con->chain, 0, buf, n))
+				n = 0;
+			virtq_push(vq, con->chain.head, n);
+			virtio_queue_interrupt(vd, CONSOLE_RX);
+		} else if (ret < 0) {
+			virtio_needs_reset(vd);
+		}
+	}
+	pthread_mutex_unlock(&vd->lock);
+	return n;
+}
+
+static void console_reset(void *dev)
+{
+	(void)dev;
+}
+
+static const struct virtio_dev_ops console_ops = {
+	.name = "virtio-console",
+	.device_id = VIRTIO_ID_CONSOLE,
+	.class_code = 0x078000, /* communication controller, other */
+	.nr_queues = 2,
+	.queue_size = 128,
+	.queue_notify = console_queue_notify,
+	.reset = console_reset,
+	.destroy = free,
+};
+
+int virtio_console_create(struct vm *vm, int out_fd, struct virtio_dev **out)
+{
+	struct virtio_console *con = calloc(1, sizeof(*con));
+	int ret;
+
+	if (!con)
+		return -ENOMEM;
+	con->out_fd = out_fd;
+	ret = virtio_pci_create(vm, &console_ops, con, 0, &con->vd);
+	if (ret) {
+		free(con);
+		return ret;
+	}
+	*out = con->vd;
+	return 0;
+}

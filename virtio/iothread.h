@@ -1,0 +1,32 @@
+/* iothread.h - the I/O thread: one io_uring that waits on eventfds (queue kicks, INTx
+ * resamples) and completes device I/O, so no vCPU thread ever blocks on a disk. */
+#ifndef VMM_IOTHREAD_H
+#define VMM_IOTHREAD_H
+
+#include <liburing.h>
+
+struct iothread;
+
+/* Called on the I/O thread when a watched eventfd fired (its counter already drained). */
+typedef void (*io_fd_cb)(void *arg);
+/* Called on the I/O thread when a request completes; res is the CQE result (bytes or -errno). */
+typedef void (*io_done_cb)(void *arg, int res);
+
+/* Embed in a request and pass to iothread_submit; must live until done runs. */
+struct io_op {
+	io_done_cb done;
+	void *arg;
+};
+
+/* Set up the ring; -ENOSYS (logged) when the kernel has no io_uring. */
+int iothread_create(struct iothread **out);
+/* Watch an eventfd (before iothread_start). 0 or -ENOSPC. */
+int iothread_watch(struct iothread *io, int fd, io_fd_cb cb, void *arg);
+/* A free submission entry, on the I/O thread only; flushes the ring when full. NULL if stuck. */
+struct io_uring_sqe *iothread_sqe(struct iothread *io, struct io_op *op);
+/* Start the thread; 0 or -errno. */
+int iothread_start(struct iothread *io);
+/* Stop and join the thread, then free everything. Safe on NULL and before start. */
+void iothread_destroy(struct iothread *io);
+
+#endif

@@ -1,0 +1,114 @@
+/* virtio.h - what a virtio device model sees of its transport (virtio 1.2, chapters 2-4). */
+#ifndef VMM_VIRTIO_H
+#define VMM_VIRTIO_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../devices/pci.h"
+#include "../irqchip/irqchip.h"
+#include "virtq.h"
+
+struct vm;
+struct iothread;
+
+/* Device status bits (2.1). */
+#define VIRTIO_STATUS_ACKNOWLEDGE  1
+#define VIRTIO_STATUS_DRIVER       2
+#define VIRTIO_STATUS_DRIVER_OK    4
+#define VIRTIO_STATUS_FEATURES_OK  8
+#define VIRTIO_STATUS_NEEDS_RESET  0x40
+#define VIRTIO_STATUS_FAILED       0x80
+
+/* Reserved feature bits (6). */
+#define VIRTIO_F_INDIRECT_DESC 28
+#define VIRTIO_F_EVENT_IDX     29
+#define VIRTIO_F_VERSION_1     32
+
+#define VIRTIO_MAX_QUEUES 4
+
+struct virtio_dev;
+
+/* One device model: the transport calls these, with the device lock held. */
+struct virtio_dev_ops {
+	const char *name;
+	uint16_t device_id;     /* virtio device ID (5): 2 block, 3 console, 4 entropy */
+	uint32_t class_code;    /* PCI class code for the function */
+	unsigned nr_queues;
+	uint16_t queue_size;    /* maximum size offered for each queue */
+	uint64_t features;      /* device-specific feature bits always offered */
+	uint32_t config_size;   /* bytes of device configuration space */
+	/* Copy device config bytes [off, off + len) into buf (off + len <= config_size). */
+	void (*config_read)(void *dev, uint32_t off, void *buf, uint32_t len);
+	/* The driver kicked queue q (ready, device status DRIVER_OK). I/O thread. */
+	void (*queue_notify)(void *dev, unsigned q);
+	/* The driver reset the device: drop in-flight state. */
+	void (*reset)(void *dev);
+	/* Free the device model (the transport is freed after). */
+	void (*destroy)(void *dev);
+};
+
+struct virtio_queue_state {
+	struct virtq vq;
+	uint16_t msix_vector;
+	bool enabled;
+	int kick_fd;            /* eventfd: KVM_IOEVENTFD on the queue's notify address */
+	uint64_t ioeventfd_addr; /* where kick_fd is registered, 0 if not */
+};
+
+struct virtio_msix_vector {
+	uint64_t addr;
+	uint32_t data;
+	bool masked;            /* vector control bit 0 */
+	bool pending;           /* PBA bit: raised while masked */
+	int irq_fd;             /* eventfd: KVM_IRQFD on gsi */
+	uint32_t gsi;
+	bool routed;            /* gsi has a route and irq_fd is attached */
+	struct irq_route route; /* the route last given to KVM */
+	uint64_t route_signals; /* interrupts sent through this vector */
+};
+
+/* The virtio-pci transport state of one device (pci.c owns it). */
+struct virtio_dev {
+	struct vm *vm;
+	const struct virtio_dev_ops *ops;
+	void *dev;              /* the device model's state */
+	pthread_mutex_t lock;   /* everything below, and the device model's queues */
+	struct pci_device pci;
+	uint64_t device_features; /* offered: the model's, the instance's, the transport's */
+	uint64_t driver_features;
+	uint32_t device_feature_select, driver_feature_select;
+	uint8_t status;
+	uint8_t config_generation;
+	uint8_t isr;
+	uint16_t queue_select;
+	uint16_t config_msix_vector;
+	struct virtio_queue_state queues[VIRTIO_MAX_QUEUES];
+	unsigned nr_vectors;
+	struct virtio_msix_vector *vectors;
+	unsigned msix_cap;      /* config offset of the MSI-X capability */
+	int intx_fd, intx_resample_fd; /* INTx through a resampling irqfd */
+	uint32_t intx_gsi;
+	struct kick_watch *kick_watches;
+	uint64_t kicks, interrupts;    /* counters */
+};
+
+/* Create a virtio-pci function for a device model (offering ops->features | features)
+ * and put it on the PCI bus; 0 or -errno. */
+int virtio_pci_create(struct vm *vm, const struct virtio_dev_ops *ops, void *dev, uint64_t features,
+		      struct virtio_dev **out);
+/* Register the device's kick and resample eventfds with the I/O thread. 0 or -errno. */
+int virtio_pci_watch(struct virtio_dev *vd, struct iothread *io);
+/* Release the function's fds and memory, and the device model (ops->destroy). Safe on NULL. */
+void virtio_pci_destroy(struct virtio_dev *vd);
+/* Was feature bit negotiated? (lock held) */
+bool virtio_has_feature(const struct virtio_dev *vd, unsigned bit);
+/* The ring of queue q (lock held). */
+struct virtq *virtio_queue(struct virtio_dev *vd, unsigned q);
+/* After pushing used buffers on queue q: interrupt the driver if it wants one (lock held). */
+void virtio_queue_interrupt(struct virtio_dev *vd, unsigned q);
+/* The guest broke a queue: set DEVICE_NEEDS_RESET and tell the driver (lock held). */
+void virtio_needs_reset(struct virtio_dev *vd);
+
+#endif
