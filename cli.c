@@ -12,7 +12,10 @@
 #include "arch/arm64/memmap.h"
 #include "util.h"
 
-enum { OPT_GIC = 256, OPT_ITS, OPT_NAME, OPT_KERNEL_FORMAT, OPT_RNG, OPT_CONSOLE };
+enum {
+	OPT_GIC = 256, OPT_ITS, OPT_NAME, OPT_KERNEL_FORMAT, OPT_RNG, OPT_CONSOLE, OPT_TIMEOUT,
+	OPT_CONSOLE_LOG, OPT_EXPECT, OPT_FAIL_ON, OPT_REBOOT, OPT_REPORT,
+};
 
 static const struct option run_options[] = {
 	{ "kernel", required_argument, NULL, 'k' },
@@ -27,6 +30,12 @@ static const struct option run_options[] = {
 	{ "disk", required_argument, NULL, 'd' },
 	{ "rng", no_argument, NULL, OPT_RNG },
 	{ "console", required_argument, NULL, OPT_CONSOLE },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "console-log", required_argument, NULL, OPT_CONSOLE_LOG },
+	{ "expect", required_argument, NULL, OPT_EXPECT },
+	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
+	{ "reboot", required_argument, NULL, OPT_REBOOT },
+	{ "report", required_argument, NULL, OPT_REPORT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -55,18 +64,34 @@ void cli_usage_run(void *stream)
 		"                           guest writes)\n"
 		"      --rng                virtio-rng, fed from getrandom()\n"
 		"      --console=KIND       serial (default: 16550, ttyS0) or virtio (hvc0)\n"
+		"\n"
+		"For CI boot tests:\n"
+		"      --timeout DURATION   stop the guest and exit 5 after DURATION (120, 90s, 5m, 1h)\n"
+		"      --console-log FILE   copy all console output to FILE\n"
+		"      --expect REGEX       exit 0 as soon as a console line matches (extended regex);\n"
+		"                           a guest that powers off without it exits 7\n"
+		"      --fail-on REGEX      exit 6 as soon as a console line matches\n"
+		"      --reboot=WHAT        on guest reset: exit (default, exit 3) or restart the guest\n"
+		"      --report FILE        write a JSON report: timeline, exits, interrupts, I/O, memory\n"
 		"  -h, --help               this text\n"
 		"\n"
 		"The guest console (16550 ttyS0, or hvc0 with --console=virtio) is on stdin/stdout;\n"
 		"the terminal is in raw mode while the guest runs. Virtio devices sit on PCI with\n"
 		"MSI-X (through the ITS on v3, the v2m frame on v2m) or INTx on plain v2.\n"
 		"\n"
+		"The test-exit register at 0x01010000 ends the VM with the status a guest writes\n"
+		"there: `devmem 0x01010000 32 7` makes vmm exit 7.\n"
+		"\n"
 		"Exit status:\n"
-		"  0    the guest powered off (PSCI SYSTEM_OFF)\n"
+		"  0    the guest powered off (PSCI SYSTEM_OFF), or --expect matched\n"
 		"  1    VMM error (bad file, KVM failure)\n"
 		"  2    bad command line\n"
-		"  3    the guest reset (PSCI SYSTEM_RESET; a Linux panic with panic=N ends here)\n"
-		"  4    the guest crashed (KVM_SYSTEM_EVENT_CRASH)\n"
+		"  3    the guest reset (PSCI SYSTEM_RESET) with --reboot=exit\n"
+		"  4    the guest panicked (Linux panic banner on the console, or KVM crash event)\n"
+		"  5    --timeout expired\n"
+		"  6    --fail-on matched\n"
+		"  7    the guest powered off before --expect matched\n"
+		"  N    the guest wrote N to the test-exit register\n"
 		"  128+N  stopped by signal N (SIGINT, SIGTERM, SIGHUP)\n",
 		VMM_MAX_VCPUS, CLI_DEFAULT_VCPUS, CLI_MAX_DISKS);
 }
@@ -185,6 +210,23 @@ static int cli_opt(int c, const char *arg, struct vm_config *cfg, char *err, siz
 			snprintf(err, errlen, "--console=%s: use serial or virtio", arg);
 			return -EINVAL;
 		}
+		return 0;
+	case OPT_TIMEOUT:
+		if (parse_duration_ms(arg, &cfg->timeout_ms) || !cfg->timeout_ms) {
+			snprintf(err, errlen, "--timeout %s: not a duration; use e.g. 120, 90s, 5m or 1h", arg);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_CONSOLE_LOG: cfg->console_log = arg; return 0;
+	case OPT_EXPECT: cfg->expect = arg; return 0;
+	case OPT_FAIL_ON: cfg->fail_on = arg; return 0;
+	case OPT_REPORT: cfg->report = arg; return 0;
+	case OPT_REBOOT:
+		if (strcmp(arg, "exit") && strcmp(arg, "restart")) {
+			snprintf(err, errlen, "--reboot=%s: use exit or restart", arg);
+			return -EINVAL;
+		}
+		cfg->reboot_restart = !strcmp(arg, "restart");
 		return 0;
 	case OPT_KERNEL_FORMAT:
 		if (!strcmp(arg, "image"))

@@ -31,6 +31,13 @@ struct vm_config {
 	unsigned nr_disks;
 	bool rng;              /* --rng: virtio-rng */
 	bool virtio_console;   /* --console=virtio: hvc0 instead of the 16550 */
+	uint64_t timeout_ms;   /* --timeout, 0 = none */
+	const char *console_log;
+	const char *expect;
+	const char *fail_on;
+	bool reboot_restart;   /* --reboot=restart */
+	const char *report;    /* --report FILE */
+	double t_exec;         /* CLOCK_MONOTONIC seconds when vmm started */
 	bool help;             /* --help was given: print usage, run nothing */
 };
 

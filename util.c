@@ -88,6 +88,31 @@ int parse_mem_size(const char *s, uint64_t *bytes)
 	return 0;
 }
 
+int parse_duration_ms(const char *s, uint64_t *ms)
+{
+	static const struct { const char *suffix; uint64_t ms; } units[] = {
+		{ "", 1000 }, { "s", 1000 }, { "ms", 1 }, { "m", 60000 }, { "h", 3600000 },
+	};
+	unsigned long long v;
+	char *end;
+
+	if (!s || !isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		return -ERANGE;
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+		if (!strcmp(end, units[i].suffix)) {
+			if (v > UINT64_MAX / units[i].ms / 1000)
+				return -ERANGE;
+			*ms = v * units[i].ms;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 int read_full(int fd, void *buf, size_t len, uint64_t off)
 {
 	char *p = buf;

@@ -40,6 +40,8 @@ int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* Parse a memory size: plain numbers are MiB, K/M/G suffixes allowed; bytes out. */
 int parse_mem_size(const char *s, uint64_t *bytes);
 
+/* Parse a duration: plain seconds, or with ms, s, m or h; milliseconds out. */
+int parse_duration_ms(const char *s, uint64_t *ms);
 /* Read exactly len bytes at offset; 0, -EIO on short file, or -errno. */
 int read_full(int fd, void *buf, size_t len, uint64_t off);
 /* Write all of buf, retrying on EINTR and short writes; 0 or -errno. */

@@ -13,13 +13,16 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/kvm.h>
 
 #include "arch/arm64/arch.h"
 #include "arch/arm64/memmap.h"
 #include "devices/pci.h"
+#include "devices/test_exit.h"
 #include "devices/uart.h"
+#include "console.h"
 #include "fdt/fdt_build.h"
 #include "irqchip/irqchip.h"
 #include "probe.h"
@@ -32,6 +35,30 @@
 /* The signal that kicks a vCPU thread out of KVM_RUN. */
 #define SIG_VCPU_KICK SIGUSR1
 
+double vm_uptime(const struct vm *vm)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9 - vm->cfg->t_exec;
+}
+
+const char *vm_exit_name(int code)
+{
+	switch (code) {
+	case VMM_EXIT_POWEROFF: return "poweroff";
+	case VMM_EXIT_ERROR: return "vmm-error";
+	case VMM_EXIT_USAGE: return "usage";
+	case VMM_EXIT_RESET: return "reset";
+	case VMM_EXIT_PANIC: return "panic";
+	case VMM_EXIT_TIMEOUT: return "timeout";
+	case VMM_EXIT_FAIL_ON: return "fail-on";
+	case VMM_EXIT_NO_EXPECT: return "expect-not-seen";
+	case VMM_RESTART: return "restart";
+	default: return code > VMM_EXIT_SIGNAL ? "signal" : "guest-exit";
+	}
+}
+
 void *gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)
 {
 	/* Overflow-safe: gpa - ram_gpa is only computed once gpa >= ram_gpa. */
@@ -40,14 +67,20 @@ void *gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)
 	return vm->ram + (gpa - vm->ram_gpa);
 }
 
+void vm_wake(struct vm *vm)
+{
+	uint64_t one = 1;
+
+	(void)!write(vm->event_fd, &one, sizeof(one));
+}
+
 void vm_request_stop(struct vm *vm, int exit_code)
 {
 	int none = -1;
-	uint64_t one = 1;
 
 	atomic_compare_exchange_strong(&vm->exit_code, &none, exit_code);
 	atomic_store(&vm->stopping, true);
-	(void)!write(vm->stop_fd, &one, sizeof(one));
+	vm_wake(vm);
 }
 
 static int kvm_check_cap(struct vm *vm, long cap)
@@ -217,6 +250,11 @@ static int vm_check_layout(void)
 	return 0;
 }
 
+static void vm_io_failed(void *arg)
+{
+	vm_request_stop(arg, VMM_EXIT_ERROR);
+}
+
 static size_t uart_console_in(void *dev, const uint8_t *buf, size_t len)
 {
 	return uart_receive(dev, buf, len);
@@ -228,15 +266,17 @@ static int vm_create_devices(struct vm *vm)
 	const struct vm_config *cfg = vm->cfg;
 	int ret;
 
-	ret = uart_create(vm, guest_memmap[MEM_UART].base, guest_irqmap[IRQ_UART].intid, STDOUT_FILENO,
+	ret = uart_create(vm, guest_memmap[MEM_UART].base, guest_irqmap[IRQ_UART].intid, vm->console,
 			  &vm->uart);
+	if (!ret)
+		ret = test_exit_create(vm, guest_memmap[MEM_TEST_EXIT].base);
 	if (ret)
 		return ret;
 	vm->console_in = uart_console_in;
 	vm->console_dev = vm->uart;
 	if (!cfg->nr_disks && !cfg->rng && !cfg->virtio_console)
 		return 0;
-	ret = iothread_create(&vm->io);
+	ret = iothread_create(&vm->io, vm_io_failed, vm);
 	if (!ret)
 		ret = pci_bus_create(vm);
 	for (unsigned i = 0; !ret && i < cfg->nr_disks; i++)
@@ -245,7 +285,7 @@ static int vm_create_devices(struct vm *vm)
 	if (!ret && cfg->rng)
 		ret = virtio_rng_create(vm, &vm->virtio[vm->nr_virtio++]);
 	if (!ret && cfg->virtio_console) {
-		ret = virtio_console_create(vm, STDOUT_FILENO, &vm->virtio[vm->nr_virtio++]);
+		ret = virtio_console_create(vm, vm->console, &vm->virtio[vm->nr_virtio++]);
 		if (!ret) {
 			vm->console_in = virtio_console_receive;
 			vm->console_dev = vm->virtio[vm->nr_virtio - 1];
@@ -270,14 +310,17 @@ static int vm_build_fdt(struct vm *vm)
 	return 0;
 }
 
-int vm_create(struct vm *vm, const struct vm_config *cfg)
+int vm_create(struct vm *vm, const struct vm_config *cfg, struct console *con)
 {
 	int ret;
 
 	memset(vm, 0, sizeof(*vm));
 	mmio_bus_init(&vm->mmio);
 	vm->cfg = cfg;
-	vm->kvm_fd = vm->vm_fd = vm->stop_fd = -1;
+	vm->console = con;
+	if (con)
+		con->vm = vm;
+	vm->kvm_fd = vm->vm_fd = vm->event_fd = -1;
 	vm->gic.dev_fd = vm->gic.its_fd = -1;
 	vm->boot.kernel_fd = vm->boot.initrd_fd = -1;
 	atomic_init(&vm->exit_code, -1);
@@ -298,8 +341,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	ret = boot_prepare(vm);
 	if (ret)
 		return ret;
-	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (vm->stop_fd < 0)
+	vm->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->event_fd < 0)
 		return -errno;
 	ret = kvm_open(vm);
 	if (!ret)
@@ -318,6 +361,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		ret = vcpus_create(vm);
 	if (!ret)
 		ret = vm->gic_ops->finalize(vm);
+	if (!ret)
+		vm->t_kvm_ready = vm_uptime(vm);
 	/* After CTRL_INIT: vGIC init installs KVM's default GSI routing over any earlier table. */
 	if (!ret)
 		ret = vm_create_devices(vm);
@@ -325,6 +370,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		ret = boot_load(vm);
 	if (!ret)
 		ret = vm_build_fdt(vm);
+	if (!ret)
+		vm->t_dtb = vm_uptime(vm);
 	if (!ret)
 		ret = vcpu_set_boot_regs(vm);
 	return ret;
@@ -408,6 +455,39 @@ static int vm_setup_signals(sigset_t *loop_set)
  * and the stop request. Input waits while the UART FIFO is full, so nothing
  * typed or piped in is dropped.
  */
+/* Seconds a panicked guest may go on printing (its backtrace) before it is stopped. */
+#define PANIC_GRACE_S 5.0
+
+/* Poll timeout in ms until the next deadline (--timeout, panic grace), -1 for none;
+ * stops the VM when one has passed. */
+static int vm_next_deadline(struct vm *vm, bool input_pending)
+{
+	double now = vm_uptime(vm), wait = -1;
+
+	if (vm->cfg->timeout_ms) {
+		double left = vm->cfg->timeout_ms / 1000.0 - now;
+
+		if (left <= 0) {
+			vm_request_stop(vm, VMM_EXIT_TIMEOUT);
+			return 0;
+		}
+		wait = left;
+	}
+	if (vm->t_panic) {
+		double left = vm->t_panic + PANIC_GRACE_S - now;
+
+		if (left <= 0) {
+			vm_request_stop(vm, VMM_EXIT_PANIC);
+			return 0;
+		}
+		if (wait < 0 || left < wait)
+			wait = left;
+	}
+	if (input_pending && (wait < 0 || wait > 0.01))
+		wait = 0.01;
+	return wait < 0 ? -1 : (int)(wait * 1000) + 1;
+}
+
 static void vm_event_loop(struct vm *vm, int sig_fd)
 {
 	uint8_t buf[256];
@@ -416,18 +496,24 @@ static void vm_event_loop(struct vm *vm, int sig_fd)
 
 	for (;;) {
 		struct pollfd pfd[3] = {
-			{ .fd = vm->stop_fd, .events = POLLIN },
+			{ .fd = vm->event_fd, .events = POLLIN },
 			{ .fd = sig_fd, .events = POLLIN },
 			{ .fd = (stdin_open && !pending) ? STDIN_FILENO : -1, .events = POLLIN },
 		};
+		int timeout = vm_next_deadline(vm, pending != 0);
 
-		if (poll(pfd, 3, pending ? 10 : -1) < 0 && errno != EINTR) {
+		if (atomic_load(&vm->stopping))
+			return;
+		if (poll(pfd, 3, timeout) < 0 && errno != EINTR) {
 			log_err("vm: poll: %s", strerror(errno));
 			vm_request_stop(vm, VMM_EXIT_ERROR);
 			return;
 		}
-		if (pfd[0].revents)
-			return;
+		if (pfd[0].revents) {
+			uint64_t n;
+
+			(void)!read(vm->event_fd, &n, sizeof(n)); /* a stop or a new deadline */
+		}
 		if (pfd[1].revents) {
 			struct signalfd_siginfo si;
 
@@ -481,8 +567,16 @@ int vm_run(struct vm *vm)
 	vm_stop_vcpus(vm);
 	term_restore(&term);
 	close(sig_fd);
+	if (vm->console)
+		console_flush(vm->console);
+	vm->t_end = vm_uptime(vm);
 	code = atomic_load(&vm->exit_code);
-	return code < 0 ? VMM_EXIT_ERROR : code;
+	if (code < 0)
+		code = VMM_EXIT_ERROR;
+	/* --expect: a guest that powered off without printing it failed the test. */
+	if (code == VMM_EXIT_POWEROFF && vm->cfg->expect && vm->console && !vm->console->nr_matches)
+		code = VMM_EXIT_NO_EXPECT;
+	return code;
 }
 
 void vm_destroy(struct vm *vm)
@@ -494,6 +588,8 @@ void vm_destroy(struct vm *vm)
 		virtio_pci_destroy(vm->virtio[i]);
 	vm->nr_virtio = 0;
 	pci_bus_destroy(vm);
+	free(vm->test_exit);
+	vm->test_exit = NULL;
 	uart_destroy(vm->uart);
 	vm->uart = NULL;
 	boot_close(vm);
@@ -506,7 +602,7 @@ void vm_destroy(struct vm *vm)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
-	if (vm->stop_fd >= 0)
-		close(vm->stop_fd);
-	vm->vm_fd = vm->kvm_fd = vm->stop_fd = -1;
+	if (vm->event_fd >= 0)
+		close(vm->event_fd);
+	vm->vm_fd = vm->kvm_fd = vm->event_fd = -1;
 }

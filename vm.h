@@ -13,13 +13,22 @@
 
 /* Exit codes of `vmm`, documented in the README and --help. */
 enum vmm_exit_code {
-	VMM_EXIT_POWEROFF = 0, /* guest powered off (PSCI SYSTEM_OFF) */
+	VMM_EXIT_POWEROFF = 0, /* guest powered off (PSCI SYSTEM_OFF), or --expect matched */
 	VMM_EXIT_ERROR = 1,    /* VMM error: setup or KVM failure */
 	VMM_EXIT_USAGE = 2,    /* bad command line */
-	VMM_EXIT_RESET = 3,    /* guest reset (PSCI SYSTEM_RESET; Linux panics end here too) */
-	VMM_EXIT_CRASH = 4,    /* guest crash reported by KVM (KVM_SYSTEM_EVENT_CRASH) */
+	VMM_EXIT_RESET = 3,    /* guest reset (PSCI SYSTEM_RESET) with --reboot=exit */
+	VMM_EXIT_PANIC = 4,    /* guest panicked (Linux panic banner, or KVM_SYSTEM_EVENT_CRASH) */
+	VMM_EXIT_TIMEOUT = 5,  /* --timeout expired */
+	VMM_EXIT_FAIL_ON = 6,  /* --fail-on matched the console */
+	VMM_EXIT_NO_EXPECT = 7, /* the guest stopped before --expect matched */
 	VMM_EXIT_SIGNAL = 128, /* + signal number: stopped by SIGINT/SIGTERM/SIGHUP */
+	VMM_RESTART = 256,     /* internal: --reboot=restart, build the VM again */
 };
+
+/* Exit reasons counted per vCPU (KVM_EXIT_* values below this). */
+#define VCPU_EXIT_REASONS 64
+
+struct console;
 
 struct vcpu {
 	struct vm *vm;
@@ -30,6 +39,8 @@ struct vcpu {
 	uint64_t mpidr;        /* MPIDR_EL1 as KVM set it (KVM_GET_ONE_REG) */
 	pthread_t thread;
 	bool thread_started;
+	uint64_t exits[VCPU_EXIT_REASONS]; /* by KVM exit reason; written by the vCPU thread */
+	uint64_t mmio_reads, mmio_writes;
 };
 
 struct gic_state {
@@ -81,24 +92,38 @@ struct vm {
 	struct virtio_dev *virtio[CLI_MAX_DISKS + 2];
 	unsigned nr_virtio;
 	struct uart *uart;
+	struct test_exit *test_exit;
 	/* Where console input goes: the UART, or virtio-console's receiveq. */
 	size_t (*console_in)(void *dev, const uint8_t *buf, size_t len);
 	void *console_dev;
 	struct boot_info boot;
 	void *fdt;
+	struct console *console; /* the console stream (owned by the caller: it outlives restarts) */
 
-	int stop_fd;           /* eventfd: written when the VM must stop */
+	/* Timeline for --report, seconds since exec (cfg->t_exec); 0 = not yet. */
+	double t_kvm_ready, t_dtb, t_first_run, t_end;
+	double t_panic;        /* when the guest printed its panic banner */
+	const char *exit_reason;
+
+	int event_fd;          /* eventfd: wakes the event loop (a stop, a new deadline) */
 	atomic_bool stopping;
 	atomic_int exit_code;
 	bool tty_raw;
 };
 
+/* Seconds since `vmm` started (CLOCK_MONOTONIC). */
+double vm_uptime(const struct vm *vm);
 /* Host pointer for guest range [gpa, gpa + len) if wholly inside RAM, else NULL. */
 void *gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);
 /* Ask the VM to stop with an exit code; the first request wins. Safe from any thread. */
 void vm_request_stop(struct vm *vm, int exit_code);
-/* Build the whole VM from a config: KVM, RAM, vGIC, vCPUs, devices, kernel, DTB; 0 or -errno. */
-int vm_create(struct vm *vm, const struct vm_config *cfg);
+/* Wake the event loop to look at stop requests and deadlines again. Any thread. */
+void vm_wake(struct vm *vm);
+/* A word for an exit code: "poweroff", "timeout", "guest-exit"... */
+const char *vm_exit_name(int exit_code);
+/* Build the whole VM from a config: KVM, RAM, vGIC, vCPUs, devices, kernel, DTB, with
+ * console output to con; 0 or -errno. */
+int vm_create(struct vm *vm, const struct vm_config *cfg, struct console *con);
 /* Run until the guest stops; returns the vmm exit code. */
 int vm_run(struct vm *vm);
 /* Release everything vm_create acquired; safe on a partially built VM. */

@@ -1,9 +1,12 @@
 /* vmm.c - entry point: subcommands and exit codes. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "console.h"
+#include "report.h"
 #include "probe.h"
 #include "util.h"
 #include "vm.h"
@@ -17,12 +20,27 @@ static void usage(FILE *f)
 		"  help    this text\n");
 }
 
-static int cmd_run(int argc, char **argv)
+/* One VM from create to destroy; the exit code, or VMM_RESTART. */
+static int run_once(struct vm *vm, const struct vm_config *cfg, struct console *con, unsigned restarts)
+{
+	int code = vm_create(vm, cfg, con) ? VMM_EXIT_ERROR : vm_run(vm);
+
+	if (code == VMM_EXIT_ERROR && !vm->t_end)
+		vm->t_end = vm_uptime(vm);
+	if (cfg->report && code != VMM_RESTART)
+		report_write(cfg->report, vm, code, restarts);
+	vm_destroy(vm);
+	return code;
+}
+
+static int cmd_run(int argc, char **argv, double t_exec)
 {
 	struct vm_config cfg;
+	struct console con;
 	struct vm vm;
+	unsigned restarts = 0;
 	char err[256];
-	int ret;
+	int code;
 
 	if (cli_parse_run(argc, argv, &cfg, err, sizeof(err))) {
 		log_err("run: %s", err);
@@ -32,14 +50,20 @@ static int cmd_run(int argc, char **argv)
 		cli_usage_run(stdout);
 		return 0;
 	}
-	ret = vm_create(&vm, &cfg);
-	if (ret) {
-		vm_destroy(&vm);
-		return VMM_EXIT_ERROR;
+	cfg.t_exec = t_exec;
+	if (console_init(&con, NULL, STDOUT_FILENO, cfg.console_log, cfg.expect, cfg.fail_on, err,
+			 sizeof(err))) {
+		log_err("run: %s", err);
+		console_destroy(&con);
+		return VMM_EXIT_USAGE;
 	}
-	ret = vm_run(&vm);
-	vm_destroy(&vm);
-	return ret;
+	/* --reboot=restart: a guest reset builds the VM again, fresh, in this process. */
+	while ((code = run_once(&vm, &cfg, &con, restarts)) == VMM_RESTART) {
+		restarts++;
+		log_err("run: the guest reset; restarting it (--reboot=restart, restart %u)", restarts);
+	}
+	console_destroy(&con);
+	return code;
 }
 
 static int cmd_probe(int argc, char **argv)
@@ -65,12 +89,15 @@ static int cmd_probe(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	if (argc < 2) {
 		usage(stderr);
 		return VMM_EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "run"))
-		return cmd_run(argc - 1, argv + 1);
+		return cmd_run(argc - 1, argv + 1, ts.tv_sec + ts.tv_nsec / 1e9);
 	if (!strcmp(argv[1], "probe"))
 		return cmd_probe(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {

@@ -63,7 +63,7 @@ int pci_cap_add(struct pci_device *pd, uint8_t id, const void *body, unsigned le
 {
 	unsigned off = pd->next_cap;
 
-	if (off + 2 + len > PCI_CFG_SIZE)
+	if (len > PCI_CFG_SIZE || off + 2 + len > PCI_CFG_SIZE)
 		return -ENOSPC;
 	pd->cfg[off] = id;
 	pd->cfg[off + 1] = 0;
@@ -270,8 +270,10 @@ int pci_device_add(struct vm *vm, struct pci_device *pd)
 
 		if (!b->size)
 			continue;
-		if (a + b->size > win->base + win->size)
+		if (a + b->size > win->base + win->size) {
+			irq_spi_free(&vm->routing, pd->intx_intid, 1);
 			return -ENOSPC;
+		}
 		cfg_put(pd->cfg, PCI_BAR0 + 4 * n, 4, (uint32_t)a | (b->mem64 ? PCI_BAR_MEM64 : 0));
 		bus->next_mmio32 = a + b->size;
 	}

@@ -50,7 +50,7 @@ struct pci_device {
 	pthread_mutex_t lock;   /* cfg, wmask, bars */
 	uint8_t cfg[PCI_CFG_SIZE];
 	uint8_t wmask[PCI_CFG_SIZE]; /* bits the guest may change */
-	uint8_t next_cap;       /* where pci_cap_add puts the next capability */
+	unsigned next_cap;      /* where pci_cap_add puts the next one; PCI_CFG_SIZE when full */
 	struct pci_bar bars[PCI_NR_BARS];
 	uint32_t intx_intid;    /* the SPI INTA# is wired to (interrupt-map) */
 	/* After a guest config write, called without pd->lock held: the device reacts. */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../console.h"
 #include "../fdt/fdt_build.h"
 #include "../irqchip/irqchip.h"
 #include "../util.h"
@@ -42,7 +43,7 @@ struct uart {
 	pthread_mutex_t lock;
 	uint64_t base;
 	uint32_t intid;
-	int out_fd;
+	struct console *out;
 	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
 	bool thre_pending;  /* THR empty interrupt not yet acknowledged by an IIR read */
 	bool irq_level;     /* last level driven on the SPI */
@@ -129,12 +130,10 @@ static uint8_t uart_read_reg(struct uart *u, unsigned reg)
 
 static void uart_transmit(struct uart *u, uint8_t c)
 {
-	if (u->mcr & MCR_LOOP) {
+	if (u->mcr & MCR_LOOP)
 		uart_rx_push(u, c);
-	} else if (u->out_fd >= 0 && write_full(u->out_fd, &c, 1) < 0) {
-		/* Output gone (closed pipe): keep the guest running, drop its console. */
-		u->out_fd = -1;
-	}
+	else if (u->out)
+		console_output(u->out, &c, 1);
 	u->thre_pending = true;
 }
 
@@ -249,7 +248,7 @@ static const struct device_ops uart_ops = {
 	.reset = uart_reset,
 };
 
-int uart_create(struct vm *vm, uint64_t base, uint32_t intid, int out_fd, struct uart **out)
+int uart_create(struct vm *vm, uint64_t base, uint32_t intid, struct console *out, struct uart **uart)
 {
 	struct uart *u = calloc(1, sizeof(*u));
 	int ret;
@@ -259,7 +258,7 @@ int uart_create(struct vm *vm, uint64_t base, uint32_t intid, int out_fd, struct
 	u->vm = vm;
 	u->base = base;
 	u->intid = intid;
-	u->out_fd = out_fd;
+	u->out = out;
 	pthread_mutex_init(&u->lock, NULL);
 	ret = mmio_bus_register(&vm->mmio, base, 8, &uart_ops, u);
 	if (ret) {
@@ -267,7 +266,7 @@ int uart_create(struct vm *vm, uint64_t base, uint32_t intid, int out_fd, struct
 		free(u);
 		return ret;
 	}
-	*out = u;
+	*uart = u;
 	return 0;
 }
 

@@ -7,9 +7,11 @@
 
 struct vm;
 struct uart;
+struct console;
 
-/* Create the UART at base with SPI intid, output to out_fd, and register it on vm's bus. 0 or -errno. */
-int uart_create(struct vm *vm, uint64_t base, uint32_t intid, int out_fd, struct uart **out);
+/* Create the UART at base with SPI intid, output to the console stream (NULL: dropped),
+ * and register it on vm's bus. 0 or -errno. */
+int uart_create(struct vm *vm, uint64_t base, uint32_t intid, struct console *out, struct uart **uart);
 /* Queue host input for the guest; returns how many bytes fit in the receive FIFO. */
 size_t uart_receive(struct uart *u, const uint8_t *buf, size_t len);
 /* Free the UART. */

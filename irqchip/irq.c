@@ -34,6 +34,8 @@ int irq_spi_set(struct vm *vm, uint32_t intid, bool level)
 		log_ratelimited("irq: KVM_IRQ_LINE(SPI %u, %d): %s", intid, level, strerror(err));
 		return -err;
 	}
+	if (level)
+		__atomic_add_fetch(&vm->routing.spi_raised[intid], 1, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -203,11 +205,11 @@ int irq_route_set(struct irq_routing *r, uint32_t gsi, const struct irq_route *r
 	return ret;
 }
 
-unsigned irq_routing_build(struct irq_routing *r, struct kvm_irq_routing_entry *e, unsigned max)
+/* The table from the routes in use; lock held. */
+static unsigned routing_build_locked(struct irq_routing *r, struct kvm_irq_routing_entry *e, unsigned max)
 {
 	unsigned n = 0;
 
-	pthread_mutex_lock(&r->lock);
 	for (uint32_t gsi = 0; gsi < IRQ_MAX_GSIS && n < max; gsi++) {
 		const struct irq_route *rt = &r->routes[gsi];
 
@@ -232,6 +234,15 @@ unsigned irq_routing_build(struct irq_routing *r, struct kvm_irq_routing_entry *
 		}
 		n++;
 	}
+	return n;
+}
+
+unsigned irq_routing_build(struct irq_routing *r, struct kvm_irq_routing_entry *e, unsigned max)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&r->lock);
+	n = routing_build_locked(r, e, max);
 	pthread_mutex_unlock(&r->lock);
 	return n;
 }
@@ -244,11 +255,14 @@ int irq_routing_commit(struct vm *vm)
 	table = calloc(1, sizeof(*table) + IRQ_MAX_GSIS * sizeof(table->entries[0]));
 	if (!table)
 		return -ENOMEM;
-	table->nr = irq_routing_build(&vm->routing, table->entries, IRQ_MAX_GSIS);
+	/* Build and install under one lock: two vCPUs committing must not reorder tables. */
+	pthread_mutex_lock(&vm->routing.lock);
+	table->nr = routing_build_locked(&vm->routing, table->entries, IRQ_MAX_GSIS);
 	if (ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, table) < 0) {
 		ret = -errno;
 		log_err("irq: KVM_SET_GSI_ROUTING (%u entries): %s", table->nr, strerror(-ret));
 	}
+	pthread_mutex_unlock(&vm->routing.lock);
 	free(table);
 	return ret;
 }
@@ -279,6 +293,16 @@ int irqfd_attach(struct vm *vm, int fd, uint32_t gsi, int resample_fd)
 int irqfd_detach(struct vm *vm, int fd, uint32_t gsi)
 {
 	return irqfd_ioctl(vm, fd, gsi, -1, KVM_IRQFD_FLAG_DEASSIGN);
+}
+
+int irq_gsi_signal(struct vm *vm, uint32_t gsi, int fd)
+{
+	uint64_t one = 1;
+
+	if (gsi >= IRQ_MAX_GSIS)
+		return -EINVAL;
+	__atomic_add_fetch(&vm->routing.routes[gsi].signals, 1, __ATOMIC_RELAXED);
+	return write(fd, &one, sizeof(one)) == sizeof(one) ? 0 : -errno;
 }
 
 int irq_msi_signal(struct vm *vm, uint64_t addr, uint32_t data, uint32_t devid)

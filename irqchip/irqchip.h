@@ -34,6 +34,7 @@ struct irq_routing {
 	bool msi_devid;        /* KVM_CAP_MSI_DEVID: MSI routes carry KVM_MSI_VALID_DEVID */
 	struct irq_route routes[IRQ_MAX_GSIS];
 	uint8_t spi_used[GIC_NR_IRQS / 8];
+	uint64_t spi_raised[GIC_NR_IRQS]; /* KVM_IRQ_LINE rising edges per INTID */
 };
 
 /* One interrupt-controller model (Documentation/virt/kvm/devices/arm-vgic*.rst). */
@@ -110,6 +111,8 @@ int irq_routing_commit(struct vm *vm);
 int irqfd_attach(struct vm *vm, int fd, uint32_t gsi, int resample_fd);
 /* KVM_IRQFD with KVM_IRQFD_FLAG_DEASSIGN. 0 or -errno. */
 int irqfd_detach(struct vm *vm, int fd, uint32_t gsi);
+/* Raise gsi by writing its irqfd eventfd, and count it. 0 or -errno. */
+int irq_gsi_signal(struct vm *vm, uint32_t gsi, int fd);
 /* KVM_SIGNAL_MSI: one message now. 0 (also when the ITS has no translation yet) or -errno. */
 int irq_msi_signal(struct vm *vm, uint64_t addr, uint32_t data, uint32_t devid);
 

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
+#include <linux/fs.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -61,10 +63,10 @@ struct virtio_blk {
 	char id[BLK_ID_BYTES];
 	uint8_t config[24];
 	unsigned generation;
+	unsigned stale;         /* requests from before the last reset still in flight */
 	bool head_busy[BLK_QUEUE_SIZE];
 	struct virtq_chain chain;
 	struct blk_req reqs[BLK_MAX_REQS];
-	uint64_t reads, writes, flushes, errors;
 };
 
 static void blk_process(struct virtio_blk *blk);
@@ -76,7 +78,7 @@ static void blk_complete(struct virtio_blk *blk, struct blk_req *r, uint8_t stat
 	if (s)
 		*s = status;
 	if (status != VIRTIO_BLK_S_OK)
-		blk->errors++;
+		blk->vd->io_errors++;
 	blk->head_busy[r->head] = false;
 	virtq_push(virtio_queue(blk->vd, 0), r->head, r->used_len);
 }
@@ -90,15 +92,17 @@ static void blk_io_done(void *arg, int res)
 
 	pthread_mutex_lock(&vd->lock);
 	r->in_use = false;
-	/* A reset since submission: the driver forgot this request; only free the slot. */
-	if (r->generation == blk->generation) {
+	/* A reset since submission: the driver forgot this request; only free the slot.
+	 * The reset itself completes (device_status reads 0) once no such request is left. */
+	if (r->generation != blk->generation) {
+		blk->stale--;
+	} else {
 		if (res < 0 || (uint64_t)res != r->expect)
 			log_ratelimited("virtio-blk: host I/O failed (%s): IOERR to the guest",
 					res < 0 ? strerror(-res) : "short transfer");
 		blk_complete(blk, r, (res >= 0 && (uint64_t)res == r->expect) ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR);
-		virtio_queue_interrupt(vd, 0);
-		blk_process(blk); /* requests may have waited for a free slot */
 	}
+	blk_process(blk); /* requests may have waited for a free slot */
 	pthread_mutex_unlock(&vd->lock);
 }
 
@@ -184,12 +188,14 @@ static uint8_t blk_submit_rw(struct virtio_blk *blk, struct blk_req *r, const st
 		return VIRTIO_BLK_S_IOERR;
 	if (in) {
 		io_uring_prep_readv(sqe, blk->fd, r->iov, r->niov, sector * SECTOR_SIZE);
-		blk->reads++;
+		blk->vd->io_reads++;
+		blk->vd->io_bytes_read += len;
 	} else {
 		/* Without VIRTIO_BLK_F_FLUSH the device must be write-through (5.2.6.2). */
 		io_uring_prep_writev2(sqe, blk->fd, r->iov, r->niov, sector * SECTOR_SIZE,
 				      virtio_has_feature(blk->vd, VIRTIO_BLK_F_FLUSH) ? 0 : RWF_DSYNC);
-		blk->writes++;
+		blk->vd->io_writes++;
+		blk->vd->io_bytes_written += len;
 	}
 	return VIRTIO_BLK_S_OK;
 }
@@ -203,7 +209,7 @@ static uint8_t blk_submit_flush(struct virtio_blk *blk, struct blk_req *r)
 	r->expect = 0;
 	r->used_len = 1;
 	io_uring_prep_fsync(sqe, blk->fd, IORING_FSYNC_DATASYNC);
-	blk->flushes++;
+	blk->vd->io_flushes++;
 	return VIRTIO_BLK_S_OK;
 }
 
@@ -290,9 +296,19 @@ static void blk_reset(void *dev)
 {
 	struct virtio_blk *blk = dev;
 
-	/* In-flight requests finish into guest memory but are not returned (generation). */
+	/* Requests in flight become stale: they are not returned to the driver (generation),
+	 * and until they finish the reset is not complete (blk_busy). */
+	for (unsigned i = 0; i < BLK_MAX_REQS; i++)
+		if (blk->reqs[i].in_use && blk->reqs[i].generation == blk->generation)
+			blk->stale++;
 	blk->generation++;
 	memset(blk->head_busy, 0, sizeof(blk->head_busy));
+}
+
+/* Host I/O from before a reset still writes guest memory: the reset is not over. */
+static bool blk_busy(void *dev)
+{
+	return ((struct virtio_blk *)dev)->stale != 0;
 }
 
 static void blk_config_read(void *dev, uint32_t off, void *buf, uint32_t len)
@@ -321,12 +337,14 @@ static const struct virtio_dev_ops blk_ops = {
 	.config_read = blk_config_read,
 	.queue_notify = blk_queue_notify,
 	.reset = blk_reset,
+	.busy = blk_busy,
 	.destroy = blk_destroy,
 	.features = 1ULL << VIRTIO_BLK_F_SEG_MAX | 1ULL << VIRTIO_BLK_F_BLK_SIZE | 1ULL << VIRTIO_BLK_F_FLUSH,
 };
 
 static int blk_open(struct virtio_blk *blk, const char *path)
 {
+	uint64_t bytes;
 	struct stat st;
 
 	blk->fd = open(path, (blk->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
@@ -343,7 +361,13 @@ static int blk_open(struct virtio_blk *blk, const char *path)
 		log_err("virtio-blk: disk %s is not a regular file or block device", path);
 		return -EINVAL;
 	}
-	blk->sectors = st.st_size / SECTOR_SIZE;
+	bytes = st.st_size;
+	/* A block device's st_size is 0: ask it. */
+	if (S_ISBLK(st.st_mode) && ioctl(blk->fd, BLKGETSIZE64, &bytes) < 0) {
+		log_err("virtio-blk: disk %s: BLKGETSIZE64: %s", path, strerror(errno));
+		return -errno;
+	}
+	blk->sectors = bytes / SECTOR_SIZE;
 	return 0;
 }
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../console.h"
 #include "../util.h"
 #include "../vm.h"
 #include "devices.h"
@@ -14,7 +15,7 @@
 
 struct virtio_console {
 	struct virtio_dev *vd;
-	int out_fd;
+	struct console *out;
 	struct virtq_chain chain;
 };
 
@@ -24,8 +25,8 @@ static void console_transmit(struct virtio_console *con, const struct virtq_chai
 	for (unsigned i = 0; i < c->nr_out; i++) {
 		void *p = gpa_to_hva(con->vd->vm, c->bufs[i].gpa, c->bufs[i].len);
 
-		if (p && con->out_fd >= 0 && write_full(con->out_fd, p, c->bufs[i].len) < 0)
-			con->out_fd = -1; /* output gone: the guest runs on */
+		if (p && con->out)
+			console_output(con->out, p, c->bufs[i].len);
 	}
 }
 
@@ -88,19 +89,19 @@ static const struct virtio_dev_ops console_ops = {
 	.destroy = free,
 };
 
-int virtio_console_create(struct vm *vm, int out_fd, struct virtio_dev **out)
+int virtio_console_create(struct vm *vm, struct console *out, struct virtio_dev **vdp)
 {
 	struct virtio_console *con = calloc(1, sizeof(*con));
 	int ret;
 
 	if (!con)
 		return -ENOMEM;
-	con->out_fd = out_fd;
+	con->out = out;
 	ret = virtio_pci_create(vm, &console_ops, con, 0, &con->vd);
 	if (ret) {
 		free(con);
 		return ret;
 	}
-	*out = con->vd;
+	*vdp = con->vd;
 	return 0;
 }

@@ -9,14 +9,15 @@
 struct vm;
 struct iothread;
 struct virtio_dev;
+struct console;
 
 /* virtio-blk backed by a file, I/O through the I/O thread's io_uring. 0 or -errno (logged). */
 int virtio_blk_create(struct vm *vm, struct iothread *io, const char *path, bool read_only,
 		      unsigned index, struct virtio_dev **out);
 /* virtio-rng fed from getrandom(). 0 or -errno. */
 int virtio_rng_create(struct vm *vm, struct virtio_dev **out);
-/* virtio-console (hvc0): transmitq to out_fd. 0 or -errno. */
-int virtio_console_create(struct vm *vm, int out_fd, struct virtio_dev **out);
+/* virtio-console (hvc0): transmitq to the console stream. 0 or -errno. */
+int virtio_console_create(struct vm *vm, struct console *out, struct virtio_dev **vd);
 /* Host input for virtio-console's receiveq; returns bytes taken (0: no guest buffer yet). */
 size_t virtio_console_receive(void *vd, const uint8_t *buf, size_t len);
 

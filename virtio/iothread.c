@@ -26,6 +26,9 @@ struct iothread {
 	struct io_uring ring;
 	pthread_t thread;
 	bool started, stop;
+	bool failed;            /* the loop cannot go on: the VM is stopped */
+	void (*fatal)(void *arg);
+	void *fatal_arg;
 	int stop_fd;
 	struct io_watch watches[IO_MAX_WATCHES];
 	unsigned nr_watches;
@@ -39,13 +42,15 @@ static void stop_cb(void *arg)
 	((struct iothread *)arg)->stop = true;
 }
 
-int iothread_create(struct iothread **out)
+int iothread_create(struct iothread **out, void (*fatal)(void *arg), void *fatal_arg)
 {
 	struct iothread *io = calloc(1, sizeof(*io));
 	int ret;
 
 	if (!io)
 		return -ENOMEM;
+	io->fatal = fatal;
+	io->fatal_arg = fatal_arg;
 	ret = io_uring_queue_init(IO_RING_ENTRIES, &io->ring, 0);
 	if (ret < 0) {
 		log_err("iothread: io_uring_queue_init: %s%s", strerror(-ret),
@@ -110,13 +115,19 @@ static void handle_cqe(struct iothread *io, struct io_uring_cqe *cqe)
 		struct io_watch *w = (struct io_watch *)(uintptr_t)(ud & ~WATCH_TAG);
 		uint64_t n;
 
+		if (cqe->res < 0 && cqe->res != -ECANCELED) {
+			/* A poll that fails would fail again: re-arming would spin. */
+			log_err("iothread: poll on fd %d failed: %s; its events are lost", w->fd,
+				strerror(-cqe->res));
+			io->failed = true;
+			return;
+		}
 		/* Drain the counter (non-blocking eventfd) before running the callback. */
 		if (read(w->fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
 			log_ratelimited("iothread: read of eventfd %d: %s", w->fd, strerror(errno));
 		if (!(cqe->flags & IORING_CQE_F_MORE))
 			arm_watch(io, w); /* the kernel ended the multishot poll: re-arm */
-		if (cqe->res >= 0 || cqe->res == -ECANCELED)
-			w->cb(w->arg);
+		w->cb(w->arg);
 	} else if (ud) {
 		struct io_op *op = (struct io_op *)(uintptr_t)ud;
 
@@ -135,16 +146,21 @@ static void *iothread_main(void *arg)
 		unsigned head, n = 0;
 		int ret = io_uring_submit_and_wait(&io->ring, 1);
 
-		if (ret < 0 && ret != -EINTR && ret != -EBUSY) {
+		if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN) {
 			log_err("iothread: io_uring_submit_and_wait: %s", strerror(-ret));
-			break;
+			io->failed = true;
 		}
 		io_uring_for_each_cqe(&io->ring, head, cqe) {
 			handle_cqe(io, cqe);
 			n++;
 		}
 		io_uring_cq_advance(&io->ring, n);
+		if (io->failed)
+			break;
 	}
+	/* Devices without their I/O thread would hang the guest: stop the VM loudly. */
+	if (io->failed && io->fatal)
+		io->fatal(io->fatal_arg);
 	return NULL;
 }
 

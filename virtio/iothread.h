@@ -18,8 +18,9 @@ struct io_op {
 	void *arg;
 };
 
-/* Set up the ring; -ENOSYS (logged) when the kernel has no io_uring. */
-int iothread_create(struct iothread **out);
+/* Set up the ring; fatal(arg) runs if the loop has to give up. -ENOSYS (logged) when the
+ * kernel has no io_uring. */
+int iothread_create(struct iothread **out, void (*fatal)(void *arg), void *fatal_arg);
 /* Watch an eventfd (before iothread_start). 0 or -ENOSPC. */
 int iothread_watch(struct iothread *io, int fd, io_fd_cb cb, void *arg);
 /* A free submission entry, on the I/O thread only; flushes the ring when full. NULL if stuck. */

@@ -63,13 +63,15 @@ static void msix_vector_update(struct virtio_dev *vd, unsigned i, bool function_
 {
 	struct virtio_msix_vector *v = &vd->vectors[i];
 	struct irq_route rt;
-	uint64_t one = 1;
 
 	if (function_masked || v->masked)
 		return;
 	if (vd->vm->gic_ops->msi_route(vd->vm, v->addr, v->data, pci_requester_id(&vd->pci), &rt)) {
 		log_ratelimited("%s: MSI-X vector %u: address 0x%" PRIx64 " data %u hits no MSI doorbell",
 				vd->ops->name, i, v->addr, v->data);
+		/* The old message must not keep being delivered: the vector is now unroutable. */
+		if (v->routed && irqfd_detach(vd->vm, v->irq_fd, v->gsi) == 0)
+			v->routed = false;
 		return;
 	}
 	if (!v->routed || memcmp(&rt, &v->route, sizeof(rt))) {
@@ -82,7 +84,7 @@ static void msix_vector_update(struct virtio_dev *vd, unsigned i, bool function_
 	}
 	if (v->pending) {
 		v->pending = false;
-		(void)!write(v->irq_fd, &one, sizeof(one));
+		irq_gsi_signal(vd->vm, v->gsi, v->irq_fd);
 	}
 }
 
@@ -100,7 +102,6 @@ static void msix_update(struct virtio_dev *vd)
 static void msix_signal(struct virtio_dev *vd, uint16_t vector)
 {
 	struct virtio_msix_vector *v;
-	uint64_t one = 1;
 
 	if (vector >= vd->nr_vectors)
 		return;
@@ -110,20 +111,17 @@ static void msix_signal(struct virtio_dev *vd, uint16_t vector)
 		return;
 	}
 	vd->interrupts++;
-	v->route_signals++;
-	(void)!write(v->irq_fd, &one, sizeof(one));
+	irq_gsi_signal(vd->vm, v->gsi, v->irq_fd);
 }
 
 /* INTx: raise the level line through the resampling irqfd unless the driver disabled it. */
 static void intx_raise(struct virtio_dev *vd, uint8_t isr_bits)
 {
-	uint64_t one = 1;
-
 	vd->isr |= isr_bits;
 	if (pci_cfg_read(&vd->pci, PCI_COMMAND, 2) & PCI_COMMAND_INTX_DISABLE)
 		return;
 	vd->interrupts++;
-	(void)!write(vd->intx_fd, &one, sizeof(one));
+	irq_gsi_signal(vd->vm, vd->intx_gsi, vd->intx_fd);
 }
 
 void virtio_queue_interrupt(struct virtio_dev *vd, unsigned q)
@@ -153,11 +151,10 @@ void virtio_needs_reset(struct virtio_dev *vd)
 static void intx_resample(void *arg)
 {
 	struct virtio_dev *vd = arg;
-	uint64_t one = 1;
 
 	pthread_mutex_lock(&vd->lock);
 	if (vd->isr && !msix_enabled(vd))
-		(void)!write(vd->intx_fd, &one, sizeof(one));
+		irq_gsi_signal(vd->vm, vd->intx_gsi, vd->intx_fd);
 	pthread_mutex_unlock(&vd->lock);
 }
 
@@ -211,8 +208,9 @@ static void queue_kicked(void *arg)
 
 	pthread_mutex_lock(&vd->lock);
 	vd->kicks++;
+	/* No DMA without Bus Master Enable (PCI 3.0, 6.2.2). */
 	if ((vd->status & VIRTIO_STATUS_DRIVER_OK) && !(vd->status & VIRTIO_STATUS_NEEDS_RESET) &&
-	    vd->queues[k->q].enabled)
+	    vd->queues[k->q].enabled && (pci_cfg_read(&vd->pci, PCI_COMMAND, 2) & PCI_COMMAND_MASTER))
 		vd->ops->queue_notify(vd->dev, k->q);
 	pthread_mutex_unlock(&vd->lock);
 }
@@ -264,6 +262,9 @@ static void status_write(struct virtio_dev *vd, uint8_t val)
 			for (unsigned q = 0; q < vd->ops->nr_queues; q++)
 				vd->queues[q].vq.event_idx = virtio_has_feature(vd, VIRTIO_F_EVENT_IDX);
 	}
+	/* 3.1.1: DRIVER_OK only after the features were accepted. */
+	if (!(val & VIRTIO_STATUS_FEATURES_OK))
+		val &= ~VIRTIO_STATUS_DRIVER_OK;
 	vd->status = val | (vd->status & VIRTIO_STATUS_NEEDS_RESET);
 }
 
@@ -287,7 +288,11 @@ static uint64_t common_read(struct virtio_dev *vd, uint32_t off)
 			   (uint32_t)(vd->driver_features >> (32 * vd->driver_feature_select)) : 0;
 	case CC_MSIX_CONFIG: return vd->config_msix_vector;
 	case CC_NUM_QUEUES: return vd->ops->nr_queues;
-	case CC_STATUS: return vd->status;
+	case CC_STATUS:
+		/* 4.1.4.3.2: the driver waits for 0 after a reset; not before our I/O stopped. */
+		if (!vd->status && vd->ops->busy && vd->ops->busy(vd->dev))
+			return VIRTIO_STATUS_ACKNOWLEDGE;
+		return vd->status;
 	case CC_CFG_GEN: return vd->config_generation;
 	case CC_Q_SELECT: return vd->queue_select;
 	}

@@ -15,7 +15,6 @@
 struct virtio_rng {
 	struct virtio_dev *vd;
 	struct virtq_chain chain;
-	uint64_t bytes;
 };
 
 /* Fill the chain's writable segments; returns bytes written. */
@@ -32,7 +31,7 @@ static uint32_t rng_fill(struct virtio_rng *rng, const struct virtq_chain *c)
 			break;
 		done += got;
 	}
-	rng->bytes += done;
+	rng->vd->io_bytes_read += done;
 	return done;
 }
 

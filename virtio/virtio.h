@@ -45,6 +45,8 @@ struct virtio_dev_ops {
 	void (*queue_notify)(void *dev, unsigned q);
 	/* The driver reset the device: drop in-flight state. */
 	void (*reset)(void *dev);
+	/* Still using guest memory from before a reset? (NULL: never) */
+	bool (*busy)(void *dev);
 	/* Free the device model (the transport is freed after). */
 	void (*destroy)(void *dev);
 };
@@ -66,7 +68,6 @@ struct virtio_msix_vector {
 	uint32_t gsi;
 	bool routed;            /* gsi has a route and irq_fd is attached */
 	struct irq_route route; /* the route last given to KVM */
-	uint64_t route_signals; /* interrupts sent through this vector */
 };
 
 /* The virtio-pci transport state of one device (pci.c owns it). */
@@ -92,6 +93,8 @@ struct virtio_dev {
 	uint32_t intx_gsi;
 	struct kick_watch *kick_watches;
 	uint64_t kicks, interrupts;    /* counters */
+	/* I/O counters the device model keeps (block devices). */
+	uint64_t io_reads, io_writes, io_flushes, io_errors, io_bytes_read, io_bytes_written;
 };
 
 /* Create a virtio-pci function for a device model (offering ops->features | features)

@@ -226,6 +226,16 @@ static int read_head(struct virtq *q, uint16_t *head)
 	return 0;
 }
 
+static int publish_avail_event(struct virtq *q)
+{
+	uint16_t *event = guest_u16(q, avail_event_gpa(q));
+
+	if (!event)
+		return queue_break(q, "used ring outside RAM", q->used_gpa);
+	__atomic_store_n(event, q->last_avail, __ATOMIC_RELAXED);
+	return 0;
+}
+
 int virtq_pop(struct virtq *q, struct virtq_chain *c)
 {
 	struct chain_walk w = { .q = q, .c = c };
@@ -237,6 +247,14 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c)
 	if (!q->ready)
 		return 0;
 	ret = avail_pending(q, &pending);
+	if (!ret && !pending && q->event_idx) {
+		/* 2.7.10: going idle, ask for a kick at the next buffer (avail_event), then look
+		 * again: the driver may have added one before it saw the new avail_event. */
+		ret = publish_avail_event(q);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (!ret)
+			ret = avail_pending(q, &pending);
+	}
 	if (ret || !pending)
 		return ret;
 	ret = read_head(q, &head);

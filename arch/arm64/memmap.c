@@ -9,6 +9,7 @@
 
 const struct mem_region guest_memmap[MEM_NR] = {
 	[MEM_UART]            = { "uart",        0x01000000, 0x1000, SZ_4K },
+	[MEM_TEST_EXIT]       = { "test-exit",   0x01010000, 0x1000, SZ_4K },
 	[MEM_GICV2M]          = { "gicv2m",      0x02000000, 0x1000, SZ_4K },
 	[MEM_GIC_DIST]        = { "gic-dist",    0x08000000, 0x10000, SZ_64K },
 	/* KVM_VGIC_V2_CPU_SIZE; 64 KiB aligned so 64K-page hosts can map GICV. */

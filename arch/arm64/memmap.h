@@ -7,6 +7,7 @@
  *   0x00_0000_0000 +----------------------------------+
  *                  | unmapped (reads as zero)         |
  *   0x00_0100_0000 | 16550 UART                 4 KiB |
+ *   0x00_0101_0000 | test-exit register         4 KiB |
  *   0x00_0200_0000 | GICv2m MSI frame           4 KiB |  --gic=v2m
  *   0x00_0800_0000 | GIC distributor           64 KiB |
  *   0x00_0801_0000 | GICv2 CPU interface        8 KiB |  --gic=v2/v2m
@@ -31,6 +32,7 @@
 
 enum mem_region_id {
 	MEM_UART,
+	MEM_TEST_EXIT,
 	MEM_GICV2M,
 	MEM_GIC_DIST,
 	MEM_GIC_CPU,

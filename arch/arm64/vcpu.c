@@ -148,15 +148,21 @@ int vcpu_set_boot_regs(struct vm *vm)
 
 static void vcpu_system_event(struct vcpu *v)
 {
+	struct vm *vm = v->vm;
+
 	switch (v->run->system_event.type) {
 	case KVM_SYSTEM_EVENT_SHUTDOWN:
-		vm_request_stop(v->vm, VMM_EXIT_POWEROFF);
+		vm_request_stop(vm, VMM_EXIT_POWEROFF);
 		break;
 	case KVM_SYSTEM_EVENT_RESET:
-		vm_request_stop(v->vm, VMM_EXIT_RESET);
+		/* Linux with panic=N resets after its panic banner: report the panic. */
+		if (vm->t_panic)
+			vm_request_stop(vm, VMM_EXIT_PANIC);
+		else
+			vm_request_stop(vm, vm->cfg->reboot_restart ? VMM_RESTART : VMM_EXIT_RESET);
 		break;
 	case KVM_SYSTEM_EVENT_CRASH:
-		vm_request_stop(v->vm, VMM_EXIT_CRASH);
+		vm_request_stop(vm, VMM_EXIT_PANIC);
 		break;
 	default:
 		log_err("vcpu%u: unhandled system event %u", v->id, v->run->system_event.type);
@@ -169,8 +175,14 @@ static bool vcpu_handle_exit(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
 
+	if (run->exit_reason < VCPU_EXIT_REASONS)
+		v->exits[run->exit_reason]++;
 	switch (run->exit_reason) {
 	case KVM_EXIT_MMIO:
+		if (run->mmio.is_write)
+			v->mmio_writes++;
+		else
+			v->mmio_reads++;
 		mmio_bus_access(&v->vm->mmio, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
 				run->mmio.is_write);
 		return true;
@@ -199,6 +211,8 @@ void *vcpu_thread(void *arg)
 	struct vcpu *v = arg;
 	struct vm *vm = v->vm;
 
+	if (v->id == 0)
+		vm->t_first_run = vm_uptime(vm);
 	while (!atomic_load(&vm->stopping)) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)

@@ -17,9 +17,12 @@ boot_and_check() {
 	L1_TIMEOUT=900 boot_l1 "$2" "l1gic=$3 ${VMM_CASES:+vmmcases=$VMM_CASES}" </dev/null >"$log" 2>&1 || true
 	tr -d '\r' <"$log" >"$log.txt"
 	echo "boot-test: L1 on $1 ran for $(( $(date +%s) - start )) s"
+	# --report files printed by the L1 are checked here, where Python is.
+	python3 "$top/tests/boot/check_report.py" "$log.txt" >>"$log.txt"
 	p=$(grep -c '^RESULT .* PASS$' "$log.txt" || true)
 	f=$(grep -c '^RESULT .* FAIL' "$log.txt" || true)
-	b=$(grep -c '^BEGIN ' "$log.txt" || true)
+	# Every case begins once; each printed report adds its own JSON check.
+	b=$(grep -c -E '^(BEGIN|REPORT-BEGIN) ' "$log.txt" || true)
 	grep -E '^(RESULT|CASE|INFO) ' "$log.txt" | sed "s/^/[$1] /" || true
 	if ! grep -q '^L1-READY kvm=yes' "$log.txt"; then
 		echo "boot-test: FAIL: the L1 on $1 did not come up with /dev/kvm; its log ends:"

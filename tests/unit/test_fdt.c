@@ -45,7 +45,7 @@ static struct fixture *build(const struct irqchip_ops *gic, bool its, unsigned n
 	f->vm.ram_size = 512 << 20;
 	f->vm.boot.initrd_gpa = 0x50000000;
 	f->vm.boot.initrd_size = 0x123000;
-	assert_int_equal(uart_create(&f->vm, guest_memmap[MEM_UART].base, guest_irqmap[IRQ_UART].intid, -1,
+	assert_int_equal(uart_create(&f->vm, guest_memmap[MEM_UART].base, guest_irqmap[IRQ_UART].intid, NULL,
 				     &f->vm.uart), 0);
 	assert_int_equal(fdt_build(&f->vm, f->buf, sizeof(f->buf)), 0);
 	assert_int_equal(fdt_check_header(f->buf), 0);

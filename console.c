@@ -1,0 +1,126 @@
+/* console.c - one path for guest console bytes: out, log, match. */
+#include "console.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+#include "vm.h"
+
+/* Linux prints this on every panic (kernel/panic.c); a guest with panic=N then resets. */
+static const char panic_banner[] = "Kernel panic - not syncing";
+
+int console_init(struct console *c, struct vm *vm, int out_fd, const char *log_path,
+		 const char *expect, const char *fail_on, char *err, size_t errlen)
+{
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	pthread_mutex_init(&c->lock, NULL);
+	c->vm = vm;
+	c->out_fd = out_fd;
+	c->out_tty = isatty(out_fd);
+	c->log_fd = -1;
+	if (expect && (r = regcomp(&c->expect, expect, REG_EXTENDED | REG_NOSUB))) {
+		snprintf(err, errlen, "--expect '%s': not a valid extended regular expression", expect);
+		return -EINVAL;
+	}
+	c->have_expect = expect != NULL;
+	if (fail_on && (r = regcomp(&c->fail_on, fail_on, REG_EXTENDED | REG_NOSUB))) {
+		snprintf(err, errlen, "--fail-on '%s': not a valid extended regular expression", fail_on);
+		return -EINVAL;
+	}
+	c->have_fail_on = fail_on != NULL;
+	if (log_path) {
+		c->log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (c->log_fd < 0) {
+			snprintf(err, errlen, "--console-log %s: %s", log_path, strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+static void console_write_out(struct console *c, const void *buf, size_t len)
+{
+	if (c->out_fd >= 0 && write_full(c->out_fd, buf, len) < 0)
+		c->out_fd = -1; /* output gone (closed pipe): the guest runs on */
+	if (c->log_fd >= 0 && write_full(c->log_fd, buf, len) < 0) {
+		log_err("console: writing the console log failed: %s", strerror(errno));
+		close(c->log_fd);
+		c->log_fd = -1;
+	}
+}
+
+/* A complete line (no newline, no carriage return): the first match decides the exit. */
+static void console_match(struct console *c, const char *line)
+{
+	if (c->have_fail_on && regexec(&c->fail_on, line, 0, NULL, 0) == 0) {
+		vm_request_stop(c->vm, VMM_EXIT_FAIL_ON);
+	} else if (strstr(line, panic_banner)) {
+		/* Keep the backtrace: the stop comes with the guest's reset, or after a grace period. */
+		if (!c->vm->t_panic) {
+			c->vm->t_panic = vm_uptime(c->vm);
+			vm_wake(c->vm); /* the event loop now has a deadline */
+		}
+	} else if (c->have_expect && regexec(&c->expect, line, 0, NULL, 0) == 0) {
+		if (c->nr_matches < CONSOLE_MAX_MATCHES)
+			c->matches[c->nr_matches++] = vm_uptime(c->vm);
+		vm_request_stop(c->vm, VMM_EXIT_POWEROFF);
+	}
+}
+
+static void console_end_line(struct console *c)
+{
+	size_t n = c->line_len;
+
+	if (!c->out_tty)
+		console_write_out(c, c->line, n); /* whole lines when nobody watches live */
+	while (n && (c->line[n - 1] == '\n' || c->line[n - 1] == '\r'))
+		n--;
+	c->line[n] = '\0';
+	console_match(c, c->line);
+	c->line_len = 0;
+}
+
+void console_output(struct console *c, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	pthread_mutex_lock(&c->lock);
+	if (!c->bytes && len)
+		c->first_byte = vm_uptime(c->vm);
+	c->bytes += len;
+	if (c->out_tty)
+		console_write_out(c, buf, len);
+	for (size_t i = 0; i < len; i++) {
+		c->line[c->line_len++] = p[i];
+		/* A line longer than the buffer is matched in pieces. */
+		if (p[i] == '\n' || c->line_len == sizeof(c->line) - 1)
+			console_end_line(c);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+void console_flush(struct console *c)
+{
+	pthread_mutex_lock(&c->lock);
+	if (c->line_len)
+		console_end_line(c);
+	pthread_mutex_unlock(&c->lock);
+}
+
+void console_destroy(struct console *c)
+{
+	if (c->have_expect)
+		regfree(&c->expect);
+	if (c->have_fail_on)
+		regfree(&c->fail_on);
+	if (c->log_fd >= 0)
+		close(c->log_fd);
+	c->have_expect = c->have_fail_on = false;
+	c->log_fd = -1;
+}

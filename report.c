@@ -1,0 +1,196 @@
+/* report.c - the --report JSON file. Names are our own identifiers: no escaping needed. */
+#include "report.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+
+#include "arch/arm64/memmap.h"
+#include "console.h"
+#include "irqchip/irqchip.h"
+#include "util.h"
+#include "virtio/virtio.h"
+#include "vm.h"
+
+static const char *exit_reason_name(unsigned r)
+{
+	switch (r) {
+	case KVM_EXIT_MMIO: return "mmio";
+	case KVM_EXIT_INTR: return "intr";
+	case KVM_EXIT_SYSTEM_EVENT: return "system_event";
+	case KVM_EXIT_FAIL_ENTRY: return "fail_entry";
+	case KVM_EXIT_INTERNAL_ERROR: return "internal_error";
+	case KVM_EXIT_ARM_NISV: return "arm_nisv";
+	default: return NULL;
+	}
+}
+
+static void report_timeline(FILE *f, struct vm *vm)
+{
+	struct console *c = vm->console;
+
+	fprintf(f, "  \"timestamps\": {\"exec\": 0, \"kvm_ready\": %.6f, \"dtb_built\": %.6f, "
+		"\"first_kvm_run\": %.6f, \"first_console_byte\": %.6f, \"expect_matches\": [",
+		vm->t_kvm_ready, vm->t_dtb, vm->t_first_run, c ? c->first_byte : 0.0);
+	for (unsigned i = 0; c && i < c->nr_matches; i++)
+		fprintf(f, "%s%.6f", i ? ", " : "", c->matches[i]);
+	fprintf(f, "], \"end\": %.6f},\n", vm->t_end);
+}
+
+static void report_vcpus(FILE *f, struct vm *vm)
+{
+	fprintf(f, "  \"vcpus\": [");
+	for (unsigned i = 0; vm->vcpus && i < vm->nr_vcpus; i++) {
+		const struct vcpu *v = &vm->vcpus[i];
+		bool first = true;
+
+		fprintf(f, "%s\n    {\"id\": %u, \"mpidr\": \"0x%" PRIx64 "\", \"mmio_reads\": %" PRIu64
+			", \"mmio_writes\": %" PRIu64 ", \"exits\": {", i ? "," : "", v->id, v->mpidr,
+			v->mmio_reads, v->mmio_writes);
+		for (unsigned r = 0; r < VCPU_EXIT_REASONS; r++) {
+			const char *name = exit_reason_name(r);
+
+			if (!v->exits[r])
+				continue;
+			if (name)
+				fprintf(f, "%s\"%s\": %" PRIu64, first ? "" : ", ", name, v->exits[r]);
+			else
+				fprintf(f, "%s\"exit_%u\": %" PRIu64, first ? "" : ", ", r, v->exits[r]);
+			first = false;
+		}
+		fprintf(f, "}}");
+	}
+	fprintf(f, "\n  ],\n");
+}
+
+static void report_irqs(FILE *f, struct vm *vm)
+{
+	const struct irq_routing *r = &vm->routing;
+	bool first = true;
+
+	fprintf(f, "  \"irq_map\": [");
+	for (unsigned i = 0; i < IRQ_NR; i++)
+		fprintf(f, "%s\n    {\"name\": \"%s\", \"intid\": %u, \"count\": %u, \"trigger\": \"%s\"}",
+			i ? "," : "", guest_irqmap[i].name, guest_irqmap[i].intid, guest_irqmap[i].count,
+			guest_irqmap[i].level ? "level" : "edge");
+	fprintf(f, "\n  ],\n  \"spis_raised\": {");
+	for (unsigned i = 32; i < GIC_NR_IRQS; i++) {
+		if (!r->spi_raised[i])
+			continue;
+		fprintf(f, "%s\"%u\": %" PRIu64, first ? "" : ", ", i, r->spi_raised[i]);
+		first = false;
+	}
+	fprintf(f, "},\n  \"gsi_routes\": [");
+	first = true;
+	for (unsigned g = 0; g < IRQ_MAX_GSIS; g++) {
+		const struct irq_route *rt = &r->routes[g];
+
+		if (!rt->used)
+			continue;
+		fprintf(f, "%s\n    {\"gsi\": %u, \"type\": \"%s\"", first ? "" : ",", g,
+			rt->type == ROUTE_MSI ? "msi" : rt->type == ROUTE_SPI ? "spi" : "none");
+		if (rt->type == ROUTE_MSI)
+			fprintf(f, ", \"address\": \"0x%" PRIx64 "\", \"data\": %u, \"devid\": %u", rt->msi_addr,
+				rt->msi_data, rt->devid);
+		else if (rt->type == ROUTE_SPI)
+			fprintf(f, ", \"intid\": %u", rt->intid);
+		fprintf(f, ", \"signals\": %" PRIu64 "}", rt->signals);
+		first = false;
+	}
+	fprintf(f, "\n  ],\n");
+}
+
+static void report_devices(FILE *f, struct vm *vm)
+{
+	fprintf(f, "  \"devices\": [");
+	for (unsigned i = 0; i < vm->nr_virtio; i++) {
+		const struct virtio_dev *vd = vm->virtio[i];
+
+		fprintf(f, "%s\n    {\"name\": \"%s\", \"pci\": \"00:%02x.0\", \"intx_intid\": %u, "
+			"\"kicks\": %" PRIu64 ", \"interrupts\": %" PRIu64 ", \"reads\": %" PRIu64
+			", \"writes\": %" PRIu64 ", \"flushes\": %" PRIu64 ", \"errors\": %" PRIu64
+			", \"bytes_read\": %" PRIu64 ", \"bytes_written\": %" PRIu64 "}",
+			i ? "," : "", vd->ops->name, vd->pci.devfn >> 3, vd->pci.intx_intid, vd->kicks,
+			vd->interrupts, vd->io_reads, vd->io_writes, vd->io_flushes, vd->io_errors,
+			vd->io_bytes_read, vd->io_bytes_written);
+	}
+	fprintf(f, "\n  ],\n");
+}
+
+/* kB of a "Key:   N kB" line of /proc/self/status. */
+static long status_kib(const char *key)
+{
+	char line[256];
+	long v = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)) && sscanf(line + strlen(key), " %ld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+/* Resident guest RAM (mincore), to take out of the VMM's own RSS. */
+static long guest_resident_kib(struct vm *vm)
+{
+	static unsigned char vec[1 << 16];
+	long page = sysconf(_SC_PAGESIZE), kib = 0;
+
+	for (uint64_t off = 0; vm->ram && off < vm->ram_size; off += sizeof(vec) * page) {
+		uint64_t len = vm->ram_size - off < sizeof(vec) * page ? vm->ram_size - off : sizeof(vec) * page;
+
+		if (mincore(vm->ram + off, len, vec) < 0)
+			return -1;
+		for (uint64_t i = 0; i < (len + page - 1) / page; i++)
+			kib += (vec[i] & 1) * (page / 1024);
+	}
+	return kib;
+}
+
+static void report_memory(FILE *f, struct vm *vm)
+{
+	long hwm = status_kib("VmHWM:"), guest = guest_resident_kib(vm);
+
+	/* Guest pages only ever become resident during a run, so at the end they are at their peak. */
+	fprintf(f, "  \"memory\": {\"vmm_peak_rss_kib_excluding_guest_ram\": %ld, \"peak_rss_kib\": %ld, "
+		"\"guest_ram_resident_kib\": %ld, \"guest_ram_kib\": %" PRIu64 "},\n",
+		hwm >= 0 && guest >= 0 ? hwm - guest : -1, hwm, guest, vm->ram_size >> 10);
+	fprintf(f, "  \"memory_map\": [");
+	for (unsigned i = 0; i < MEM_NR; i++)
+		fprintf(f, "%s\n    {\"name\": \"%s\", \"base\": \"0x%" PRIx64 "\", \"size\": \"0x%" PRIx64 "\"}",
+			i ? "," : "", guest_memmap[i].name, guest_memmap[i].base,
+			i == MEM_RAM ? vm->ram_size : guest_memmap[i].size);
+	fprintf(f, "\n  ]\n");
+}
+
+int report_write(const char *path, struct vm *vm, int code, unsigned restarts)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f) {
+		log_err("report: cannot write %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	fprintf(f, "{\n  \"exit_code\": %d,\n  \"exit_reason\": \"%s\",\n  \"restarts\": %u,\n"
+		"  \"gic\": \"%s\",\n  \"its\": %s,\n  \"nr_vcpus\": %u,\n", code, vm_exit_name(code),
+		restarts, vm->gic_ops ? vm->gic_ops->name : "none", vm->gic.its_enabled ? "true" : "false",
+		vm->nr_vcpus);
+	report_timeline(f, vm);
+	report_vcpus(f, vm);
+	report_irqs(f, vm);
+	report_devices(f, vm);
+	report_memory(f, vm);
+	fprintf(f, "}\n");
+	if (fclose(f) != 0) {
+		log_err("report: writing %s: %s", path, strerror(errno));
+		return -EIO;
+	}
+	return 0;
+}
