@@ -26,7 +26,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(OBJDIR)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OBJDIR)/tests/%)
 
-.PHONY: all deps test unit boot-test run clean
+.PHONY: all deps test unit boot-test run bench clean
 
 all: deps vmm
 
@@ -62,6 +62,10 @@ test: unit boot-test
 
 run: deps vmm
 	bash tests/boot/demo.sh
+
+# Benchmarks print figures (never pass/fail): boot times, exits per I/O, throughput, RSS.
+bench: deps vmm
+	bash tests/bench/run.sh
 
 clean:
 	rm -rf $(OBJDIR) vmm

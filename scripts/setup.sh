@@ -10,7 +10,7 @@ host=$(uname -m)
 need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
-common="make git cpio gzip xz-utils ca-certificates python3 device-tree-compiler"
+common="make git cpio gzip xz-utils ca-certificates python3 device-tree-compiler util-linux gnuplot-nox"
 if [ "$host" = "aarch64" ]; then
 	libs="gcc libc6-dev libfdt-dev liburing-dev libcmocka-dev linux-libc-dev qemu-system-arm"
 	for p in $common $libs; do have_pkg "$p" || need+=("$p"); done

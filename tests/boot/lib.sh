@@ -1,7 +1,10 @@
 # Shared by run.sh and demo.sh: build the guest and L1 initramfs images, boot the L1.
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cache=${VMM_CACHE:-$HOME/.cache/vmm}
-work=$top/build/boot
+# Overridable so the benchmark builds its own images beside the tests'.
+work=${VMM_BOOT_WORK:-$top/build/boot}
+GUEST_INIT=${GUEST_INIT:-$top/tests/boot/guest-init}
+L1_CASES=${L1_CASES:-$top/tests/boot/l1-cases.sh}
 CROSS=${CROSS-aarch64-linux-gnu-}
 [ "$(uname -m)" = aarch64 ] && CROSS=${CROSS:-}
 
@@ -12,7 +15,7 @@ build_images() {
 	bash "$top/tests/boot/fetch.sh"
 	rm -rf "$work" && mkdir -p "$work/guest/bin" "$work/l1/bin" "$work/l1/guest"
 	cp "$cache/busybox" "$work/guest/bin/busybox"
-	install -m 755 "$top/tests/boot/guest-init" "$work/guest/init"
+	install -m 755 "$GUEST_INIT" "$work/guest/init"
 	# Debian builds the virtio transports and drivers as modules; the guest's init loads them.
 	mkdir -p "$work/guest/lib/modules"
 	for m in virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk virtio_console virtio-rng; do
@@ -25,7 +28,7 @@ build_images() {
 
 	cp "$cache/busybox" "$work/l1/bin/busybox"
 	install -m 755 "$top/tests/boot/l1-init" "$work/l1/init"
-	cp "$top/tests/boot/l1-cases.sh" "$work/l1/cases.sh"
+	cp "$L1_CASES" "$work/l1/cases.sh"
 	cp "$top/vmm" "$work/l1/vmm"
 	cp "$cache/Image" "$work/l1/guest/Image"
 	cpio_dir "$work/l1" "$work/l1.cpio"
@@ -33,8 +36,10 @@ build_images() {
 
 # boot_l1 GIC_OPTS APPEND: the L1 under QEMU, an arm64 KVM host with EL2 (virtualization=on).
 # pauth-impdef: QEMU's default QARMA pointer-auth algorithm is very slow under TCG.
-# With L1_TIMEOUT set, QEMU is killed after that many seconds.
+# With L1_TIMEOUT set, QEMU is killed after that many seconds. One QEMU at a time on this
+# machine: boots wait for each other on a lock.
 boot_l1() {
+	flock "${VMM_QEMU_LOCK:-/tmp/vmm-qemu.lock}" \
 	${L1_TIMEOUT:+timeout "$L1_TIMEOUT"} qemu-system-aarch64 -M "virt,virtualization=on,$1" -cpu max,pauth-impdef=on -smp 2 -m 3072 \
 		-nographic -nic none -no-reboot -kernel "$cache/Image" -initrd "$work/l1.cpio" \
 		-append "console=ttyAMA0 panic=-1 quiet $2"
