@@ -14,7 +14,7 @@
 
 enum {
 	OPT_GIC = 256, OPT_ITS, OPT_NAME, OPT_KERNEL_FORMAT, OPT_RNG, OPT_CONSOLE, OPT_TIMEOUT,
-	OPT_CONSOLE_LOG, OPT_EXPECT, OPT_FAIL_ON, OPT_REBOOT, OPT_REPORT,
+	OPT_CONSOLE_LOG, OPT_EXPECT, OPT_FAIL_ON, OPT_REBOOT, OPT_REPORT, OPT_DUMP_DTB,
 };
 
 static const struct option run_options[] = {
@@ -36,6 +36,7 @@ static const struct option run_options[] = {
 	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
 	{ "reboot", required_argument, NULL, OPT_REBOOT },
 	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -56,7 +57,8 @@ void cli_usage_run(void *stream)
 		"                           frame) or auto (default: v3 with ITS where the host\n"
 		"                           can, else v2m)\n"
 		"      --its                add a GICv3 ITS (needs --gic=v3 or auto)\n"
-		"      --name NAME          VM name: letters, digits, '.', '_', '-' (default vm-PID)\n"
+		"      --name NAME          VM name for the control socket and `vmm list/stat/...`:\n"
+		"                           letters, digits, '.', '_', '-' (default vm-PID)\n"
 		"      --kernel-format=FMT  image (default: needs the arm64 Image header) or raw\n"
 		"                           (bare payload, loaded at RAM+0x80000, entered at its\n"
 		"                           first byte with x0 = DTB)\n"
@@ -73,11 +75,16 @@ void cli_usage_run(void *stream)
 		"      --fail-on REGEX      exit 6 as soon as a console line matches\n"
 		"      --reboot=WHAT        on guest reset: exit (default, exit 3) or restart the guest\n"
 		"      --report FILE        write a JSON report: timeline, exits, interrupts, I/O, memory\n"
+		"      --dump-dtb FILE      build the VM, write its device tree to FILE, exit (no boot)\n"
 		"  -h, --help               this text\n"
 		"\n"
 		"The guest console (16550 ttyS0, or hvc0 with --console=virtio) is on stdin/stdout;\n"
 		"the terminal is in raw mode while the guest runs. Virtio devices sit on PCI with\n"
 		"MSI-X (through the ITS on v3, the v2m frame on v2m) or INTx on plain v2.\n"
+		"\n"
+		"Ctrl-A c on the console opens the (vmm) monitor (the same commands as the control\n"
+		"socket; Ctrl-A c again returns to the guest), Ctrl-A x stops the VM, Ctrl-A a sends\n"
+		"a Ctrl-A to the guest.\n"
 		"\n"
 		"The test-exit register at 0x01010000 ends the VM with the status a guest writes\n"
 		"there: `devmem 0x01010000 32 7` makes vmm exit 7.\n"
@@ -91,6 +98,7 @@ void cli_usage_run(void *stream)
 		"  5    --timeout expired\n"
 		"  6    --fail-on matched\n"
 		"  7    the guest powered off before --expect matched\n"
+		"  8    stopped by `vmm stop --force` or Ctrl-A x\n"
 		"  N    the guest wrote N to the test-exit register\n"
 		"  128+N  stopped by signal N (SIGINT, SIGTERM, SIGHUP)\n",
 		VMM_MAX_VCPUS, CLI_DEFAULT_VCPUS, CLI_MAX_DISKS);
@@ -221,6 +229,7 @@ static int cli_opt(int c, const char *arg, struct vm_config *cfg, char *err, siz
 	case OPT_EXPECT: cfg->expect = arg; return 0;
 	case OPT_FAIL_ON: cfg->fail_on = arg; return 0;
 	case OPT_REPORT: cfg->report = arg; return 0;
+	case OPT_DUMP_DTB: cfg->dump_dtb = arg; return 0;
 	case OPT_REBOOT:
 		if (strcmp(arg, "exit") && strcmp(arg, "restart")) {
 			snprintf(err, errlen, "--reboot=%s: use exit or restart", arg);

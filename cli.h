@@ -37,6 +37,7 @@ struct vm_config {
 	const char *fail_on;
 	bool reboot_restart;   /* --reboot=restart */
 	const char *report;    /* --report FILE */
+	const char *dump_dtb;  /* --dump-dtb FILE: write the DTB and exit without booting */
 	double t_exec;         /* CLOCK_MONOTONIC seconds when vmm started */
 	bool help;             /* --help was given: print usage, run nothing */
 };

@@ -167,3 +167,39 @@ void le_store(void *p, unsigned len, uint64_t v)
 	for (unsigned i = 0; i < len && i < 8; i++)
 		b[i] = v >> (8 * i);
 }
+
+void sb_printf(struct strbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		size_t room = sb->cap - sb->len;
+
+		va_start(ap, fmt);
+		n = vsnprintf(sb->buf ? sb->buf + sb->len : NULL, sb->buf ? room : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0 || sb->oom)
+			return;
+		if (sb->buf && (size_t)n < room) {
+			sb->len += n;
+			return;
+		}
+		size_t cap = sb->cap ? sb->cap * 2 : 256;
+		while (cap < sb->len + n + 1)
+			cap *= 2;
+		char *nb = realloc(sb->buf, cap);
+		if (!nb) {
+			sb->oom = true;
+			return;
+		}
+		sb->buf = nb;
+		sb->cap = cap;
+	}
+}
+
+void sb_free(struct strbuf *sb)
+{
+	free(sb->buf);
+	*sb = (struct strbuf){ 0 };
+}

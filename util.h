@@ -47,6 +47,17 @@ int read_full(int fd, void *buf, size_t len, uint64_t off);
 /* Write all of buf, retrying on EINTR and short writes; 0 or -errno. */
 int write_full(int fd, const void *buf, size_t len);
 
+/* A growing text buffer for command replies. */
+struct strbuf {
+	char *buf;
+	size_t len, cap;
+	bool oom;
+};
+/* Append formatted text (an allocation failure is remembered in oom). */
+void sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Free the buffer and start empty. */
+void sb_free(struct strbuf *sb);
+
 /* Little-endian loads/stores of 1, 2, 4 or 8 bytes (MMIO data buffers). */
 uint64_t le_load(const void *p, unsigned len);
 void le_store(void *p, unsigned len, uint64_t v);

@@ -23,6 +23,7 @@
 #include "devices/test_exit.h"
 #include "devices/uart.h"
 #include "console.h"
+#include "control.h"
 #include "fdt/fdt_build.h"
 #include "irqchip/irqchip.h"
 #include "probe.h"
@@ -54,6 +55,7 @@ const char *vm_exit_name(int code)
 	case VMM_EXIT_TIMEOUT: return "timeout";
 	case VMM_EXIT_FAIL_ON: return "fail-on";
 	case VMM_EXIT_NO_EXPECT: return "expect-not-seen";
+	case VMM_EXIT_FORCED: return "forced-stop";
 	case VMM_RESTART: return "restart";
 	default: return code > VMM_EXIT_SIGNAL ? "signal" : "guest-exit";
 	}
@@ -325,6 +327,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct console *con)
 	vm->boot.kernel_fd = vm->boot.initrd_fd = -1;
 	atomic_init(&vm->exit_code, -1);
 	atomic_init(&vm->stopping, false);
+	atomic_init(&vm->pause_requested, false);
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
 	vm->nr_vcpus = cfg->nr_vcpus;
 	vm->ram_gpa = guest_memmap[MEM_RAM].base;
 	vm->ram_size = cfg->mem_size;
@@ -392,6 +397,91 @@ static void *vcpu_thread_start(void *arg)
 	return vcpu_thread(arg);
 }
 
+/* Kick every vCPU thread out of KVM_RUN (it then looks at stopping / pause_requested). */
+static void vm_kick_vcpus(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (!v->thread_started)
+			continue;
+		/* immediate_exit covers a thread about to enter KVM_RUN; the signal one inside it. */
+		v->run->immediate_exit = 1;
+		pthread_kill(v->thread, SIG_VCPU_KICK);
+	}
+}
+
+void vm_vcpu_park(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->nr_parked++;
+	pthread_cond_broadcast(&vm->pause_cond);
+	while (atomic_load(&vm->pause_requested) && !atomic_load(&vm->stopping))
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	vm->nr_parked--;
+	v->run->immediate_exit = 0;
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+/* Wait (bounded) until every started vCPU thread is parked; lock held. */
+static int vm_wait_parked(struct vm *vm)
+{
+	struct timespec deadline;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 5;
+	while (vm->nr_parked < vm->nr_vcpus && !atomic_load(&vm->stopping))
+		if (pthread_cond_timedwait(&vm->pause_cond, &vm->pause_lock, &deadline) == ETIMEDOUT)
+			return -ETIMEDOUT;
+	return atomic_load(&vm->stopping) ? -ECANCELED : 0;
+}
+
+int vm_pause(struct vm *vm)
+{
+	int ret;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	if (vm->paused) {
+		pthread_mutex_unlock(&vm->pause_lock);
+		return -EALREADY;
+	}
+	atomic_store(&vm->pause_requested, true);
+	pthread_mutex_unlock(&vm->pause_lock);
+	vm_kick_vcpus(vm);
+	pthread_mutex_lock(&vm->pause_lock);
+	ret = vm_wait_parked(vm);
+	if (ret) {
+		atomic_store(&vm->pause_requested, false);
+		pthread_cond_broadcast(&vm->pause_cond);
+	} else {
+		vm->paused = true;
+	}
+	pthread_mutex_unlock(&vm->pause_lock);
+	/* The virtual counter keeps counting in KVM: note where the guest stopped. */
+	if (!ret && (!vm->nr_vcpus || vcpu_counter_get(&vm->vcpus[0], &vm->paused_counter)))
+		vm->paused_counter = 0;
+	return ret;
+}
+
+int vm_resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	if (!vm->paused) {
+		pthread_mutex_unlock(&vm->pause_lock);
+		return -EALREADY;
+	}
+	/* Put the counter back where it stopped, on every vCPU, before any of them runs. */
+	for (unsigned i = 0; vm->paused_counter && i < vm->nr_vcpus; i++)
+		vcpu_counter_set(&vm->vcpus[i], vm->paused_counter);
+	vm->paused = false;
+	atomic_store(&vm->pause_requested, false);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+	return 0;
+}
+
 static int vm_start_vcpus(struct vm *vm)
 {
 	pthread_attr_t attr;
@@ -413,15 +503,10 @@ static int vm_start_vcpus(struct vm *vm)
 static void vm_stop_vcpus(struct vm *vm)
 {
 	atomic_store(&vm->stopping, true);
-	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
-		struct vcpu *v = &vm->vcpus[i];
-
-		if (!v->thread_started)
-			continue;
-		/* immediate_exit covers a thread about to enter KVM_RUN; the signal one inside it. */
-		v->run->immediate_exit = 1;
-		pthread_kill(v->thread, SIG_VCPU_KICK);
-	}
+	pthread_mutex_lock(&vm->pause_lock);
+	pthread_cond_broadcast(&vm->pause_cond); /* parked vCPUs leave too */
+	pthread_mutex_unlock(&vm->pause_lock);
+	vm_kick_vcpus(vm);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		if (vm->vcpus[i].thread_started) {
 			pthread_join(vm->vcpus[i].thread, NULL);
@@ -488,23 +573,43 @@ static int vm_next_deadline(struct vm *vm, bool input_pending)
 	return wait < 0 ? -1 : (int)(wait * 1000) + 1;
 }
 
+/* Console input: the escape and monitor first, then the guest's console device. */
+static void vm_console_input(struct vm *vm, uint8_t *buf, size_t *pending, size_t *done)
+{
+	size_t n;
+
+	if (!*done)
+		*pending = control_console_filter(vm->control, vm, buf, *pending);
+	n = *pending ? vm->console_in(vm->console_dev, buf + *done, *pending) : 0;
+	*done += n;
+	*pending -= n;
+	if (!*pending)
+		*done = 0;
+}
+
+/*
+ * The event loop on the main thread: console input, the control socket, signals,
+ * deadlines and the stop request. Input waits while the guest's receive buffer is
+ * full, so nothing typed or piped in is dropped.
+ */
 static void vm_event_loop(struct vm *vm, int sig_fd)
 {
+	struct pollfd pfd[3 + 1 + CONTROL_MAX_CLIENTS];
 	uint8_t buf[256];
 	size_t pending = 0, done = 0;
 	bool stdin_open = true;
 
 	for (;;) {
-		struct pollfd pfd[3] = {
-			{ .fd = vm->event_fd, .events = POLLIN },
-			{ .fd = sig_fd, .events = POLLIN },
-			{ .fd = (stdin_open && !pending) ? STDIN_FILENO : -1, .events = POLLIN },
-		};
 		int timeout = vm_next_deadline(vm, pending != 0);
+		unsigned nctl;
 
 		if (atomic_load(&vm->stopping))
 			return;
-		if (poll(pfd, 3, timeout) < 0 && errno != EINTR) {
+		pfd[0] = (struct pollfd){ .fd = vm->event_fd, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = sig_fd, .events = POLLIN };
+		pfd[2] = (struct pollfd){ .fd = (stdin_open && !pending) ? STDIN_FILENO : -1, .events = POLLIN };
+		nctl = control_pollfds(vm->control, pfd + 3, ARRAY_SIZE(pfd) - 3);
+		if (poll(pfd, 3 + nctl, timeout) < 0 && errno != EINTR) {
 			log_err("vm: poll: %s", strerror(errno));
 			vm_request_stop(vm, VMM_EXIT_ERROR);
 			return;
@@ -523,19 +628,14 @@ static void vm_event_loop(struct vm *vm, int sig_fd)
 		if (pfd[2].revents) {
 			ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
 
-			if (n > 0) {
+			if (n > 0)
 				pending = n;
-				done = 0;
-			} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+			else if (n == 0 || (errno != EINTR && errno != EAGAIN))
 				stdin_open = false; /* EOF (e.g. </dev/null in CI): the guest runs on */
-			}
 		}
-		if (pending) {
-			size_t n = vm->console_in(vm->console_dev, buf + done, pending);
-
-			done += n;
-			pending -= n;
-		}
+		if (pending)
+			vm_console_input(vm, buf, &pending, &done);
+		control_serve(vm->control, vm, pfd + 3, nctl);
 	}
 }
 
@@ -555,6 +655,11 @@ int vm_run(struct vm *vm)
 		log_err("vm: signal setup: %s", strerror(-ret));
 		return VMM_EXIT_ERROR;
 	}
+	ret = control_open(vm, vm->cfg->name, &vm->control);
+	if (ret) {
+		close(sig_fd);
+		return VMM_EXIT_ERROR;
+	}
 	if (term_raw(&term, STDIN_FILENO) < 0)
 		log_err("console: cannot put the terminal in raw mode; input is line-buffered");
 	ret = vm->io ? iothread_start(vm->io) : 0;
@@ -566,6 +671,8 @@ int vm_run(struct vm *vm)
 		vm_event_loop(vm, sig_fd);
 	vm_stop_vcpus(vm);
 	term_restore(&term);
+	control_close(vm->control);
+	vm->control = NULL;
 	close(sig_fd);
 	if (vm->console)
 		console_flush(vm->console);

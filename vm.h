@@ -21,6 +21,7 @@ enum vmm_exit_code {
 	VMM_EXIT_TIMEOUT = 5,  /* --timeout expired */
 	VMM_EXIT_FAIL_ON = 6,  /* --fail-on matched the console */
 	VMM_EXIT_NO_EXPECT = 7, /* the guest stopped before --expect matched */
+	VMM_EXIT_FORCED = 8,   /* vmm stop --force */
 	VMM_EXIT_SIGNAL = 128, /* + signal number: stopped by SIGINT/SIGTERM/SIGHUP */
 	VMM_RESTART = 256,     /* internal: --reboot=restart, build the VM again */
 };
@@ -106,6 +107,16 @@ struct vm {
 	const char *exit_reason;
 
 	int event_fd;          /* eventfd: wakes the event loop (a stop, a new deadline) */
+
+	/* Pausing: vCPU threads park on pause_cond while pause_requested is set. */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	atomic_bool pause_requested;
+	unsigned nr_parked;
+	bool paused;
+	uint64_t paused_counter; /* CNTVCT at pause, restored at resume: guest time stands still */
+
+	struct control *control; /* the control socket, NULL without one */
 	atomic_bool stopping;
 	atomic_int exit_code;
 	bool tty_raw;
@@ -121,6 +132,12 @@ void vm_request_stop(struct vm *vm, int exit_code);
 void vm_wake(struct vm *vm);
 /* A word for an exit code: "poweroff", "timeout", "guest-exit"... */
 const char *vm_exit_name(int exit_code);
+/* Stop every vCPU outside KVM_RUN and freeze the guest's virtual counter; 0 or -errno. */
+int vm_pause(struct vm *vm);
+/* Restore the counter and let the vCPUs run again; 0 or -errno. */
+int vm_resume(struct vm *vm);
+/* On a vCPU thread: wait here while a pause is requested. */
+void vm_vcpu_park(struct vcpu *v);
 /* Build the whole VM from a config: KVM, RAM, vGIC, vCPUs, devices, kernel, DTB, with
  * console output to con; 0 or -errno. */
 int vm_create(struct vm *vm, const struct vm_config *cfg, struct console *con);

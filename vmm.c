@@ -1,10 +1,16 @@
 /* vmm.c - entry point: subcommands and exit codes. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <libfdt.h>
 
 #include "cli.h"
+#include "command.h"
+#include "control.h"
 #include "console.h"
 #include "report.h"
 #include "probe.h"
@@ -15,15 +21,48 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vmm COMMAND [options]\n"
-		"  run     boot a guest (vmm run --help)\n"
-		"  probe   what this host's KVM can give: GIC models, ITS, vCPUs, IPA, SVE... [--json]\n"
-		"  help    this text\n");
+		"  run [options] IMAGE        boot a guest (vmm run --help)\n"
+		"  probe [--json]             what this host's KVM can give: GIC models, ITS, vCPUs...\n"
+		"  list [--json]              running VMs\n"
+		"  status NAME                state, uptime, GIC, vCPUs\n"
+		"  pause NAME | resume NAME   stop / restart the vCPUs (guest time stops too)\n"
+		"  stop NAME [--force]        power the guest off (SysRq over the serial console,\n"
+		"                             waits up to 60 s), or end it at once\n"
+		"  stat NAME                  exits per vCPU, interrupts per route, I/O counts\n"
+		"  info NAME gic [all]|its|irq|pci|mem|dtb FILE\n"
+		"  inject NAME spi INTID [0|1] | inject NAME msi DEVID EVENTID\n"
+		"  monitor NAME               a (vmm) prompt for the commands above\n"
+		"  help                       this text\n"
+		"Control commands take --json for a JSON reply. Sockets live in $XDG_RUNTIME_DIR/vmm,\n"
+		"/run/vmm (root) or ~/.vmm; the protocol is one command a line, each reply ending with\n"
+		"a line \"ok\" or \"error: <reason>\".\n");
+}
+
+static int dump_dtb(struct vm *vm, const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0 || write_full(fd, vm->fdt, fdt_totalsize(vm->fdt)) < 0) {
+		log_err("run: --dump-dtb %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return VMM_EXIT_ERROR;
+	}
+	close(fd);
+	return 0;
 }
 
 /* One VM from create to destroy; the exit code, or VMM_RESTART. */
 static int run_once(struct vm *vm, const struct vm_config *cfg, struct console *con, unsigned restarts)
 {
-	int code = vm_create(vm, cfg, con) ? VMM_EXIT_ERROR : vm_run(vm);
+	int code;
+
+	if (vm_create(vm, cfg, con))
+		code = VMM_EXIT_ERROR;
+	else if (cfg->dump_dtb)
+		code = dump_dtb(vm, cfg->dump_dtb);
+	else
+		code = vm_run(vm);
 
 	if (code == VMM_EXIT_ERROR && !vm->t_end)
 		vm->t_end = vm_uptime(vm);
@@ -39,7 +78,7 @@ static int cmd_run(int argc, char **argv, double t_exec)
 	struct console con;
 	struct vm vm;
 	unsigned restarts = 0;
-	char err[256];
+	char err[256], name[32];
 	int code;
 
 	if (cli_parse_run(argc, argv, &cfg, err, sizeof(err))) {
@@ -51,6 +90,10 @@ static int cmd_run(int argc, char **argv, double t_exec)
 		return 0;
 	}
 	cfg.t_exec = t_exec;
+	if (!cfg.name) {
+		snprintf(name, sizeof(name), "vm-%d", (int)getpid());
+		cfg.name = name;
+	}
 	if (console_init(&con, NULL, STDOUT_FILENO, cfg.console_log, cfg.expect, cfg.fail_on, err,
 			 sizeof(err))) {
 		log_err("run: %s", err);
@@ -65,6 +108,11 @@ static int cmd_run(int argc, char **argv, double t_exec)
 	console_destroy(&con);
 	return code;
 }
+
+/* Subcommands that are one control command for a running VM. */
+static const char *const client_commands[] = {
+	"status", "pause", "resume", "stop", "stat", "info", "inject",
+};
 
 static int cmd_probe(int argc, char **argv)
 {
@@ -87,6 +135,203 @@ static int cmd_probe(int argc, char **argv)
 	return 0;
 }
 
+/* A reply as JSON: {"ok": bool, "lines": [...]} with the ok/error line taken out. */
+static void print_json_reply(const struct strbuf *sb, int ret)
+{
+	const char *p = sb->buf ? sb->buf : "", *end = p + sb->len;
+	bool first = true;
+
+	printf("{\"ok\": %s, \"lines\": [", ret == 0 ? "true" : "false");
+	while (p < end) {
+		const char *nl = memchr(p, '\n', end - p);
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (!(n == 2 && !strncmp(p, "ok", 2))) {
+			printf("%s\"", first ? "" : ", ");
+			for (size_t i = 0; i < n; i++) {
+				unsigned char c = p[i];
+
+				if (c == '"' || c == '\\')
+					printf("\\%c", c);
+				else if (c < 0x20)
+					printf("\\u%04x", c);
+				else
+					putchar(c);
+			}
+			putchar('"');
+			first = false;
+		}
+		p += n + 1;
+	}
+	printf("]}\n");
+}
+
+/* vmm stop without --force: wait for the VM to go (its socket stops answering). */
+static int wait_gone(const char *name, int seconds)
+{
+	char err[256];
+
+	for (int i = 0; i < seconds * 5; i++) {
+		int fd = control_connect(name, err, sizeof(err));
+
+		if (fd < 0)
+			return 0;
+		close(fd);
+		usleep(200000);
+	}
+	return -ETIMEDOUT;
+}
+
+/* vmm pause|resume|stop|stat|info|inject|status NAME ...: one command over the socket. */
+static int cmd_client(int argc, char **argv)
+{
+	struct strbuf line = { 0 }, reply = { 0 };
+	bool json = false, stop = !strcmp(argv[0], "stop"), force = false;
+	const char *name = NULL;
+	char err[256];
+	int fd, ret;
+
+	sb_printf(&line, "%s", argv[0]);
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+		else if (!name)
+			name = argv[i];
+		else {
+			force |= !strcmp(argv[i], "--force");
+			sb_printf(&line, " %s", argv[i]);
+		}
+	}
+	if (!name) {
+		log_err("%s: usage: vmm %s NAME ... (see vmm help)", argv[0], argv[0]);
+		sb_free(&line);
+		return VMM_EXIT_USAGE;
+	}
+	fd = control_connect(name, err, sizeof(err));
+	if (fd < 0) {
+		log_err("%s: %s", argv[0], err);
+		sb_free(&line);
+		return VMM_EXIT_ERROR;
+	}
+	ret = control_request(fd, line.buf, &reply);
+	close(fd);
+	if (ret < 0)
+		sb_printf(&reply, "error: the VM closed the connection\n");
+	if (ret == 0 && stop && !force && wait_gone(name, 60))
+		sb_printf(&reply, "error: the guest did not power off within 60 s; use vmm stop %s --force\n", name), ret = 1;
+	if (json)
+		print_json_reply(&reply, ret);
+	else if (reply.buf)
+		fputs(reply.buf, ret ? stderr : stdout);
+	sb_free(&line);
+	sb_free(&reply);
+	return ret ? VMM_EXIT_ERROR : 0;
+}
+
+/* vmm list: every socket in the control directory that answers, with its status. */
+static int cmd_list(int argc, char **argv)
+{
+	bool json = argc > 1 && !strcmp(argv[1], "--json"), first = true;
+	char dir[256], err[256];
+	struct dirent *de;
+	DIR *d;
+
+	if (control_dir(dir, sizeof(dir), err, sizeof(err))) {
+		log_err("list: %s", err);
+		return VMM_EXIT_ERROR;
+	}
+	d = opendir(dir);
+	if (!d)
+		return VMM_EXIT_ERROR;
+	printf(json ? "[" : "%-24s %-8s %s\n", "NAME", "STATE", "DETAILS");
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		struct strbuf reply = { 0 };
+		char name[256];
+		int fd;
+
+		if (n < 6 || strcmp(de->d_name + n - 5, ".sock"))
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)(n - 5), de->d_name);
+		fd = control_connect(name, err, sizeof(err)); /* also clears stale sockets */
+		if (fd < 0)
+			continue;
+		if (control_request(fd, "status", &reply) == 0 && reply.buf) {
+			char state[16] = "?", gic[32] = "?";
+			unsigned vcpus = 0;
+			double up = 0;
+			char *p;
+
+			if ((p = strstr(reply.buf, "state ")))
+				sscanf(p, "state %15s", state);
+			if ((p = strstr(reply.buf, "uptime ")))
+				sscanf(p, "uptime %lf", &up);
+			if ((p = strstr(reply.buf, "gic ")))
+				sscanf(p, "gic %31s", gic);
+			if ((p = strstr(reply.buf, "vcpus ")))
+				sscanf(p, "vcpus %u", &vcpus);
+			if (json)
+				printf("%s{\"name\": \"%s\", \"state\": \"%s\", \"uptime\": %.3f, \"gic\": \"%s\", \"vcpus\": %u}",
+				       first ? "" : ", ", name, state, up, gic, vcpus);
+			else
+				printf("%-24s %-8s up %.0fs, %s, %u vCPUs\n", name, state, up, gic, vcpus);
+			first = false;
+		}
+		close(fd);
+		sb_free(&reply);
+	}
+	closedir(d);
+	if (json)
+		printf("]\n");
+	return 0;
+}
+
+/* vmm monitor NAME: a (vmm) prompt; each line goes over the socket. Works without a tty. */
+static int cmd_monitor(int argc, char **argv)
+{
+	char err[256], *line = NULL;
+	bool tty = isatty(STDIN_FILENO);
+	size_t cap = 0;
+	int fd;
+
+	if (argc != 2) {
+		log_err("monitor: usage: vmm monitor NAME");
+		return VMM_EXIT_USAGE;
+	}
+	fd = control_connect(argv[1], err, sizeof(err));
+	if (fd < 0) {
+		log_err("monitor: %s", err);
+		return VMM_EXIT_ERROR;
+	}
+	for (;;) {
+		struct strbuf reply = { 0 };
+		int ret;
+
+		if (tty)
+			fputs("(vmm) ", stdout), fflush(stdout);
+		/* Whole lines whatever their length: the VM judges what is too long. */
+		if (getline(&line, &cap, stdin) < 0)
+			break;
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!line[0])
+			continue;
+		if (!strcmp(line, "quit"))
+			break;
+		ret = control_request(fd, line, &reply);
+		if (reply.buf)
+			fputs(reply.buf, stdout);
+		sb_free(&reply);
+		if (ret < 0) {
+			log_err("monitor: the VM went away");
+			break;
+		}
+		fflush(stdout);
+	}
+	free(line);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct timespec ts;
@@ -100,6 +345,13 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1, ts.tv_sec + ts.tv_nsec / 1e9);
 	if (!strcmp(argv[1], "probe"))
 		return cmd_probe(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "list"))
+		return cmd_list(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "monitor"))
+		return cmd_monitor(argc - 1, argv + 1);
+	for (size_t i = 0; i < ARRAY_SIZE(client_commands); i++)
+		if (!strcmp(argv[1], client_commands[i]))
+			return cmd_client(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(stdout);
 		return 0;

@@ -29,6 +29,7 @@ enum {
 #define LCR_DLAB   0x80
 #define MCR_LOOP   0x10
 #define LSR_DR     0x01
+#define LSR_BI     0x10
 #define LSR_THRE   0x20
 #define LSR_TEMT   0x40
 #define MSR_CTS    0x10
@@ -36,6 +37,7 @@ enum {
 #define MSR_DCD    0x80
 
 /* Larger than a real 16550's 16 bytes: the host side has no baud rate to pace it. */
+#define RX_BREAK 0x100
 #define UART_RX_FIFO 256
 
 struct uart {
@@ -47,7 +49,7 @@ struct uart {
 	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
 	bool thre_pending;  /* THR empty interrupt not yet acknowledged by an IIR read */
 	bool irq_level;     /* last level driven on the SPI */
-	uint8_t rx[UART_RX_FIFO];
+	uint16_t rx[UART_RX_FIFO];  /* byte, plus RX_BREAK for a break condition */
 	unsigned rx_head, rx_count;
 };
 
@@ -71,7 +73,7 @@ static void uart_update_irq(struct uart *u)
 		u->irq_level = level;
 }
 
-static void uart_rx_push(struct uart *u, uint8_t c)
+static void uart_rx_push(struct uart *u, uint16_t c)
 {
 	if (u->rx_count < UART_RX_FIFO) {
 		u->rx[(u->rx_head + u->rx_count) % UART_RX_FIFO] = c;
@@ -85,7 +87,7 @@ static uint8_t uart_rx_pop(struct uart *u)
 
 	if (!u->rx_count)
 		return 0;
-	c = u->rx[u->rx_head];
+	c = u->rx[u->rx_head] & 0xff;
 	u->rx_head = (u->rx_head + 1) % UART_RX_FIFO;
 	u->rx_count--;
 	return c;
@@ -120,7 +122,8 @@ static uint8_t uart_read_reg(struct uart *u, unsigned reg)
 		return u->mcr;
 	case UART_LSR:
 		/* Transmission is instantaneous: THR and the shifter are always empty. */
-		return LSR_THRE | LSR_TEMT | (u->rx_count ? LSR_DR : 0);
+		return LSR_THRE | LSR_TEMT | (u->rx_count ? LSR_DR : 0) |
+		       (u->rx_count && (u->rx[u->rx_head] & RX_BREAK) ? LSR_BI : 0);
 	case UART_MSR:
 		return uart_msr(u);
 	default:
@@ -209,6 +212,25 @@ size_t uart_receive(struct uart *u, const uint8_t *buf, size_t len)
 	uart_update_irq(u);
 	pthread_mutex_unlock(&u->lock);
 	return n;
+}
+
+int uart_send_break(struct uart *u, const char *then)
+{
+	size_t n = strlen(then);
+	int ret = 0;
+
+	pthread_mutex_lock(&u->lock);
+	/* A break reads as a NUL with LSR.BI set, in order with the bytes around it. */
+	if (u->rx_count + 1 + n > UART_RX_FIFO) {
+		ret = -EBUSY;
+	} else {
+		uart_rx_push(u, RX_BREAK);
+		for (size_t i = 0; i < n; i++)
+			uart_rx_push(u, (uint8_t)then[i]);
+	}
+	uart_update_irq(u);
+	pthread_mutex_unlock(&u->lock);
+	return ret;
 }
 
 static int uart_fdt_node(void *dev, void *fdt)

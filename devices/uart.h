@@ -14,6 +14,8 @@ struct console;
 int uart_create(struct vm *vm, uint64_t base, uint32_t intid, struct console *out, struct uart **uart);
 /* Queue host input for the guest; returns how many bytes fit in the receive FIFO. */
 size_t uart_receive(struct uart *u, const uint8_t *buf, size_t len);
+/* Send a break condition followed by the bytes of then (Linux: a SysRq key). 0 or -EBUSY. */
+int uart_send_break(struct uart *u, const char *then);
 /* Free the UART. */
 void uart_destroy(struct uart *u);
 

@@ -12,6 +12,7 @@
 #include "../cli.h"
 
 struct vm;
+struct strbuf;
 
 /* A GSI's route in KVM's routing table (api.rst KVM_SET_GSI_ROUTING). */
 enum irq_route_type { ROUTE_NONE, ROUTE_SPI, ROUTE_MSI };
@@ -78,6 +79,12 @@ int gicv2m_msi_route(struct vm *vm, uint64_t addr, uint32_t data, uint32_t devid
 void gicv2m_destroy(struct vm *vm);
 /* ITS: an MSI to GITS_TRANSLATER becomes an MSI route carrying the device ID. */
 int its_msi_route(struct vm *vm, uint64_t addr, uint32_t data, uint32_t devid, struct irq_route *out);
+
+/* Print every non-idle INTID (all of them with all) from KVM's vGIC state, and the v3 CPU
+ * interfaces. The VM must be paused (KVM: -EBUSY while vCPUs run). 0 or -errno. */
+int gic_dump(struct vm *vm, bool all, struct strbuf *sb);
+/* Print the ITS registers (KVM_DEV_ARM_VGIC_GRP_ITS_REGS); paused VM. 0 or -errno. */
+int its_dump(struct vm *vm, struct strbuf *sb);
 
 /* Flags cell of an FDT interrupt specifier for the architected timer PPIs. */
 uint32_t irqchip_timer_flags(const struct vm *vm);

@@ -8,6 +8,7 @@
 #include "../../cli.h"
 
 struct vm;
+struct vcpu;
 struct boot_info;
 
 #define ARM64_IMAGE_MAGIC       0x644d5241u /* "ARM\x64" at offset 56 */
@@ -40,6 +41,10 @@ int vcpus_create(struct vm *vm);
 int vcpu_set_boot_regs(struct vm *vm);
 /* vCPU thread body: KVM_RUN until the VM stops. arg is a struct vcpu. */
 void *vcpu_thread(void *arg);
+/* The guest's virtual counter (CNTVCT_EL0, KVM_REG_ARM_TIMER_CNT) of a vCPU; 0 or -errno. */
+int vcpu_counter_get(struct vcpu *v, uint64_t *cnt);
+/* Set it: KVM moves the virtual offset so the guest sees cnt now. 0 or -errno. */
+int vcpu_counter_set(struct vcpu *v, uint64_t cnt);
 /* Unmap and close every vCPU. */
 void vcpus_destroy(struct vm *vm);
 

@@ -146,6 +146,16 @@ int vcpu_set_boot_regs(struct vm *vm)
 	return ret;
 }
 
+int vcpu_counter_get(struct vcpu *v, uint64_t *cnt)
+{
+	return vcpu_reg_get(v, KVM_REG_ARM_TIMER_CNT, cnt);
+}
+
+int vcpu_counter_set(struct vcpu *v, uint64_t cnt)
+{
+	return vcpu_reg_set(v, KVM_REG_ARM_TIMER_CNT, cnt);
+}
+
 static void vcpu_system_event(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
@@ -214,6 +224,10 @@ void *vcpu_thread(void *arg)
 	if (v->id == 0)
 		vm->t_first_run = vm_uptime(vm);
 	while (!atomic_load(&vm->stopping)) {
+		if (atomic_load(&vm->pause_requested)) {
+			vm_vcpu_park(v);
+			continue;
+		}
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;

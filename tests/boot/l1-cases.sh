@@ -304,3 +304,104 @@ c=bad-timeout
 want any $c && vmm_case $c 2 run --timeout 5x $G/Image && expect $c '\-\-timeout 5x: not a duration' && pass $c
 c=bad-regex
 want any $c && vmm_case $c 2 run --expect 'a(' $G/Image && expect $c 'not a valid extended regular' && pass $c
+
+# ---- the command loop (issue 5): a second process and the console escape steer a guest ----
+# last_tick LOG: the guest's own uptime in the last TICK line.
+last_tick() { tr -d '\r' <"$1" | sed -n 's/^TICK \([0-9]*\)\..*/\1/p' | tail -n 1; }
+# ctl NAME ARGS...: run a client command, its output appended to the case log.
+ctl() {
+	n=$1
+	shift
+	echo "== vmm $*" >>/tmp/$n.ctl
+	/vmm "$@" >>/tmp/$n.ctl 2>&1
+}
+c=control
+if want v3 $c; then
+	make_disks
+	rm -f /tmp/in /tmp/$c.ctl && mkfifo /tmp/in
+	timeout 300 /vmm run --name ctl1 --its -c 2 -m 512 -d /tmp/disk.img -i $G/initrd.cpio \
+		-p "$CMD vmmtest=ticker" $G/Image </tmp/in >/tmp/$c.log 2>&1 &
+	pid=$!
+	exec 3>/tmp/in
+	i=0
+	while ! grep -q GUEST-TICKER-READY /tmp/$c.log && kill -0 $pid 2>/dev/null && [ $i -lt 240 ]; do
+		sleep 1
+		i=$((i + 1))
+	done
+	sleep 2
+	ok=1
+	why=""
+	# check CMD...: the first failing check is the case's reason; later ones are skipped.
+	check() { [ $ok = 1 ] || return 0; "$@" || { ok=0; why="failed: $*"; }; }
+	refused() { ! "$@"; }
+	check ctl $c list
+	check grep -q '^ctl1 *running' /tmp/$c.ctl
+	check ctl $c list --json
+	check grep -q '"name": "ctl1", "state": "running"' /tmp/$c.ctl
+	# Pause: the guest's clock must not move while wall time does.
+	before=$(last_tick /tmp/$c.log)
+	check ctl $c pause ctl1
+	check ctl $c status ctl1
+	check grep -q '^state paused' /tmp/$c.ctl
+	sleep 6
+	check ctl $c info ctl1 gic
+	check ctl $c resume ctl1
+	sleep 3
+	after=$(last_tick /tmp/$c.log)
+	echo "INFO $c guest uptime before pause ${before}s, 3 s after a 6 s pause ${after}s"
+	check [ $((after - before)) -le 5 ]
+	check grep -q '^ *33 SPI .* enabled .* ttyS0\|^ *33 SPI .* enabled' /tmp/$c.ctl
+	check grep -q '^ *27 PPI *0 .* enabled' /tmp/$c.ctl
+	check grep -q 'cpu 0 interface: ICC_PMR_EL1=0x' /tmp/$c.ctl
+	check ctl $c info ctl1 its
+	check grep -q 'event 0 -> LPI [0-9]* -> collection [0-9]* -> vcpu' /tmp/$c.ctl
+	check ctl $c info ctl1 irq
+	# The disk is the first PCI function, 00:00.0: requester ID, so ITS device ID, 0.
+	check grep -q 'gsi [0-9]* msi address 0x8090040 data [0-9]* devid 0x0 signals [1-9]' /tmp/$c.ctl
+	check ctl $c info ctl1 pci
+	check grep -q '00:00.0 virtio-blk .* MSI-X enabled' /tmp/$c.ctl
+	check ctl $c stat ctl1
+	check grep -q '^vcpu 0 exits: mmio [1-9]' /tmp/$c.ctl
+	check ctl $c info ctl1 dtb /tmp/ctl1.dtb
+	check [ -s /tmp/ctl1.dtb ]
+	check ctl $c inject ctl1 spi 200
+	check ctl $c inject ctl1 msi 0 0
+	check grep -q 'msi devid 0x0 event 0 signalled' /tmp/$c.ctl
+	# Bad input: errors, and the guest keeps running.
+	check refused ctl $c frobnicate ctl1
+	check grep -q 'unknown command' /tmp/$c.ctl
+	printf 'bogus\ninfo\ninfo gic extra words here\n' | /vmm monitor ctl1 >>/tmp/$c.ctl 2>&1
+	check grep -q "error: unknown command 'bogus'" /tmp/$c.ctl
+	check grep -q 'error: usage: info' /tmp/$c.ctl
+	head -c 3000 /dev/zero | tr '\0' x | /vmm monitor ctl1 >>/tmp/$c.ctl 2>&1
+	check grep -q 'error: line longer than 1023 bytes' /tmp/$c.ctl
+	check refused ctl $c pause no-such-vm
+	check grep -q 'no VM named no-such-vm' /tmp/$c.ctl
+	# The console escape: Ctrl-A c, a command, Ctrl-A c back to the guest.
+	printf '\001cstatus\r\001c' >&3
+	sleep 2
+	check grep -q '^state running' /tmp/$c.log
+	t1=$(last_tick /tmp/$c.log)
+	sleep 3
+	check [ "$(last_tick /tmp/$c.log)" -gt "$t1" ]
+	# Whatever failed above, end the guest the clean way: vmm stop waits for its power-off.
+	ctl $c stop ctl1 || { [ $ok = 0 ] || why="vmm stop failed"; ok=0; /vmm stop ctl1 --force; }
+	wait $pid
+	rc=$?
+	exec 3>&-
+	echo "CASE $c exit=$rc"
+	cat /tmp/$c.ctl >>/tmp/$c.log
+	if [ $ok != 1 ]; then fail $c "$why"
+	elif [ $rc -ne 0 ]; then fail $c "vmm exited $rc after vmm stop, expected 0"
+	else expect $c 'reboot: Power down' && pass $c; fi
+fi
+c=control-name-taken
+if want v3 $c; then
+	/vmm run --name dup -c 1 -m 512 -i $G/initrd.cpio -p "$CMD vmmtest=hang" $G/Image </dev/null >/tmp/dup1.log 2>&1 &
+	pid=$!
+	sleep 3
+	vmm_case $c 1 run --name dup $G/Image && expect $c 'a VM named dup is already running' &&
+		/vmm stop dup --force >/dev/null 2>&1 && { wait $pid; [ $? -eq 8 ]; } && pass $c ||
+		fail $c "second VM with the same name, or stop --force exit code"
+	kill $pid 2>/dev/null
+fi

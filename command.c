@@ -1,0 +1,375 @@
+/* command.c - the command table, its parser, and the replies. */
+#include "command.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <libfdt.h>
+
+#include "arch/arm64/memmap.h"
+#include "devices/uart.h"
+#include "irqchip/irqchip.h"
+#include "util.h"
+#include "virtio/virtio.h"
+#include "vm.h"
+
+#define MAX_ARGS 8
+
+struct command {
+	const char *name;
+	unsigned min_args, max_args;
+	/* 0, or -errno with a reason in err; output lines go to out. */
+	int (*run)(struct vm *vm, unsigned argc, char **argv, struct strbuf *out, char *err, size_t errlen);
+	const char *usage;
+};
+
+static const struct command commands[];
+
+static int cmd_help(struct vm *vm, unsigned argc, char **argv, struct strbuf *out, char *err, size_t errlen);
+
+static int cmd_status(struct vm *vm, unsigned argc, char **argv, struct strbuf *out, char *err, size_t errlen)
+{
+	(void)argc, (void)argv, (void)err, (void)errlen;
+	sb_printf(out, "name %s\nstate %s\nuptime %.3f\ngic %s%s\nvcpus %u\nram_mib %" PRIu64 "\n",
+		  vm->cfg->name ? vm->cfg->name : "-", vm->paused ? "paused" : "running", vm_uptime(vm),
+		  vm->gic_ops ? vm->gic_ops->name : "none", vm->gic.its_enabled ? "+its" : "", vm->nr_vcpus,
+		  vm->ram_size >> 20);
+	return 0;
+}
+
+static int cmd_pause(struct vm *vm, unsigned argc, char **argv, struct strbuf *out, char *err, size_t errlen)
+{
+	int ret = vm_pause(vm);
+
+	(void)argc, (void)argv, (void)out;
+	if (ret == -EALREADY)
+		snprintf(err, errlen, "already paused");
+	else if (ret)
+		snprintf(err, errlen, "the vCPUs did not stop: %s", strerror(-ret));
+	return ret;
+}
+
+static int cmd_resume(struct vm *vm, unsigned argc, char **argv, struct strbuf *out, char *err, size_t errlen)
+{
+	int ret = vm_resume(vm);
+
+	(void)argc, (void)argv, (void)out;
+	if (ret)
+		snprintf(err, errlen, "not paused");
+	return ret;
+}
+
+/* stop: SysRq s (sync), u (remount read-only), o (power off) over the serial console, so
+ * the guest ends with a PSCI SYSTEM_OFF of its own; stop --force ends it at once. */
+static int cmd_stop(struct vm *vm, unsigned argc, char **argv, struct strbuf *out, char *err, size_t errlen)
+{
+	static const char *const keys[] = { "s", "u", "o" };
+
+	if (argc == 2 && strcmp(argv[1], "--force")) {
+		snprintf(err, errlen, "stop takes only --force");
+		return -EINVAL;
+	}
+	if (argc == 2) {
+		vm_request_stop(vm, VMM_EXIT_FORCED);
+		sb_printf(out, "stopping now (forced)\n");
+		return 0;
+	}
+	if (vm->cfg->virtio_console || !vm->uart) {
+		snprintf(err, errlen, "a clean stop needs the serial console (SysRq); use stop --force");
+		return -ENOTSUP;
+	}
+	if (vm->paused)
+		vm_resume(vm);
+	for (unsigned i = 0; i < ARRAY_SIZE(keys); i++) {
+		if (uart_send_break(vm->uart, keys[i])) {
+			snprintf(err, errlen, "the serial receive FIFO is full; try again or use --force");
+			return -EBUSY;
+		}
+	}
+	sb_printf(out, "asked the guest to power off (SysRq s, u, o on the serial console)\n");
+	return 0;
+}
+
+static int cmd_stat(struct vm *vm, unsigned argc, char **argv, struct strbuf *out, char *err, size_t errlen)
+{
+	(void)argc, (void)argv, (void)err, (void)errlen;
+	for (unsigned i = 0; vm->vcpus && i < vm->nr_vcpus; i++) {
+		const struct vcpu *v = &vm->vcpus[i];
+
+		sb_printf(out, "vcpu %u exits: mmio %" PRIu64 " (reads %" PRIu64 ", writes %" PRIu64 "), intr %" PRIu64
+			  ", system_event %" PRIu64 "\n", i, v->exits[KVM_EXIT_MMIO], v->mmio_reads, v->mmio_writes,
+			  v->exits[KVM_EXIT_INTR], v->exits[KVM_EXIT_SYSTEM_EVENT]);
+	}
+	for (unsigned g = 0; g < IRQ_MAX_GSIS; g++) {
+		const struct irq_route *r = &vm->routing.routes[g];
+
+		if (r->used && r->type != ROUTE_NONE)
+			sb_printf(out, "gsi %u %s signals %" PRIu64 "\n", g, r->type == ROUTE_MSI ? "msi" : "spi",
+				  r->signals);
+	}
+	for (unsigned i = 32; i < GIC_NR_IRQS; i++)
+		if (vm->routing.spi_raised[i])
+			sb_printf(out, "spi %u raised %" PRIu64 "\n", i, vm->routing.spi_raised[i]);
+	for (unsigned i = 0; i < vm->nr_virtio; i++) {
+		const struct virtio_dev *vd = vm->virtio[i];
+
+		sb_printf(out, "device %s kicks %" PRIu64 " interrupts %" PRIu64 " reads %" PRIu64 " writes %" PRIu64
+			  " flushes %" PRIu64 " errors %" PRIu64 "\n", vd->ops->name, vd->kicks, vd->interrupts,
+			  vd->io_reads, vd->io_writes, vd->io_flushes, vd->io_errors);
+	}
+	return 0;
+}
+
+/* Run fn with the vCPUs out of KVM_RUN (KVM refuses vGIC reads while they run). */
+static int while_paused(struct vm *vm, int (*fn)(struct vm *vm, bool arg, struct strbuf *out), bool arg,
+			struct strbuf *out)
+{
+	bool was_paused = vm->paused;
+	int ret = was_paused ? 0 : vm_pause(vm);
+
+	if (ret)
+		return ret;
+	ret = fn(vm, arg, out);
+	if (!was_paused)
+		vm_resume(vm);
+	return ret;
+}
+
+static int its_dump_fn(struct vm *vm, bool arg, struct strbuf *out)
+{
+	(void)arg;
+	return its_dump(vm, out);
+}
+
+static void info_irq(struct vm *vm, struct strbuf *out)
+{
+	sb_printf(out, "fixed assignments:\n");
+	for (unsigned i = 0; i < IRQ_NR; i++)
+		sb_printf(out, "  %-16s INTID %u-%u %s\n", guest_irqmap[i].name, guest_irqmap[i].intid,
+			  guest_irqmap[i].intid + guest_irqmap[i].count - 1, guest_irqmap[i].level ? "level" : "edge");
+	sb_printf(out, "GSI routes (KVM_SET_GSI_ROUTING) with delivery counts:\n");
+	for (unsigned g = 0; g < IRQ_MAX_GSIS; g++) {
+		const struct irq_route *r = &vm->routing.routes[g];
+
+		if (!r->used)
+			continue;
+		if (r->type == ROUTE_MSI)
+			sb_printf(out, "  gsi %u msi address 0x%" PRIx64 " data %u devid 0x%x signals %" PRIu64 "\n", g,
+				  r->msi_addr, r->msi_data, r->devid, r->signals);
+		else if (r->type == ROUTE_SPI)
+			sb_printf(out, "  gsi %u spi INTID %u signals %" PRIu64 "\n", g, r->intid, r->signals);
+		else
+			sb_printf(out, "  gsi %u (no route yet)\n", g);
+	}
+	sb_printf(out, "KVM_IRQ_LINE raises:\n");
+	for (unsigned i = 32; i < GIC_NR_IRQS; i++)
+		if (vm->routing.spi_raised[i])
+			sb_printf(out, "  spi INTID %u raised %" PRIu64 "\n", i, vm->routing.spi_raised[i]);
+}
+
+static void info_pci(struct vm *vm, struct strbuf *out)
+{
+	for (unsigned i = 0; i < vm->nr_virtio; i++) {
+		struct virtio_dev *vd = vm->virtio[i];
+		struct pci_device *pd = &vd->pci;
+
+		sb_printf(out, "00:%02x.0 %s [%04x:%04x] BAR0 %s0x%" PRIx64 " (%" PRIu64 " KiB) INTx SPI %u, MSI-X %s\n",
+			  pd->devfn >> 3, vd->ops->name, pci_cfg_read(pd, PCI_VENDOR_ID, 2),
+			  pci_cfg_read(pd, PCI_DEVICE_ID, 2), pd->bars[0].mapped_at ? "at " : "unmapped, programmed ",
+			  pd->bars[0].mapped_at ? pd->bars[0].mapped_at : (uint64_t)(pci_cfg_read(pd, PCI_BAR0, 4) & ~0xfu),
+			  pd->bars[0].size >> 10, pd->intx_intid,
+			  pci_cfg_read(pd, vd->msix_cap + 2, 2) & 0x8000 ? "enabled" : "disabled");
+		pthread_mutex_lock(&vd->lock);
+		for (unsigned v = 0; v < vd->nr_vectors; v++) {
+			const struct virtio_msix_vector *m = &vd->vectors[v];
+
+			sb_printf(out, "  vector %u address 0x%" PRIx64 " data %u%s%s gsi %u%s\n", v, m->addr, m->data,
+				  m->masked ? " masked" : "", m->pending ? " pending" : "", m->gsi,
+				  m->routed ? " routed" : "");
+		}
+		pthread_mutex_unlock(&vd->lock);
+	}
+	if (!vm->nr_virtio)
+		sb_printf(out, "no PCI functions\n");
+}
+
+static void info_mem(struct vm *vm, struct strbuf *out)
+{
+	for (unsigned i = 0; i < MEM_NR; i++)
+		sb_printf(out, "%-18s 0x%012" PRIx64 " size 0x%" PRIx64 "\n", guest_memmap[i].name,
+			  guest_memmap[i].base, i == MEM_RAM ? vm->ram_size : guest_memmap[i].size);
+	sb_printf(out, "kernel 0x%" PRIx64 "-0x%" PRIx64 " initrd 0x%" PRIx64 " (+0x%" PRIx64 ") dtb 0x%" PRIx64 "\n",
+		  vm->boot.kernel_gpa, vm->boot.kernel_end, vm->boot.initrd_gpa, vm->boot.initrd_size, vm->boot.dtb_gpa);
+}
+
+static int info_dtb(struct vm *vm, const char *path, struct strbuf *out, char *err, size_t errlen)
+{
+	int fd, ret;
+
+	if (!vm->fdt) {
+		snprintf(err, errlen, "no device tree built");
+		return -ENOENT;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	ret = write_full(fd, vm->fdt, fdt_totalsize(vm->fdt));
+	close(fd);
+	if (ret) {
+		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+		return ret;
+	}
+	sb_printf(out, "wrote %u bytes to %s\n", fdt_totalsize(vm->fdt), path);
+	return 0;
+}
+
+static int cmd_info(struct vm *vm, unsigned argc, char **argv, struct strbuf *out, char *err, size_t errlen)
+{
+	const char *what = argv[1];
+	int ret = 0;
+
+	if (!strcmp(what, "gic") && (argc == 2 || !strcmp(argv[2], "all"))) {
+		ret = while_paused(vm, gic_dump, argc == 3, out);
+	} else if (!strcmp(what, "its") && argc == 2) {
+		if (!vm->gic.its_enabled) {
+			snprintf(err, errlen, "this VM has no ITS (%s)", vm->gic_ops ? vm->gic_ops->name : "no GIC");
+			return -ENODEV;
+		}
+		sb_printf(out, "source: KVM ITS registers and tables; the VMM's MSI routes are in info irq\n");
+		ret = while_paused(vm, its_dump_fn, false, out);
+	} else if (!strcmp(what, "irq") && argc == 2) {
+		info_irq(vm, out);
+	} else if (!strcmp(what, "pci") && argc == 2) {
+		info_pci(vm, out);
+	} else if (!strcmp(what, "mem") && argc == 2) {
+		info_mem(vm, out);
+	} else if (!strcmp(what, "dtb") && argc == 3) {
+		return info_dtb(vm, argv[2], out, err, errlen);
+	} else {
+		snprintf(err, errlen, "usage: info gic [all]|its|irq|pci|mem|dtb FILE");
+		return -EINVAL;
+	}
+	if (ret)
+		snprintf(err, errlen, "reading the vGIC failed: %s", strerror(-ret));
+	return ret;
+}
+
+static int parse_u32(const char *s, uint32_t *v)
+{
+	char *end;
+	unsigned long long x;
+
+	errno = 0;
+	x = strtoull(s, &end, 0);
+	if (errno || *end || end == s || x > UINT32_MAX || s[0] == '-')
+		return -EINVAL;
+	*v = x;
+	return 0;
+}
+
+static int cmd_inject(struct vm *vm, unsigned argc, char **argv, struct strbuf *out, char *err, size_t errlen)
+{
+	uint32_t a, b = 2;
+	int ret;
+
+	if (!strcmp(argv[1], "spi") && parse_u32(argv[2], &a) == 0 && (argc == 3 || (parse_u32(argv[3], &b) == 0 && b <= 1))) {
+		if (a < 32 || a >= GIC_NR_IRQS) {
+			snprintf(err, errlen, "SPI INTIDs are 32-%u", GIC_NR_IRQS - 1);
+			return -EINVAL;
+		}
+		/* No level: an edge (a pulse); 0 or 1 holds the line there. */
+		ret = b == 2 ? irq_spi_set(vm, a, true) ?: irq_spi_set(vm, a, false) : irq_spi_set(vm, a, b);
+		if (!ret)
+			sb_printf(out, "spi %u %s\n", a, b == 2 ? "pulsed" : b ? "raised" : "lowered");
+	} else if (!strcmp(argv[1], "msi") && argc == 4 && !parse_u32(argv[2], &a) && !parse_u32(argv[3], &b)) {
+		if (!vm->gic.its_enabled) {
+			snprintf(err, errlen, "inject msi needs an ITS (--its)");
+			return -ENODEV;
+		}
+		/* KVM_SIGNAL_MSI to GITS_TRANSLATER: device ID and event ID, as a device would. */
+		ret = irq_msi_signal(vm, guest_memmap[MEM_GIC_ITS].base + 0x10040, b, a);
+		if (!ret)
+			sb_printf(out, "msi devid 0x%x event %u signalled\n", a, b);
+	} else {
+		snprintf(err, errlen, "usage: inject spi INTID [0|1] | inject msi DEVID EVENTID");
+		return -EINVAL;
+	}
+	if (ret)
+		snprintf(err, errlen, "KVM refused: %s", strerror(-ret));
+	return ret;
+}
+
+static const struct command commands[] = {
+	{ "help", 0, 0, cmd_help, "help                       this list" },
+	{ "status", 0, 0, cmd_status, "status                     name, state, uptime, GIC, vCPUs" },
+	{ "pause", 0, 0, cmd_pause, "pause                      stop the vCPUs (guest time stops too)" },
+	{ "resume", 0, 0, cmd_resume, "resume                     run them again" },
+	{ "stop", 0, 1, cmd_stop, "stop [--force]             power the guest off (SysRq), or end it now" },
+	{ "stat", 0, 0, cmd_stat, "stat                       exits per vCPU, interrupts per route, I/O" },
+	{ "info", 1, 2, cmd_info, "info gic [all]|its|irq|pci|mem|dtb FILE" },
+	{ "inject", 2, 3, cmd_inject, "inject spi INTID [0|1] | inject msi DEVID EVENTID" },
+};
+
+static int cmd_help(struct vm *vm, unsigned argc, char **argv, struct strbuf *out, char *err, size_t errlen)
+{
+	(void)vm, (void)argc, (void)argv, (void)err, (void)errlen;
+	for (unsigned i = 0; i < ARRAY_SIZE(commands); i++)
+		sb_printf(out, "%s\n", commands[i].usage);
+	return 0;
+}
+
+/* Split a line into words; -E2BIG for too many. The line is modified. */
+static int split_words(char *line, char **argv, unsigned max)
+{
+	unsigned n = 0;
+
+	for (char *tok = strtok(line, " \t\r\n"); tok; tok = strtok(NULL, " \t\r\n")) {
+		if (n == max)
+			return -E2BIG;
+		argv[n++] = tok;
+	}
+	return n;
+}
+
+void command_run(struct vm *vm, const char *line, struct strbuf *out)
+{
+	char copy[COMMAND_LINE_MAX], err[200] = "", *argv[MAX_ARGS];
+	const struct command *cmd = NULL;
+	int argc, ret;
+
+	if (strlen(line) >= sizeof(copy)) {
+		sb_printf(out, "error: line longer than %d bytes\n", COMMAND_LINE_MAX - 1);
+		return;
+	}
+	strcpy(copy, line);
+	argc = split_words(copy, argv, MAX_ARGS);
+	if (argc <= 0) {
+		sb_printf(out, argc ? "error: too many words\n" : "error: empty command (try help)\n");
+		return;
+	}
+	for (unsigned i = 0; i < ARRAY_SIZE(commands) && !cmd; i++)
+		if (!strcmp(argv[0], commands[i].name))
+			cmd = &commands[i];
+	if (!cmd) {
+		for (char *p = argv[0]; *p; p++)
+			if (*p < 0x20 || *p > 0x7e)
+				*p = '?'; /* never echo control bytes back */
+		sb_printf(out, "error: unknown command '%.40s' (try help)\n", argv[0]);
+		return;
+	}
+	if ((unsigned)argc - 1 < cmd->min_args || (unsigned)argc - 1 > cmd->max_args) {
+		sb_printf(out, "error: usage: %s\n", cmd->usage);
+		return;
+	}
+	ret = cmd->run(vm, argc, argv, out, err, sizeof(err));
+	if (ret)
+		sb_printf(out, "error: %s\n", err[0] ? err : strerror(-ret));
+	else
+		sb_printf(out, "ok\n");
+}

@@ -1,0 +1,407 @@
+/* control.c - the control socket (AF_UNIX, line protocol) and the console escape monitor. */
+#include "control.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "command.h"
+#include "util.h"
+#include "vm.h"
+
+struct control_client {
+	int fd;
+	char line[COMMAND_LINE_MAX];
+	size_t len;
+	bool overlong;          /* the current line outgrew the buffer: answered, then skipped */
+};
+
+struct control {
+	int listen_fd;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct control_client clients[CONTROL_MAX_CLIENTS];
+	/* console escape and the (vmm) prompt on the serial console */
+	bool escape, monitor;
+	char mline[COMMAND_LINE_MAX];
+	size_t mlen;
+};
+
+/* Try one candidate directory: create it 0700 and check nobody else can get in. */
+static int try_dir(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create the control directory %s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	/* Private: ours and nobody else's, or another user could drive our VMs. */
+	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077)) {
+		snprintf(err, errlen, "%s must be a directory owned by you with mode 0700", dir);
+		return -EPERM;
+	}
+	return 0;
+}
+
+int control_dir(char *buf, size_t len, char *err, size_t errlen)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR"), *home = getenv("HOME");
+	int ret = -ENOENT;
+
+	/* The first that works: $XDG_RUNTIME_DIR/vmm, /run/vmm (root), ~/.vmm, /tmp/vmm-UID.
+	 * Servers and clients walk the same list, so they meet in the same place. */
+	for (int i = 0; i < 4 && ret; i++) {
+		if (i == 0 && xdg && xdg[0])
+			snprintf(buf, len, "%s/vmm", xdg);
+		else if (i == 1 && geteuid() == 0)
+			snprintf(buf, len, "/run/vmm");
+		else if (i == 2 && home && home[0] && strcmp(home, "/"))
+			snprintf(buf, len, "%s/.vmm", home);
+		else if (i == 3)
+			snprintf(buf, len, "/tmp/vmm-%u", (unsigned)geteuid());
+		else
+			continue;
+		ret = try_dir(buf, err, errlen);
+	}
+	return ret;
+}
+
+static int socket_path(const char *name, char *path, size_t len, char *err, size_t errlen)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int ret = control_dir(dir, sizeof(dir), err, errlen);
+
+	if (ret)
+		return ret;
+	if ((size_t)snprintf(path, len, "%s/%s.sock", dir, name) >= len) {
+		snprintf(err, errlen, "control socket path %s/%s.sock is too long", dir, name);
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+static int unix_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int err = errno;
+
+		close(fd);
+		return -err;
+	}
+	return fd;
+}
+
+int control_open(struct vm *vm, const char *name, struct control **out)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct control *c = calloc(1, sizeof(*c));
+	char err[256];
+	int fd, ret;
+
+	(void)vm;
+	if (!c)
+		return -ENOMEM;
+	c->listen_fd = -1;
+	for (unsigned i = 0; i < CONTROL_MAX_CLIENTS; i++)
+		c->clients[i].fd = -1;
+	ret = socket_path(name, c->path, sizeof(c->path), err, sizeof(err));
+	if (ret) {
+		log_err("control: %s", err);
+		free(c);
+		return ret;
+	}
+	fd = unix_connect(c->path);
+	if (fd >= 0) {
+		close(fd);
+		log_err("control: a VM named %s is already running (%s); pick another --name", name, c->path);
+		free(c);
+		return -EEXIST;
+	}
+	unlink(c->path); /* stale: nobody listens there */
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", c->path);
+	c->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (c->listen_fd < 0 || bind(c->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(c->path, 0600) < 0 || listen(c->listen_fd, 8) < 0) {
+		ret = -errno;
+		log_err("control: cannot listen on %s: %s", c->path, strerror(-ret));
+		c->path[0] = '\0';
+		control_close(c);
+		return ret;
+	}
+	*out = c;
+	return 0;
+}
+
+void control_close(struct control *c)
+{
+	if (!c)
+		return;
+	for (unsigned i = 0; i < CONTROL_MAX_CLIENTS; i++)
+		if (c->clients[i].fd >= 0)
+			close(c->clients[i].fd);
+	if (c->listen_fd >= 0)
+		close(c->listen_fd);
+	if (c->path[0])
+		unlink(c->path);
+	free(c);
+}
+
+unsigned control_pollfds(struct control *c, struct pollfd *pfd, unsigned max)
+{
+	unsigned n = 0;
+
+	if (!c || !max)
+		return 0;
+	pfd[n++] = (struct pollfd){ .fd = c->listen_fd, .events = POLLIN };
+	for (unsigned i = 0; i < CONTROL_MAX_CLIENTS && n < max; i++)
+		pfd[n++] = (struct pollfd){ .fd = c->clients[i].fd, .events = POLLIN };
+	return n;
+}
+
+static void client_drop(struct control_client *cl)
+{
+	close(cl->fd);
+	cl->fd = -1;
+	cl->len = 0;
+	cl->overlong = false;
+}
+
+/* Send a whole reply; a client that stops reading (1 s) or hangs up is dropped. */
+static void client_reply(struct control_client *cl, const struct strbuf *sb)
+{
+	size_t off = 0;
+
+	while (cl->fd >= 0 && off < sb->len) {
+		ssize_t n = send(cl->fd, sb->buf + off, sb->len - off, MSG_NOSIGNAL);
+
+		if (n > 0) {
+			off += n;
+		} else if (n < 0 && errno == EAGAIN) {
+			struct pollfd p = { .fd = cl->fd, .events = POLLOUT };
+
+			if (poll(&p, 1, 1000) <= 0)
+				client_drop(cl);
+		} else if (n < 0 && errno != EINTR) {
+			client_drop(cl);
+		}
+	}
+}
+
+static void client_line(struct control_client *cl, struct vm *vm, const char *line)
+{
+	struct strbuf sb = { 0 };
+
+	command_run(vm, line, &sb);
+	if (sb.oom) {
+		sb_free(&sb);
+		sb_printf(&sb, "error: out of memory\n");
+	}
+	client_reply(cl, &sb);
+	sb_free(&sb);
+}
+
+/* Read what the client sent and run every complete line. */
+static void client_input(struct control_client *cl, struct vm *vm)
+{
+	char buf[512];
+	ssize_t n = recv(cl->fd, buf, sizeof(buf), 0);
+
+	if (n <= 0) {
+		if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			client_drop(cl);
+		return;
+	}
+	for (ssize_t i = 0; i < n && cl->fd >= 0; i++) {
+		if (buf[i] == '\n') {
+			cl->line[cl->len] = '\0';
+			if (cl->overlong) {
+				struct strbuf sb = { 0 };
+
+				sb_printf(&sb, "error: line longer than %d bytes\n", COMMAND_LINE_MAX - 1);
+				client_reply(cl, &sb);
+				sb_free(&sb);
+			} else {
+				client_line(cl, vm, cl->line);
+			}
+			cl->len = 0;
+			cl->overlong = false;
+		} else if (cl->len + 1 < sizeof(cl->line)) {
+			cl->line[cl->len++] = buf[i];
+		} else {
+			cl->overlong = true;
+		}
+	}
+}
+
+static void control_accept(struct control *c)
+{
+	int fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (fd < 0)
+		return;
+	for (unsigned i = 0; i < CONTROL_MAX_CLIENTS; i++) {
+		if (c->clients[i].fd < 0) {
+			c->clients[i].fd = fd;
+			c->clients[i].len = 0;
+			return;
+		}
+	}
+	/* Too many at once: say so and hang up; the VM is not affected. */
+	(void)!send(fd, "error: too many control clients\n", 32, MSG_NOSIGNAL);
+	close(fd);
+}
+
+void control_serve(struct control *c, struct vm *vm, const struct pollfd *pfd, unsigned n)
+{
+	if (!c || !n)
+		return;
+	for (unsigned i = 1; i < n; i++) {
+		struct control_client *cl = &c->clients[i - 1];
+
+		if (cl->fd >= 0 && pfd[i].fd == cl->fd && (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+			client_input(cl, vm);
+	}
+	if (pfd[0].revents & POLLIN)
+		control_accept(c);
+}
+
+/* ---- console escape ---- */
+
+static void monitor_print(const char *s)
+{
+	(void)!write_full(STDOUT_FILENO, s, strlen(s));
+}
+
+static void monitor_key(struct control *c, struct vm *vm, uint8_t ch)
+{
+	if (ch == '\r' || ch == '\n') {
+		struct strbuf sb = { 0 };
+
+		monitor_print("\n");
+		c->mline[c->mlen] = '\0';
+		if (c->mlen) {
+			command_run(vm, c->mline, &sb);
+			if (sb.buf)
+				monitor_print(sb.buf);
+			sb_free(&sb);
+		}
+		c->mlen = 0;
+		monitor_print("(vmm) ");
+	} else if (ch == 0x7f || ch == 0x08) {
+		if (c->mlen) {
+			c->mlen--;
+			monitor_print("\b \b");
+		}
+	} else if (ch >= 0x20 && ch < 0x7f && c->mlen + 1 < sizeof(c->mline)) {
+		char s[2] = { (char)ch, 0 };
+
+		c->mline[c->mlen++] = ch;
+		monitor_print(s);
+	}
+}
+
+/* After Ctrl-A: c toggles the monitor, a sends a Ctrl-A on, x stops the VM, else ignored. */
+static bool escape_key(struct control *c, struct vm *vm, uint8_t ch)
+{
+	switch (ch) {
+	case 'c':
+		c->monitor = !c->monitor;
+		c->mlen = 0;
+		monitor_print(c->monitor ? "\n(vmm) " : "\n");
+		return false;
+	case 'x':
+		vm_request_stop(vm, VMM_EXIT_FORCED);
+		return false;
+	case CONSOLE_ESCAPE:
+	case 'a':
+		return true;
+	default:
+		return false;
+	}
+}
+
+size_t control_console_filter(struct control *c, struct vm *vm, uint8_t *buf, size_t len)
+{
+	size_t out = 0;
+
+	if (!c)
+		return len;
+	for (size_t i = 0; i < len; i++) {
+		uint8_t ch = buf[i];
+
+		if (c->escape) {
+			c->escape = false;
+			if (escape_key(c, vm, ch) && !c->monitor)
+				buf[out++] = CONSOLE_ESCAPE;
+		} else if (ch == CONSOLE_ESCAPE) {
+			c->escape = true;
+		} else if (c->monitor) {
+			monitor_key(c, vm, ch);
+		} else {
+			buf[out++] = ch;
+		}
+	}
+	return out;
+}
+
+/* ---- client side ---- */
+
+int control_connect(const char *name, char *err, size_t errlen)
+{
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int ret = socket_path(name, path, sizeof(path), err, errlen);
+
+	if (ret)
+		return ret;
+	ret = unix_connect(path);
+	if (ret == -ECONNREFUSED) {
+		unlink(path); /* stale: its VM is gone */
+		snprintf(err, errlen, "no VM named %s is running (removed its stale socket)", name);
+	} else if (ret < 0) {
+		snprintf(err, errlen, "no VM named %s is running (%s)", name, strerror(-ret));
+	}
+	return ret;
+}
+
+int control_request(int fd, const char *line, struct strbuf *reply)
+{
+	size_t start = reply->len, n = strlen(line);
+
+	if (write_full(fd, line, n) < 0 || write_full(fd, "\n", 1) < 0)
+		return -EPIPE;
+	for (;;) {
+		char buf[4096];
+		ssize_t got = recv(fd, buf, sizeof(buf), 0);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return -ECONNRESET;
+		sb_printf(reply, "%.*s", (int)got, buf);
+		/* The reply ends at a line "ok" or "error: ...". */
+		for (char *p = reply->buf + start; reply->buf && p < reply->buf + reply->len;) {
+			char *nl = memchr(p, '\n', reply->buf + reply->len - p);
+
+			if (!nl)
+				break;
+			if (nl - p == 2 && !strncmp(p, "ok", 2))
+				return 0;
+			if (!strncmp(p, "error: ", 7))
+				return 1;
+			p = nl + 1;
+		}
+	}
+}

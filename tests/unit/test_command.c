@@ -1,0 +1,152 @@
+/* Unit tests: the control command parser and its replies, against expected-output files. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../command.h"
+#include "../../irqchip/irqchip.h"
+#include "../../util.h"
+#include "../../vm.h"
+
+#define EXPECTED_DIR "tests/unit/expected/"
+
+static struct vm vm;
+static struct vm_config cfg;
+static struct vcpu vcpus[2];
+
+/* A VM with no KVM behind it: enough state for the commands that only report. */
+static int setup(void **state)
+{
+	struct irq_route msi = { .type = ROUTE_MSI, .msi_addr = 0x8090040, .msi_data = 3, .devid = 8 };
+	struct irq_route spi = { .type = ROUTE_SPI, .intid = 160 };
+	uint32_t gsi;
+
+	(void)state;
+	memset(&vm, 0, sizeof(vm));
+	cfg.name = "unit";
+	vm.cfg = &cfg;
+	vm.kvm_fd = vm.vm_fd = vm.event_fd = -1;
+	vm.gic.dev_fd = vm.gic.its_fd = -1;
+	vm.gic_ops = &gicv3_ops;
+	vm.nr_vcpus = 2;
+	vm.vcpus = vcpus;
+	vcpus[0].exits[KVM_EXIT_MMIO] = 120;
+	vcpus[0].mmio_reads = 20;
+	vcpus[0].mmio_writes = 100;
+	vcpus[1].exits[KVM_EXIT_INTR] = 7;
+	vm.ram_gpa = 0x40000000;
+	vm.ram_size = 512 << 20;
+	vm.boot = (struct boot_info){ .kernel_gpa = 0x40000000, .kernel_end = 0x42000000,
+				      .initrd_gpa = 0x5f000000, .initrd_size = 0x100000, .dtb_gpa = 0x5fe00000 };
+	irq_routing_init(&vm.routing, true);
+	irq_gsi_alloc(&vm.routing, &gsi);
+	irq_route_set(&vm.routing, gsi, &spi);
+	irq_gsi_alloc(&vm.routing, &gsi);
+	irq_route_set(&vm.routing, gsi, &msi);
+	vm.routing.routes[gsi].signals = 42;
+	vm.routing.spi_raised[33] = 5;
+	return 0;
+}
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = calloc(1, n + 1);
+	if (buf && fread(buf, 1, n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+/* Run each line of tests/unit/expected/NAME.in; the replies must equal NAME.out. */
+static void check_transcript(const char *name)
+{
+	char path[256], *in, *want, *line, *save = NULL;
+	struct strbuf got = { 0 };
+
+	snprintf(path, sizeof(path), EXPECTED_DIR "%s.in", name);
+	in = read_file(path);
+	assert_non_null(in);
+	snprintf(path, sizeof(path), EXPECTED_DIR "%s.out", name);
+	want = read_file(path);
+	assert_non_null(want);
+	for (line = strtok_r(in, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		sb_printf(&got, "> %s\n", line);
+		command_run(&vm, !strcmp(line, "<empty>") ? "" : line, &got);
+	}
+	if (!got.buf || strcmp(got.buf, want)) {
+		/* Leave what we got beside the expectation, for a diff. */
+		snprintf(path, sizeof(path), "build/tests/%s.got", name);
+		FILE *f = fopen(path, "w");
+
+		if (f) {
+			fputs(got.buf ? got.buf : "", f);
+			fclose(f);
+		}
+		fail_msg("replies differ from " EXPECTED_DIR "%s.out; see %s", name, path);
+	}
+	sb_free(&got);
+	free(in);
+	free(want);
+}
+
+static void test_malformed(void **state)
+{
+	(void)state;
+	check_transcript("command-malformed");
+}
+
+static void test_reports(void **state)
+{
+	(void)state;
+	check_transcript("command-reports");
+}
+
+static void test_oversized_line(void **state)
+{
+	char line[COMMAND_LINE_MAX + 10];
+	struct strbuf out = { 0 };
+
+	(void)state;
+	memset(line, 'x', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\0';
+	command_run(&vm, line, &out);
+	assert_string_equal(out.buf, "error: line longer than 1023 bytes\n");
+	sb_free(&out);
+}
+
+static void test_control_bytes_not_echoed(void **state)
+{
+	struct strbuf out = { 0 };
+
+	(void)state;
+	command_run(&vm, "\x1b[2Jevil", &out);
+	assert_string_equal(out.buf, "error: unknown command '?[2Jevil' (try help)\n");
+	sb_free(&out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_reports),
+		cmocka_unit_test(test_oversized_line),
+		cmocka_unit_test(test_control_bytes_not_echoed),
+	};
+	return cmocka_run_group_tests_name("command", tests, setup, NULL);
+}
