@@ -102,7 +102,7 @@ def boot_figures(runs, n):
         elif r.get("rc") == 0 and rep and rep["timestamps"]["expect_matches"]:
             ok.append(rep["timestamps"]["expect_matches"][0])
             first_run.append(rep["timestamps"]["first_kvm_run"])
-            rss.append(rep["memory"]["vmm_peak_rss_kib_excluding_guest_ram"])
+            rss.append(rep["memory"]["vmm_rss_kib_excluding_guest_ram"])
         else:
             failed.append(f"{rid} rc={r.get('rc')}" + ("" if rep else ", no report"))
     return ok, first_run, rss, timeouts, failed
@@ -126,7 +126,7 @@ def io_figures(runs, mib_default):
                "baseline_blk_device": next((d for d in base["devices"] if d["name"] == "virtio-blk"), None),
                "guest": g}
         pairs.append(raw)
-        io_rss.append(rep["memory"]["vmm_peak_rss_kib_excluding_guest_ram"])
+        io_rss.append(rep["memory"]["vmm_rss_kib_excluding_guest_ram"])
         dreq = (raw["io_blk_requests"] or 0) - (raw["baseline_blk_requests"] or 0)
         if dreq > 0:
             exits_per_k.append(1000.0 * (raw["io_mmio_exits"] - raw["baseline_mmio_exits"]) / dreq)
@@ -219,7 +219,7 @@ def main():
         "exec_to_first_kvm_run": summary(first_run, "s", "timestamps.first_kvm_run; " + boot_src),
         "exec_to_guest_init": summary(ok1, "s", "timestamps.expect_matches[0] (GUEST-INIT-OK, the guest init's "
                                       "first line); " + boot_src),
-        "vmm_rss_excluding_guest_ram": summary(rss, "KiB", "memory.vmm_peak_rss_kib_excluding_guest_ram "
+        "vmm_rss_excluding_guest_ram": summary(rss, "KiB", "memory.vmm_rss_kib_excluding_guest_ram (smaps at exit) "
                                                "(VmHWM minus resident guest RAM); " + boot_src, 0),
     }
     pairs, exits_per_k, write_mbs, read_mbs, io_rss, io_problems = io_figures(runs, 64)
@@ -227,7 +227,7 @@ def main():
     io_src = (f"-c 1 -m 512 -d disk ({mib} MiB file on the L1's tmpfs); guest dd bs=1M O_DIRECT, {mib} MiB "
               "written (conv=fsync) then read")
     metrics["vmm_rss_excluding_guest_ram_io"] = summary(
-        io_rss, "KiB", "memory.vmm_peak_rss_kib_excluding_guest_ram of the io runs; " + io_src, 0)
+        io_rss, "KiB", "memory.vmm_rss_kib_excluding_guest_ram (smaps at exit) of the io runs; " + io_src, 0)
     metrics["exits_per_1000_blk_requests"] = summary(
         exits_per_k, "exits", "1000 x (sum vcpus[].exits.mmio, io run - idle run) / (virtio-blk reads+writes+"
         "flushes, io run - idle run); vmm --report; " + io_src)
