@@ -60,27 +60,42 @@ c=boot-v3-its
 want v3 $c && vmm_case $c 0 run --gic=v3 --its -c 2 -m 512 -i $G/initrd.cpio -p "$CMD vmmtest=basic" -k $G/Image &&
 	expect $c 'GUEST-DMESG: .*ITS.*0x0*8080000' && expect $c 'GICv3.*arch_timer' && expect $c GUEST-DONE && pass $c
 
-# Console input: a line written to vmm's stdin once the guest waits for it.
-c=console-input
-if want v3 $c; then
+# start_with_fifo NAME ARGS...: vmm run in the background, stdin a FIFO on fd 3 ($pid set).
+start_with_fifo() {
+	name=$1
+	shift
 	rm -f /tmp/in && mkfifo /tmp/in
-	timeout 300 /vmm run -c 1 -m 512 -i $G/initrd.cpio -p "$CMD vmmtest=echo" $G/Image \
-		</tmp/in >/tmp/$c.log 2>&1 &
+	timeout 300 /vmm run "$@" </tmp/in >/tmp/$name.log 2>&1 &
 	pid=$!
 	exec 3>/tmp/in
+}
+# wait_for NAME MARKER: until the output shows MARKER, or vmm is gone, or 240 s.
+wait_for() {
 	i=0
-	while ! grep -q GUEST-READY-FOR-INPUT /tmp/$c.log && kill -0 $pid 2>/dev/null && [ $i -lt 240 ]; do
+	while ! grep -q "$2" /tmp/$1.log && kill -0 $pid 2>/dev/null && [ $i -lt 240 ]; do
 		sleep 1
 		i=$((i + 1))
 	done
-	echo "hello-from-the-host" >&3
+}
+# input_case NAME INPUT ARGS...: type INPUT once the guest waits for it; it must echo it back.
+input_case() {
+	name=$1 input=$2
+	shift 2
+	start_with_fifo $name "$@"
+	wait_for $name GUEST-READY-FOR-INPUT
+	echo "$input" >&3
 	wait $pid
 	rc=$?
 	exec 3>&-
-	echo "CASE $c exit=$rc"
-	if [ $rc -ne 0 ]; then fail $c "exit code $rc, expected 0"
-	else expect $c 'GUEST-GOT:hello-from-the-host' && pass $c; fi
-fi
+	echo "CASE $name exit=$rc"
+	[ $rc -eq 0 ] || { fail $name "exit code $rc, expected 0"; return 1; }
+	expect $name "GUEST-GOT:$input"
+}
+
+# Console input: a line written to vmm's stdin once the guest waits for it.
+c=console-input
+want v3 $c && input_case $c hello-from-the-host -c 1 -m 512 -i $G/initrd.cpio -p "$CMD vmmtest=echo" $G/Image &&
+	pass $c
 
 c=guest-reboot
 want v3 $c && vmm_case $c 3 run -c 1 -m 512 -i $G/initrd.cpio -p "$CMD vmmtest=reboot" $G/Image &&
@@ -220,26 +235,9 @@ fi
 
 # virtio-console: hvc0 output, and input written to vmm's stdin reaching the guest.
 c=virtio-console
-if want v3 $c; then
-	rm -f /tmp/in && mkfifo /tmp/in
-	timeout 300 /vmm run --console=virtio -c 1 -m 512 -i $G/initrd.cpio \
-		-p "console=hvc0 quiet panic=-1 vmmtest=hvc" $G/Image </tmp/in >/tmp/$c.log 2>&1 &
-	pid=$!
-	exec 3>/tmp/in
-	i=0
-	while ! grep -q GUEST-READY-FOR-INPUT /tmp/$c.log && kill -0 $pid 2>/dev/null && [ $i -lt 240 ]; do
-		sleep 1
-		i=$((i + 1))
-	done
-	echo "typed-into-hvc0" >&3
-	wait $pid
-	rc=$?
-	exec 3>&-
-	echo "CASE $c exit=$rc"
-	if [ $rc -ne 0 ]; then fail $c "exit code $rc, expected 0"
-	else expect $c GUEST-HVC0-OK && expect $c 'GUEST-GOT:typed-into-hvc0' &&
-		expect $c 'GUEST-IRQ-CONSOLE=[1-9][0-9]* ITS-MSI' && pass $c; fi
-fi
+want v3 $c && input_case $c typed-into-hvc0 --console=virtio -c 1 -m 512 -i $G/initrd.cpio \
+	-p "console=hvc0 quiet panic=-1 vmmtest=hvc" $G/Image && expect $c GUEST-HVC0-OK &&
+	expect $c 'GUEST-IRQ-CONSOLE=[1-9][0-9]* ITS-MSI' && pass $c
 
 c=bad-disk-missing
 want any $c && vmm_case $c 1 run -d /no/such.img $G/Image && expect $c 'cannot open disk /no/such.img' && pass $c
@@ -318,16 +316,10 @@ ctl() {
 c=control
 if want v3 $c; then
 	make_disks
-	rm -f /tmp/in /tmp/$c.ctl && mkfifo /tmp/in
-	timeout 300 /vmm run --name ctl1 --its -c 2 -m 512 -d /tmp/disk.img -i $G/initrd.cpio \
-		-p "$CMD vmmtest=ticker" $G/Image </tmp/in >/tmp/$c.log 2>&1 &
-	pid=$!
-	exec 3>/tmp/in
-	i=0
-	while ! grep -q GUEST-TICKER-READY /tmp/$c.log && kill -0 $pid 2>/dev/null && [ $i -lt 240 ]; do
-		sleep 1
-		i=$((i + 1))
-	done
+	rm -f /tmp/$c.ctl
+	start_with_fifo $c --name ctl1 --its -c 2 -m 512 -d /tmp/disk.img -i $G/initrd.cpio \
+		-p "$CMD vmmtest=ticker" $G/Image
+	wait_for $c GUEST-TICKER-READY
 	sleep 2
 	ok=1
 	why=""
@@ -364,6 +356,8 @@ if want v3 $c; then
 	check grep -q '^vcpu 0 exits: mmio [1-9]' /tmp/$c.ctl
 	check ctl $c info ctl1 dtb /tmp/ctl1.dtb
 	check [ -s /tmp/ctl1.dtb ]
+	check ctl $c info ctl1 mem
+	check grep -q '^gicv3-its *0x000008080000 size 0x20000' /tmp/$c.ctl
 	check ctl $c inject ctl1 spi 200
 	check ctl $c inject ctl1 msi 0 0
 	check grep -q 'msi devid 0x0 event 0 signalled' /tmp/$c.ctl
@@ -405,3 +399,9 @@ if want v3 $c; then
 		fail $c "second VM with the same name, or stop --force exit code"
 	kill $pid 2>/dev/null
 fi
+
+# --dump-dtb: the VM is built (KVM included), its DTB written, nothing booted.
+c=dump-dtb
+want any $c && vmm_case $c 0 run --dump-dtb /tmp/dump.dtb -c 3 $G/Image &&
+	[ "$(head -c 4 /tmp/dump.dtb | od -An -tx1 | tr -d ' ')" = d00dfeed ] && pass $c ||
+	fail $c "no DTB with the FDT magic written"
