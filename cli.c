@@ -14,7 +14,7 @@
 
 enum {
 	OPT_GIC = 256, OPT_ITS, OPT_NAME, OPT_KERNEL_FORMAT, OPT_RNG, OPT_CONSOLE, OPT_TIMEOUT,
-	OPT_CONSOLE_LOG, OPT_EXPECT, OPT_FAIL_ON, OPT_REBOOT, OPT_REPORT, OPT_DUMP_DTB,
+	OPT_CONSOLE_LOG, OPT_EXPECT, OPT_FAIL_ON, OPT_REBOOT, OPT_REPORT, OPT_DUMP_DTB, OPT_TRANSPORT,
 };
 
 static const struct option run_options[] = {
@@ -37,6 +37,7 @@ static const struct option run_options[] = {
 	{ "reboot", required_argument, NULL, OPT_REBOOT },
 	{ "report", required_argument, NULL, OPT_REPORT },
 	{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
+	{ "transport", required_argument, NULL, OPT_TRANSPORT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -66,6 +67,7 @@ void cli_usage_run(void *stream)
 		"                           guest writes)\n"
 		"      --rng                virtio-rng, fed from getrandom()\n"
 		"      --console=KIND       serial (default: 16550, ttyS0) or virtio (hvc0)\n"
+		"      --transport=KIND     virtio over pci (default) or mmio (virtio-mmio, an SPI each)\n"
 		"\n"
 		"For CI boot tests:\n"
 		"      --timeout DURATION   stop the guest and exit 5 after DURATION (120, 90s, 5m, 1h)\n"
@@ -230,6 +232,13 @@ static int cli_opt(int c, const char *arg, struct vm_config *cfg, char *err, siz
 	case OPT_FAIL_ON: cfg->fail_on = arg; return 0;
 	case OPT_REPORT: cfg->report = arg; return 0;
 	case OPT_DUMP_DTB: cfg->dump_dtb = arg; return 0;
+	case OPT_TRANSPORT:
+		if (strcmp(arg, "pci") && strcmp(arg, "mmio")) {
+			snprintf(err, errlen, "--transport=%s: use pci or mmio", arg);
+			return -EINVAL;
+		}
+		cfg->virtio_mmio = !strcmp(arg, "mmio");
+		return 0;
 	case OPT_REBOOT:
 		if (strcmp(arg, "exit") && strcmp(arg, "restart")) {
 			snprintf(err, errlen, "--reboot=%s: use exit or restart", arg);

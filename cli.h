@@ -31,6 +31,7 @@ struct vm_config {
 	unsigned nr_disks;
 	bool rng;              /* --rng: virtio-rng */
 	bool virtio_console;   /* --console=virtio: hvc0 instead of the 16550 */
+	bool virtio_mmio;      /* --transport=mmio: virtio-mmio instead of PCI */
 	uint64_t timeout_ms;   /* --timeout, 0 = none */
 	const char *console_log;
 	const char *expect;

@@ -177,6 +177,8 @@ static void info_pci(struct vm *vm, struct strbuf *out)
 		struct virtio_dev *vd = vm->virtio[i];
 		struct pci_device *pd = &vd->pci;
 
+		if (!pd->vm)
+			continue; /* virtio-mmio: not on the PCI bus */
 		sb_printf(out, "00:%02x.0 %s [%04x:%04x] BAR0 %s0x%" PRIx64 " (%" PRIu64 " KiB) INTx SPI %u, MSI-X %s\n",
 			  pd->devfn >> 3, vd->ops->name, pci_cfg_read(pd, PCI_VENDOR_ID, 2),
 			  pci_cfg_read(pd, PCI_DEVICE_ID, 2), pd->bars[0].mapped_at ? "at " : "unmapped, programmed ",
@@ -193,7 +195,7 @@ static void info_pci(struct vm *vm, struct strbuf *out)
 		}
 		pthread_mutex_unlock(&vd->lock);
 	}
-	if (!vm->nr_virtio)
+	if (!vm->pci || !vm->pci->nr)
 		sb_printf(out, "no PCI functions\n");
 }
 

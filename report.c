@@ -110,11 +110,11 @@ static void report_devices(FILE *f, struct vm *vm)
 	for (unsigned i = 0; i < vm->nr_virtio; i++) {
 		const struct virtio_dev *vd = vm->virtio[i];
 
-		fprintf(f, "%s\n    {\"name\": \"%s\", \"pci\": \"00:%02x.0\", \"intx_intid\": %u, "
+		fprintf(f, "%s\n    {\"name\": \"%s\", \"transport\": \"%s\", \"pci\": \"00:%02x.0\", \"intx_intid\": %u, "
 			"\"kicks\": %" PRIu64 ", \"interrupts\": %" PRIu64 ", \"reads\": %" PRIu64
 			", \"writes\": %" PRIu64 ", \"flushes\": %" PRIu64 ", \"errors\": %" PRIu64
 			", \"bytes_read\": %" PRIu64 ", \"bytes_written\": %" PRIu64 "}",
-			i ? "," : "", vd->ops->name, vd->pci.devfn >> 3, vd->pci.intx_intid, vd->kicks,
+			i ? "," : "", vd->ops->name, vd->pci.vm ? "pci" : "mmio", vd->pci.devfn >> 3, vd->pci.intx_intid, vd->kicks,
 			vd->interrupts, vd->io_reads, vd->io_writes, vd->io_flushes, vd->io_errors,
 			vd->io_bytes_read, vd->io_bytes_written);
 	}

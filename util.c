@@ -37,17 +37,24 @@ bool ratelimit_ok(struct ratelimit *rl)
 	return rl->count++ < 5;
 }
 
+/* The decimal number s starts with (no sign, no space); *end is what follows it. */
+static int parse_leading(const char *s, unsigned long long *v, char **end)
+{
+	if (!s || !isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	*v = strtoull(s, end, 10);
+	return errno == ERANGE ? -ERANGE : 0;
+}
+
 int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	unsigned long long v;
 	char *end;
+	int ret = parse_leading(s, &v, &end);
 
-	if (!s || !isdigit((unsigned char)s[0]))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno == ERANGE)
-		return -ERANGE;
+	if (ret)
+		return ret;
 	if (*end)
 		return -EINVAL;
 	if (v < min || v > max)
@@ -61,13 +68,10 @@ int parse_mem_size(const char *s, uint64_t *bytes)
 	unsigned long long v;
 	uint64_t shift = 20; /* bare numbers are MiB, as in kvmtool */
 	char *end;
+	int ret = parse_leading(s, &v, &end);
 
-	if (!s || !isdigit((unsigned char)s[0]))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno == ERANGE)
-		return -ERANGE;
+	if (ret)
+		return ret;
 	if (*end) {
 		switch (toupper((unsigned char)*end)) {
 		case 'K': shift = 10; break;
@@ -95,13 +99,10 @@ int parse_duration_ms(const char *s, uint64_t *ms)
 	};
 	unsigned long long v;
 	char *end;
+	int ret = parse_leading(s, &v, &end);
 
-	if (!s || !isdigit((unsigned char)s[0]))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno == ERANGE)
-		return -ERANGE;
+	if (ret)
+		return ret;
 	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
 		if (!strcmp(end, units[i].suffix)) {
 			if (v > UINT64_MAX / units[i].ms / 1000)

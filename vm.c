@@ -279,7 +279,7 @@ static int vm_create_devices(struct vm *vm)
 	if (!cfg->nr_disks && !cfg->rng && !cfg->virtio_console)
 		return 0;
 	ret = iothread_create(&vm->io, vm_io_failed, vm);
-	if (!ret)
+	if (!ret && !cfg->virtio_mmio)
 		ret = pci_bus_create(vm);
 	for (unsigned i = 0; !ret && i < cfg->nr_disks; i++)
 		ret = virtio_blk_create(vm, vm->io, cfg->disks[i].path, cfg->disks[i].read_only, i,
@@ -294,7 +294,7 @@ static int vm_create_devices(struct vm *vm)
 		}
 	}
 	for (unsigned i = 0; !ret && i < vm->nr_virtio; i++)
-		ret = virtio_pci_watch(vm->virtio[i], vm->io);
+		ret = virtio_watch(vm->virtio[i], vm->io);
 	return ret;
 }
 
@@ -692,7 +692,7 @@ void vm_destroy(struct vm *vm)
 	iothread_destroy(vm->io);
 	vm->io = NULL;
 	for (unsigned i = 0; i < vm->nr_virtio; i++)
-		virtio_pci_destroy(vm->virtio[i]);
+		virtio_destroy(vm->virtio[i]);
 	vm->nr_virtio = 0;
 	pci_bus_destroy(vm);
 	free(vm->test_exit);

@@ -92,6 +92,7 @@ struct vm {
 	struct iothread *io;   /* NULL without virtio devices */
 	struct virtio_dev *virtio[CLI_MAX_DISKS + 2];
 	unsigned nr_virtio;
+	unsigned nr_mmio_slots; /* virtio-mmio windows handed out */
 	struct uart *uart;
 	struct test_exit *test_exit;
 	/* Where console input goes: the UART, or virtio-console's receiveq. */

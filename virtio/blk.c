@@ -123,32 +123,6 @@ static struct blk_req *blk_req_alloc(struct virtio_blk *blk)
 	return NULL;
 }
 
-/* iovecs for [off, off + len) of the chain's readable (write=false) or writable segments. */
-static int blk_build_iov(struct virtio_blk *blk, struct blk_req *r, const struct virtq_chain *c,
-			 bool writable, uint64_t off, uint64_t len)
-{
-	unsigned first = writable ? c->nr_out : 0, end = writable ? c->nr : c->nr_out;
-
-	for (unsigned i = first; i < end && len; i++) {
-		const struct virtq_buf *b = &c->bufs[i];
-		uint64_t take;
-		void *p;
-
-		if (off >= b->len) {
-			off -= b->len;
-			continue;
-		}
-		take = b->len - off < len ? b->len - off : len;
-		p = gpa_to_hva(blk->vm, b->gpa + off, take);
-		if (!p)
-			return -EINVAL;
-		r->iov[r->niov++] = (struct iovec){ p, take };
-		len -= take;
-		off = 0;
-	}
-	return len ? -EINVAL : 0;
-}
-
 /* The address of the chain's last writable byte: where the status goes (5.2.6). */
 static bool blk_status_gpa(const struct virtq_chain *c, uint64_t *gpa)
 {
@@ -178,9 +152,14 @@ static uint8_t blk_submit_rw(struct virtio_blk *blk, struct blk_req *r, const st
 	uint64_t len = in ? c->in_len - 1 : c->out_len - 16;
 	struct io_uring_sqe *sqe;
 	uint8_t st = blk_check_rw(blk, type, sector, len);
+	int ret;
 
-	if (st || blk_build_iov(blk, r, c, in, in ? 0 : 16, len))
-		return st ? st : VIRTIO_BLK_S_IOERR;
+	if (st)
+		return st;
+	ret = virtq_chain_iov(virtio_queue(blk->vd, 0), c, in, in ? 0 : 16, len, r->iov, VIRTQ_MAX_CHAIN);
+	if (ret < 0)
+		return VIRTIO_BLK_S_IOERR;
+	r->niov = ret;
 	r->expect = len;
 	r->used_len = in ? len + 1 : 1;
 	sqe = iothread_sqe(blk->io, &r->op);
@@ -392,7 +371,7 @@ int virtio_blk_create(struct vm *vm, struct iothread *io, const char *path, bool
 	le_store(blk->config + 12, 4, BLK_QUEUE_SIZE / 2 - 2);
 	le_store(blk->config + 20, 4, SECTOR_SIZE);
 	if (!ret)
-		ret = virtio_pci_create(vm, &blk_ops, blk, read_only ? 1ULL << VIRTIO_BLK_F_RO : 0, &blk->vd);
+		ret = virtio_create(vm, &blk_ops, blk, read_only ? 1ULL << VIRTIO_BLK_F_RO : 0, &blk->vd);
 	if (ret) {
 		blk_destroy(blk);
 		return ret;

@@ -97,7 +97,7 @@ int virtio_console_create(struct vm *vm, struct console *out, struct virtio_dev 
 	if (!con)
 		return -ENOMEM;
 	con->out = out;
-	ret = virtio_pci_create(vm, &console_ops, con, 0, &con->vd);
+	ret = virtio_create(vm, &console_ops, con, 0, &con->vd);
 	if (ret) {
 		free(con);
 		return ret;

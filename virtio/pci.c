@@ -14,7 +14,7 @@
 #include "../irqchip/irqchip.h"
 #include "../util.h"
 #include "../vm.h"
-#include "iothread.h"
+#include "transport.h"
 
 /* BAR0 layout: one 32 KiB memory BAR holds every structure. */
 #define BAR_COMMON     0x0000
@@ -40,7 +40,6 @@ enum {
 	CC_Q_NOFF = 0x1e, CC_Q_DESCLO = 0x20, CC_Q_DESCHI = 0x24, CC_Q_AVAILLO = 0x28,
 	CC_Q_AVAILHI = 0x2c, CC_Q_USEDLO = 0x30, CC_Q_USEDHI = 0x34, CC_END = 0x3c,
 };
-#define VIRTIO_MSI_NO_VECTOR 0xffff
 
 /* MSI-X capability message control (PCI 3.0, 6.8.2.3). */
 #define MSIX_CTRL_ENABLE 0x8000
@@ -114,67 +113,32 @@ static void msix_signal(struct virtio_dev *vd, uint16_t vector)
 	irq_gsi_signal(vd->vm, v->gsi, v->irq_fd);
 }
 
-/* INTx: raise the level line through the resampling irqfd unless the driver disabled it. */
-static void intx_raise(struct virtio_dev *vd, uint8_t isr_bits)
+/* MSI-X when the driver enabled it, else INTx. */
+static void pci_interrupt(struct virtio_dev *vd, int q)
 {
-	vd->isr |= isr_bits;
-	if (pci_cfg_read(&vd->pci, PCI_COMMAND, 2) & PCI_COMMAND_INTX_DISABLE)
-		return;
-	vd->interrupts++;
-	irq_gsi_signal(vd->vm, vd->intx_gsi, vd->intx_fd);
-}
-
-void virtio_queue_interrupt(struct virtio_dev *vd, unsigned q)
-{
-	if (q >= vd->ops->nr_queues || !virtq_should_notify(&vd->queues[q].vq))
-		return;
 	if (msix_enabled(vd))
-		msix_signal(vd, vd->queues[q].msix_vector);
+		msix_signal(vd, q == VIRTIO_CONFIG_IRQ ? vd->config_msix_vector : vd->queues[q].msix_vector);
 	else
-		intx_raise(vd, 1);
+		virtio_line_raise(vd, q == VIRTIO_CONFIG_IRQ ? 2 : 1);
 }
 
-void virtio_needs_reset(struct virtio_dev *vd)
+static bool pci_line_in_use(struct virtio_dev *vd)
 {
-	if (vd->status & VIRTIO_STATUS_NEEDS_RESET)
-		return;
-	log_ratelimited("%s: the driver broke a virtqueue: DEVICE_NEEDS_RESET", vd->ops->name);
-	vd->status |= VIRTIO_STATUS_NEEDS_RESET;
-	vd->config_generation++;
-	if (msix_enabled(vd))
-		msix_signal(vd, vd->config_msix_vector);
-	else
-		intx_raise(vd, 2);
+	return !msix_enabled(vd);
 }
 
-/* The guest EOId the INTx line: re-raise it while the ISR still has work (I/O thread). */
-static void intx_resample(void *arg)
+static bool pci_line_enabled(struct virtio_dev *vd)
 {
-	struct virtio_dev *vd = arg;
+	return !(pci_cfg_read(&vd->pci, PCI_COMMAND, 2) & PCI_COMMAND_INTX_DISABLE);
+}
 
-	pthread_mutex_lock(&vd->lock);
-	if (vd->isr && !msix_enabled(vd))
-		irq_gsi_signal(vd->vm, vd->intx_gsi, vd->intx_fd);
-	pthread_mutex_unlock(&vd->lock);
+/* No DMA without Bus Master Enable (PCI 3.0, 6.2.2). */
+static bool pci_dma_allowed(struct virtio_dev *vd)
+{
+	return pci_cfg_read(&vd->pci, PCI_COMMAND, 2) & PCI_COMMAND_MASTER;
 }
 
 /* ---- queue kicks ---- */
-
-static int ioeventfd_set(struct virtio_dev *vd, int fd, uint64_t addr, bool assign)
-{
-	/* Linux's vp_notify writes the queue index as 16 bits (virtio 1.2, 4.1.5.2). */
-	struct kvm_ioeventfd ev = { .addr = addr, .len = 2, .fd = fd,
-				    .flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN };
-
-	if (ioctl(vd->vm->vm_fd, KVM_IOEVENTFD, &ev) < 0) {
-		int err = errno;
-
-		log_err("%s: KVM_IOEVENTFD(0x%" PRIx64 "%s): %s", vd->ops->name, addr,
-			assign ? "" : ", deassign", strerror(err));
-		return -err;
-	}
-	return 0;
-}
 
 /* Register each enabled queue's kick address with KVM where BAR0 now is. Lock held. */
 static void ioeventfds_update(struct virtio_dev *vd)
@@ -187,112 +151,31 @@ static void ioeventfds_update(struct virtio_dev *vd)
 
 		if (want == qs->ioeventfd_addr)
 			continue;
+		/* Linux's vp_notify writes the queue index as 16 bits (virtio 1.2, 4.1.5.2). */
 		if (qs->ioeventfd_addr)
-			ioeventfd_set(vd, qs->kick_fd, qs->ioeventfd_addr, false);
+			virtio_ioeventfd(vd, qs->kick_fd, qs->ioeventfd_addr, 2, -1, false);
 		qs->ioeventfd_addr = 0;
-		if (want && ioeventfd_set(vd, qs->kick_fd, want, true) == 0)
+		if (want && virtio_ioeventfd(vd, qs->kick_fd, want, 2, -1, true) == 0)
 			qs->ioeventfd_addr = want;
 	}
 }
 
-struct kick_watch {
-	struct virtio_dev *vd;
-	unsigned q;
-};
-
-/* A queue kick, from KVM_IOEVENTFD or the notify fallback (I/O thread). */
-static void queue_kicked(void *arg)
-{
-	struct kick_watch *k = arg;
-	struct virtio_dev *vd = k->vd;
-
-	pthread_mutex_lock(&vd->lock);
-	vd->kicks++;
-	/* No DMA without Bus Master Enable (PCI 3.0, 6.2.2). */
-	if ((vd->status & VIRTIO_STATUS_DRIVER_OK) && !(vd->status & VIRTIO_STATUS_NEEDS_RESET) &&
-	    vd->queues[k->q].enabled && (pci_cfg_read(&vd->pci, PCI_COMMAND, 2) & PCI_COMMAND_MASTER))
-		vd->ops->queue_notify(vd->dev, k->q);
-	pthread_mutex_unlock(&vd->lock);
-}
-
 /* ---- device status and reset ---- */
-
-static void virtio_reset(struct virtio_dev *vd)
-{
-	vd->status = 0;
-	vd->driver_features = 0;
-	vd->device_feature_select = vd->driver_feature_select = 0;
-	vd->queue_select = 0;
-	vd->config_msix_vector = VIRTIO_MSI_NO_VECTOR;
-	vd->isr = 0;
-	for (unsigned q = 0; q < vd->ops->nr_queues; q++) {
-		struct virtio_queue_state *qs = &vd->queues[q];
-
-		virtq_reset(&qs->vq);
-		qs->vq.size = vd->ops->queue_size;
-		qs->msix_vector = VIRTIO_MSI_NO_VECTOR;
-		qs->enabled = false;
-	}
-	ioeventfds_update(vd);
-	vd->ops->reset(vd->dev);
-}
-
-bool virtio_has_feature(const struct virtio_dev *vd, unsigned bit)
-{
-	return bit < 64 && (vd->driver_features & (1ULL << bit));
-}
-
-struct virtq *virtio_queue(struct virtio_dev *vd, unsigned q)
-{
-	return q < vd->ops->nr_queues ? &vd->queues[q].vq : NULL;
-}
-
-static void status_write(struct virtio_dev *vd, uint8_t val)
-{
-	if (val == 0) {
-		virtio_reset(vd);
-		return;
-	}
-	/* FEATURES_OK only for a subset of what we offer that includes VERSION_1 (2.2, 6.1). */
-	if ((val & VIRTIO_STATUS_FEATURES_OK) && !(vd->status & VIRTIO_STATUS_FEATURES_OK)) {
-		if ((vd->driver_features & ~vd->device_features) ||
-		    !virtio_has_feature(vd, VIRTIO_F_VERSION_1))
-			val &= ~VIRTIO_STATUS_FEATURES_OK;
-		else
-			for (unsigned q = 0; q < vd->ops->nr_queues; q++)
-				vd->queues[q].vq.event_idx = virtio_has_feature(vd, VIRTIO_F_EVENT_IDX);
-	}
-	/* 3.1.1: DRIVER_OK only after the features were accepted. */
-	if (!(val & VIRTIO_STATUS_FEATURES_OK))
-		val &= ~VIRTIO_STATUS_DRIVER_OK;
-	vd->status = val | (vd->status & VIRTIO_STATUS_NEEDS_RESET);
-}
 
 /* ---- common configuration ---- */
 
-static struct virtio_queue_state *selected_queue(struct virtio_dev *vd)
-{
-	return vd->queue_select < vd->ops->nr_queues ? &vd->queues[vd->queue_select] : NULL;
-}
-
 static uint64_t common_read(struct virtio_dev *vd, uint32_t off)
 {
-	struct virtio_queue_state *qs = selected_queue(vd);
-	uint64_t f = vd->device_features;
+	struct virtio_queue_state *qs = virtio_selected_queue(vd);
 
 	switch (off) {
 	case CC_DFSELECT: return vd->device_feature_select;
-	case CC_DF: return vd->device_feature_select < 2 ? (uint32_t)(f >> (32 * vd->device_feature_select)) : 0;
+	case CC_DF: return virtio_features_read(vd, false);
 	case CC_GFSELECT: return vd->driver_feature_select;
-	case CC_GF: return vd->driver_feature_select < 2 ?
-			   (uint32_t)(vd->driver_features >> (32 * vd->driver_feature_select)) : 0;
+	case CC_GF: return virtio_features_read(vd, true);
 	case CC_MSIX_CONFIG: return vd->config_msix_vector;
 	case CC_NUM_QUEUES: return vd->ops->nr_queues;
-	case CC_STATUS:
-		/* 4.1.4.3.2: the driver waits for 0 after a reset; not before our I/O stopped. */
-		if (!vd->status && vd->ops->busy && vd->ops->busy(vd->dev))
-			return VIRTIO_STATUS_ACKNOWLEDGE;
-		return vd->status;
+	case CC_STATUS: return virtio_status_read(vd);
 	case CC_CFG_GEN: return vd->config_generation;
 	case CC_Q_SELECT: return vd->queue_select;
 	}
@@ -313,11 +196,6 @@ static uint64_t common_read(struct virtio_dev *vd, uint32_t off)
 	}
 }
 
-static void set_half(uint64_t *v, bool high, uint32_t val)
-{
-	*v = high ? (*v & 0xffffffffULL) | (uint64_t)val << 32 : (*v & ~0xffffffffULL) | val;
-}
-
 static void queue_write(struct virtio_dev *vd, struct virtio_queue_state *qs, uint32_t off, uint32_t val)
 {
 	if (off == CC_Q_MSIX) {
@@ -332,32 +210,27 @@ static void queue_write(struct virtio_dev *vd, struct virtio_queue_state *qs, ui
 		qs->vq.size = val <= vd->ops->queue_size ? val : 0;
 		break;
 	case CC_Q_ENABLE:
-		if (val == 1 && virtq_enable(&qs->vq) == 0) {
-			qs->enabled = true;
-			ioeventfds_update(vd);
-		}
+		if (val == 1)
+			virtio_queue_enable(vd, qs);
 		break;
-	case CC_Q_DESCLO: case CC_Q_DESCHI: set_half(&qs->vq.desc_gpa, off == CC_Q_DESCHI, val); break;
-	case CC_Q_AVAILLO: case CC_Q_AVAILHI: set_half(&qs->vq.avail_gpa, off == CC_Q_AVAILHI, val); break;
-	case CC_Q_USEDLO: case CC_Q_USEDHI: set_half(&qs->vq.used_gpa, off == CC_Q_USEDHI, val); break;
+	case CC_Q_DESCLO: case CC_Q_DESCHI: virtio_set_half(&qs->vq.desc_gpa, off == CC_Q_DESCHI, val); break;
+	case CC_Q_AVAILLO: case CC_Q_AVAILHI: virtio_set_half(&qs->vq.avail_gpa, off == CC_Q_AVAILHI, val); break;
+	case CC_Q_USEDLO: case CC_Q_USEDHI: virtio_set_half(&qs->vq.used_gpa, off == CC_Q_USEDHI, val); break;
 	}
 }
 
 static void common_write(struct virtio_dev *vd, uint32_t off, uint32_t val)
 {
-	struct virtio_queue_state *qs = selected_queue(vd);
+	struct virtio_queue_state *qs = virtio_selected_queue(vd);
 
 	switch (off) {
 	case CC_DFSELECT: vd->device_feature_select = val; return;
 	case CC_GFSELECT: vd->driver_feature_select = val; return;
-	case CC_GF:
-		if (vd->driver_feature_select < 2 && !(vd->status & VIRTIO_STATUS_FEATURES_OK))
-			set_half(&vd->driver_features, vd->driver_feature_select == 1, val);
-		return;
+	case CC_GF: virtio_features_write(vd, val); return;
 	case CC_MSIX_CONFIG:
 		vd->config_msix_vector = val < vd->nr_vectors ? val : VIRTIO_MSI_NO_VECTOR;
 		return;
-	case CC_STATUS: status_write(vd, val); return;
+	case CC_STATUS: virtio_status_write(vd, val); return;
 	case CC_Q_SELECT: vd->queue_select = val; return;
 	}
 	if (qs)
@@ -456,7 +329,6 @@ static int bar_read(void *dev, uint64_t off, unsigned len, uint64_t *val)
 static int bar_write(void *dev, uint64_t off, unsigned len, uint64_t val)
 {
 	struct virtio_dev *vd = dev;
-	uint64_t one = 1;
 
 	pthread_mutex_lock(&vd->lock);
 	if (off < BAR_ISR) {
@@ -467,7 +339,7 @@ static int bar_write(void *dev, uint64_t off, unsigned len, uint64_t val)
 					vd->ops->name, len, off);
 	} else if (off >= BAR_NOTIFY && off < BAR_NOTIFY + vd->ops->nr_queues * NOTIFY_MULTIPLIER) {
 		/* A kick KVM_IOEVENTFD did not catch (other width, BAR moving): same path. */
-		(void)!write(vd->queues[(off - BAR_NOTIFY) / NOTIFY_MULTIPLIER].kick_fd, &one, sizeof(one));
+		virtio_kick(vd, (off - BAR_NOTIFY) / NOTIFY_MULTIPLIER);
 	} else if (off >= BAR_MSIX_TABLE && off < BAR_MSIX_PBA && (len == 4 || len == 8)) {
 		msix_table_write(vd, off - BAR_MSIX_TABLE, len, val);
 	}
@@ -552,75 +424,49 @@ static int virtio_pci_setup(struct virtio_dev *vd)
 	return pci_device_add(vd->vm, pd);
 }
 
-static int new_eventfd(void)
-{
-	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-
-	return fd < 0 ? -errno : fd;
-}
-
-/* Eventfds and GSIs: one per MSI-X vector, one per queue kick, INTx with its resampler. */
+/* Eventfds and GSIs: one per MSI-X vector; the kicks and INTx come from the core. */
 static int virtio_pci_fds(struct virtio_dev *vd)
 {
-	struct irq_route intx = { .type = ROUTE_SPI };
 	int ret;
 
 	for (unsigned i = 0; i < vd->nr_vectors; i++) {
 		struct virtio_msix_vector *v = &vd->vectors[i];
 
 		v->masked = true; /* PCI 3.0: vectors come out of reset masked */
-		if ((v->irq_fd = new_eventfd()) < 0 || (ret = irq_gsi_alloc(&vd->vm->routing, &v->gsi)))
+		if ((v->irq_fd = virtio_new_eventfd()) < 0 || (ret = irq_gsi_alloc(&vd->vm->routing, &v->gsi)))
 			return v->irq_fd < 0 ? v->irq_fd : ret;
 	}
-	for (unsigned q = 0; q < vd->ops->nr_queues; q++)
-		if ((vd->queues[q].kick_fd = new_eventfd()) < 0)
-			return vd->queues[q].kick_fd;
-	if ((vd->intx_fd = new_eventfd()) < 0 || (vd->intx_resample_fd = new_eventfd()) < 0)
-		return -errno;
-	ret = irq_gsi_alloc(&vd->vm->routing, &vd->intx_gsi);
-	intx.intid = vd->pci.intx_intid;
-	if (!ret)
-		ret = irq_route_set(&vd->vm->routing, vd->intx_gsi, &intx);
-	if (!ret)
-		ret = irq_routing_commit(vd->vm);
-	if (!ret)
-		ret = irqfd_attach(vd->vm, vd->intx_fd, vd->intx_gsi, vd->intx_resample_fd);
-	return ret;
+	return virtio_line_setup(vd, vd->pci.intx_intid);
 }
+
+static const struct virtio_transport pci_transport = {
+	.name = "virtio-pci",
+	.interrupt = pci_interrupt,
+	.kicks_update = ioeventfds_update,
+	.line_in_use = pci_line_in_use,
+	.line_enabled = pci_line_enabled,
+	.dma_allowed = pci_dma_allowed,
+};
 
 int virtio_pci_create(struct vm *vm, const struct virtio_dev_ops *ops, void *dev, uint64_t features,
 		      struct virtio_dev **out)
 {
-	struct virtio_dev *vd = calloc(1, sizeof(*vd));
+	struct virtio_dev *vd = virtio_dev_alloc(vm, ops, dev, features, &pci_transport);
 	int ret;
 
 	if (!vd)
 		return -ENOMEM;
-	vd->vm = vm;
-	vd->ops = ops;
-	vd->dev = dev;
-	vd->device_features = ops->features | features | 1ULL << VIRTIO_F_VERSION_1 |
-			      1ULL << VIRTIO_F_INDIRECT_DESC | 1ULL << VIRTIO_F_EVENT_IDX;
-	vd->intx_fd = vd->intx_resample_fd = -1;
-	pthread_mutex_init(&vd->lock, NULL);
 	vd->nr_vectors = ops->nr_queues + 1; /* one per queue and one for config changes */
 	vd->vectors = calloc(vd->nr_vectors, sizeof(*vd->vectors));
-	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++) {
-		vd->queues[q].kick_fd = -1;
-		vd->queues[q].vq.vm = vm;
-	}
 	for (unsigned i = 0; vd->vectors && i < vd->nr_vectors; i++)
 		vd->vectors[i].irq_fd = -1;
-	if (!vd->vectors || ops->nr_queues > VIRTIO_MAX_QUEUES)
-		ret = -ENOMEM;
-	else
-		ret = virtio_pci_setup(vd);
+	ret = vd->vectors ? virtio_pci_setup(vd) : -ENOMEM;
 	if (!ret)
 		ret = virtio_pci_fds(vd);
 	if (ret) {
 		log_err("%s: cannot create the virtio-pci function: %s", ops->name, strerror(-ret));
 		vd->dev = NULL; /* the caller still owns the model */
-		virtio_pci_destroy(vd);
+		virtio_destroy(vd);
 		return ret;
 	}
 	virtio_reset(vd);
@@ -628,38 +474,3 @@ int virtio_pci_create(struct vm *vm, const struct virtio_dev_ops *ops, void *dev
 	return 0;
 }
 
-int virtio_pci_watch(struct virtio_dev *vd, struct iothread *io)
-{
-	struct kick_watch *k = calloc(vd->ops->nr_queues, sizeof(*k));
-	int ret = k ? 0 : -ENOMEM;
-
-	vd->kick_watches = k;
-	for (unsigned q = 0; !ret && q < vd->ops->nr_queues; q++) {
-		k[q] = (struct kick_watch){ vd, q };
-		ret = iothread_watch(io, vd->queues[q].kick_fd, queue_kicked, &k[q]);
-	}
-	if (!ret)
-		ret = iothread_watch(io, vd->intx_resample_fd, intx_resample, vd);
-	return ret;
-}
-
-void virtio_pci_destroy(struct virtio_dev *vd)
-{
-	if (!vd)
-		return;
-	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
-		if (vd->queues[q].kick_fd >= 0)
-			close(vd->queues[q].kick_fd);
-	for (unsigned i = 0; vd->vectors && i < vd->nr_vectors; i++)
-		if (vd->vectors[i].irq_fd >= 0)
-			close(vd->vectors[i].irq_fd);
-	if (vd->intx_fd >= 0)
-		close(vd->intx_fd);
-	if (vd->intx_resample_fd >= 0)
-		close(vd->intx_resample_fd);
-	free(vd->kick_watches);
-	free(vd->vectors);
-	if (vd->dev)
-		vd->ops->destroy(vd->dev);
-	free(vd);
-}

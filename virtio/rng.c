@@ -71,7 +71,7 @@ int virtio_rng_create(struct vm *vm, struct virtio_dev **out)
 
 	if (!rng)
 		return -ENOMEM;
-	ret = virtio_pci_create(vm, &rng_ops, rng, 0, &rng->vd);
+	ret = virtio_create(vm, &rng_ops, rng, 0, &rng->vd);
 	if (ret) {
 		free(rng);
 		return ret;

@@ -70,10 +70,14 @@ struct virtio_msix_vector {
 	struct irq_route route; /* the route last given to KVM */
 };
 
-/* The virtio-pci transport state of one device (pci.c owns it). */
+struct virtio_transport;
+
+/* One virtio device: the state every transport shares (core.c), and the transport's own. */
 struct virtio_dev {
 	struct vm *vm;
 	const struct virtio_dev_ops *ops;
+	const struct virtio_transport *transport;
+	void *transport_state;  /* virtio-mmio: its window and SPI */
 	void *dev;              /* the device model's state */
 	pthread_mutex_t lock;   /* everything below, and the device model's queues */
 	struct pci_device pci;
@@ -89,7 +93,7 @@ struct virtio_dev {
 	unsigned nr_vectors;
 	struct virtio_msix_vector *vectors;
 	unsigned msix_cap;      /* config offset of the MSI-X capability */
-	int intx_fd, intx_resample_fd; /* INTx through a resampling irqfd */
+	int intx_fd, intx_resample_fd; /* the level line (PCI INTx, the virtio-mmio SPI): resampling irqfd */
 	uint32_t intx_gsi;
 	struct kick_watch *kick_watches;
 	uint64_t kicks, interrupts;    /* counters */
@@ -101,10 +105,16 @@ struct virtio_dev {
  * and put it on the PCI bus; 0 or -errno. */
 int virtio_pci_create(struct vm *vm, const struct virtio_dev_ops *ops, void *dev, uint64_t features,
 		      struct virtio_dev **out);
+/* Create a virtio-mmio device (virtio 1.2, 4.2) at the next free window, with its SPI. 0 or -errno. */
+int virtio_mmio_create(struct vm *vm, const struct virtio_dev_ops *ops, void *dev, uint64_t features,
+		       struct virtio_dev **out);
+/* Create the device on the transport the VM uses (--transport): PCI or MMIO. 0 or -errno. */
+int virtio_create(struct vm *vm, const struct virtio_dev_ops *ops, void *dev, uint64_t features,
+		  struct virtio_dev **out);
 /* Register the device's kick and resample eventfds with the I/O thread. 0 or -errno. */
-int virtio_pci_watch(struct virtio_dev *vd, struct iothread *io);
-/* Release the function's fds and memory, and the device model (ops->destroy). Safe on NULL. */
-void virtio_pci_destroy(struct virtio_dev *vd);
+int virtio_watch(struct virtio_dev *vd, struct iothread *io);
+/* Release the device's fds and memory, and the device model (ops->destroy). Safe on NULL. */
+void virtio_destroy(struct virtio_dev *vd);
 /* Was feature bit negotiated? (lock held) */
 bool virtio_has_feature(const struct virtio_dev *vd, unsigned bit);
 /* The ring of queue q (lock held). */

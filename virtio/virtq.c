@@ -336,60 +336,74 @@ static uint64_t segs_len(const struct virtq_chain *c, unsigned first, unsigned c
 	return total;
 }
 
-/*
- * Copy len bytes at byte offset off of the segments [first, first + count):
- * into to_host, or from from_host into the guest (exactly one is non-NULL).
- */
-static int chain_copy(struct virtq *q, const struct virtq_chain *c, unsigned first, unsigned count,
-		      uint64_t off, uint64_t len, uint8_t *to_host, const uint8_t *from_host)
+static bool chain_sane(const struct virtq_chain *c)
 {
-	uint64_t total = segs_len(c, first, count);
-	unsigned i;
+	return c->nr <= VIRTQ_MAX_CHAIN && c->nr_out <= c->nr;
+}
 
+int virtq_chain_iov(struct virtq *q, const struct virtq_chain *c, bool writable, uint64_t off, uint64_t len,
+		    struct iovec *iov, unsigned max)
+{
+	unsigned first, count, n = 0;
+	uint64_t total;
+
+	if (!chain_sane(c))
+		return -EINVAL;
+	first = writable ? c->nr_out : 0;
+	count = writable ? c->nr - c->nr_out : c->nr_out;
+	total = segs_len(c, first, count);
 	if (off > total || len > total - off)
 		return -EINVAL;
-	for (i = first; i < first + count && len; i++) {
+	for (unsigned i = first; i < first + count && len; i++) {
 		const struct virtq_buf *b = &c->bufs[i];
-		uint64_t n;
-		uint8_t *g;
+		uint64_t take;
+		void *g;
 
 		if (off >= b->len) {
 			off -= b->len;
 			continue;
 		}
-		n = b->len - off < len ? b->len - off : len;
-		/* Re-resolved on every copy: never trust a pointer kept from virtq_pop. */
-		g = gpa_to_hva(q->vm, b->gpa + off, n);
-		if (!g)
+		take = b->len - off < len ? b->len - off : len;
+		/* Re-resolved on every use: never trust a pointer kept from virtq_pop. */
+		g = gpa_to_hva(q->vm, b->gpa + off, take);
+		if (!g || n == max)
 			return -EINVAL;
-		if (to_host) {
-			memcpy(to_host, g, n);
-			to_host += n;
-		} else {
-			memcpy(g, from_host, n);
-			from_host += n;
-		}
-		len -= n;
+		iov[n++] = (struct iovec){ g, take };
+		len -= take;
 		off = 0;
 	}
-	return 0;
+	return n;
 }
 
-static bool chain_sane(const struct virtq_chain *c)
+/* Copy between host memory and [off, off + len) of the readable or writable segments. */
+static int chain_copy(struct virtq *q, const struct virtq_chain *c, bool writable, uint64_t off, uint64_t len,
+		      uint8_t *to_host, const uint8_t *from_host)
 {
-	return c->nr <= VIRTQ_MAX_CHAIN && c->nr_out <= c->nr;
+	struct iovec iov[VIRTQ_MAX_CHAIN];
+	int n = virtq_chain_iov(q, c, writable, off, len, iov, VIRTQ_MAX_CHAIN);
+
+	for (int i = 0; i < n; i++) {
+		if (to_host) {
+			memcpy(to_host, iov[i].iov_base, iov[i].iov_len);
+			to_host += iov[i].iov_len;
+		} else {
+			memcpy(iov[i].iov_base, from_host, iov[i].iov_len);
+			from_host += iov[i].iov_len;
+		}
+	}
+	return n < 0 ? n : 0;
 }
 
 int virtq_chain_read(struct virtq *q, const struct virtq_chain *c, uint64_t off, void *dst, uint64_t len)
 {
 	if (!chain_sane(c) || (len && !dst))
 		return -EINVAL;
-	return chain_copy(q, c, 0, c->nr_out, off, len, dst, NULL);
+	return chain_copy(q, c, false, off, len, dst, NULL);
 }
 
 int virtq_chain_write(struct virtq *q, const struct virtq_chain *c, uint64_t off, const void *src, uint64_t len)
 {
 	if (!chain_sane(c) || (len && !src))
 		return -EINVAL;
-	return chain_copy(q, c, c->nr_out, c->nr - c->nr_out, off, len, NULL, src);
+	return chain_copy(q, c, true, off, len, NULL, src);
 }

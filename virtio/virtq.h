@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 struct vm;
 
@@ -68,6 +69,10 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c);
 int virtq_push(struct virtq *q, uint16_t head, uint32_t written);
 /* After pushes: should the driver be interrupted (VIRTQ_AVAIL_F_NO_INTERRUPT / used_event)? */
 bool virtq_should_notify(struct virtq *q);
+/* Host iovecs for bytes [off, off + len) of a chain's readable (writable = false) or writable
+ * segments, each checked against guest RAM; how many (<= max), or -EINVAL. */
+int virtq_chain_iov(struct virtq *q, const struct virtq_chain *c, bool writable, uint64_t off, uint64_t len,
+		    struct iovec *iov, unsigned max);
 /* Copy len bytes from a chain's readable segments starting at byte offset off; 0 or -EINVAL. */
 int virtq_chain_read(struct virtq *q, const struct virtq_chain *c, uint64_t off, void *dst, uint64_t len);
 /* Copy len bytes into a chain's writable segments starting at byte offset off; 0 or -EINVAL. */

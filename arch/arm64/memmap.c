@@ -16,6 +16,7 @@ const struct mem_region guest_memmap[MEM_NR] = {
 	[MEM_GIC_CPU]         = { "gicv2-cpu",   0x08010000, 0x2000, SZ_64K },
 	[MEM_GIC_ITS]         = { "gicv3-its",   0x08080000, 0x20000, SZ_64K },
 	[MEM_GIC_REDIST]      = { "gicv3-redist", 0x080A0000, 0x09000000 - 0x080A0000, SZ_64K },
+	[MEM_VIRTIO_MMIO]     = { "virtio-mmio", 0x0a000000, 32 * VIRTIO_MMIO_SLOT, SZ_4K },
 	[MEM_PCI_MMIO]        = { "pci-mmio",    0x10000000, 0x20000000, SZ_64K },
 	[MEM_PCI_ECAM]        = { "pci-ecam",    0x30000000, 0x100000, SZ_1M },
 	[MEM_RAM]             = { "ram",         0x40000000, 0x4000000000 - 0x40000000, SZ_2M },
@@ -32,6 +33,7 @@ const struct irq_assign guest_irqmap[IRQ_NR] = {
 	[IRQ_TIMER_SEC]  = { "timer-sec",  16 + 13, 1, true },
 	[IRQ_TIMER_PHYS] = { "timer-phys", 16 + 14, 1, true },
 	[IRQ_UART]       = { "uart",       32 + 1, 1, true },
+	[IRQ_VIRTIO_MMIO] = { "virtio-mmio", 32 + 16, 32, true },
 	[IRQ_GICV2M]     = { "gicv2m",     32 + 64, 64, false },
 	[IRQ_DYNAMIC]    = { "dynamic",    32 + 128, GIC_NR_IRQS - 32 - 128, true },
 };

@@ -15,6 +15,7 @@
  *   0x00_080A_0000 | GICv3 redistributors, vCPUs 0-122 |
  *                  |   123 x 128 KiB (RD + SGI frame) |
  *   0x00_0900_0000 | (free)                           |
+ *   0x00_0A00_0000 | virtio-mmio, 32 x 512 bytes      |  --transport=mmio
  *   0x00_1000_0000 | PCI MMIO window, 32-bit  512 MiB |
  *   0x00_3000_0000 | PCI ECAM, bus 0            1 MiB |
  *   0x00_4000_0000 | RAM, up to 255 GiB               |
@@ -38,6 +39,7 @@ enum mem_region_id {
 	MEM_GIC_CPU,
 	MEM_GIC_ITS,
 	MEM_GIC_REDIST,
+	MEM_VIRTIO_MMIO,
 	MEM_PCI_MMIO,
 	MEM_PCI_ECAM,
 	MEM_RAM,
@@ -56,6 +58,8 @@ struct mem_region {
 /* GICv3: each vCPU's redistributor is an RD frame plus an SGI frame. */
 #define GICV3_REDIST_STRIDE ((uint64_t)0x20000)
 #define VMM_MAX_VCPUS 512
+/* virtio-mmio: one 512-byte register window per device (virtio 1.2, 4.2.2). */
+#define VIRTIO_MMIO_SLOT 0x200
 
 /* Fixed interrupt assignments. INTIDs: SGIs 0-15, PPIs 16-31, SPIs 32-1019. */
 enum irq_id {
@@ -65,6 +69,7 @@ enum irq_id {
 	IRQ_TIMER_SEC,   /* PPI 13 */
 	IRQ_TIMER_PHYS,  /* PPI 14 */
 	IRQ_UART,        /* SPI 1 */
+	IRQ_VIRTIO_MMIO, /* SPIs 16-47: one per virtio-mmio device */
 	IRQ_GICV2M,      /* SPIs handed out by the v2m frame */
 	IRQ_DYNAMIC,     /* SPIs the IRQ allocator hands to devices */
 	IRQ_NR

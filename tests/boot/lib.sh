@@ -18,7 +18,7 @@ build_images() {
 	install -m 755 "$GUEST_INIT" "$work/guest/init"
 	# Debian builds the virtio transports and drivers as modules; the guest's init loads them.
 	mkdir -p "$work/guest/lib/modules"
-	for m in virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk virtio_console virtio-rng; do
+	for m in virtio_mmio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk virtio_console virtio-rng; do
 		find "$cache/modules" -name "$m.ko*" -exec cp {} "$work/guest/lib/modules/" \;
 	done
 	cpio_dir "$work/guest" "$work/l1/guest/initrd.cpio"

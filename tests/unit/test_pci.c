@@ -565,7 +565,7 @@ static int virtio_setup_v2m(void **state)
 static int virtio_teardown(void **state)
 {
 	(void)state;
-	virtio_pci_destroy(vd);
+	virtio_destroy(vd);
 	vd = NULL;
 	vm_fini();
 	return 0;
@@ -731,7 +731,7 @@ static void test_virtio_device_config(void **state)
 	bar_wr(CC_Q_SELECT, 2, 1);
 	assert_int_equal(bar_rd(CC_Q_SIZE, 2), 32);
 	assert_int_equal(bar_rd(CC_Q_NOFF, 2), 1);
-	virtio_pci_destroy(m);
+	virtio_destroy(m);
 }
 
 static void test_virtio_features(void **state)

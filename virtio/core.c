@@ -1,0 +1,295 @@
+/* core.c - what every virtio transport shares: device status and reset, feature
+ * negotiation, queue kicks from KVM_IOEVENTFD, and the level interrupt line with its
+ * resampling irqfd (virtio 1.2, chapters 2-3). pci.c and mmio.c supply the registers. */
+#include "virtio.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+
+#include "../irqchip/irqchip.h"
+#include "../util.h"
+#include "../vm.h"
+#include "iothread.h"
+#include "transport.h"
+
+/* ---- interrupts ---- */
+
+void virtio_line_raise(struct virtio_dev *vd, uint8_t isr_bits)
+{
+	vd->isr |= isr_bits;
+	if (vd->transport->line_enabled && !vd->transport->line_enabled(vd))
+		return;
+	vd->interrupts++;
+	irq_gsi_signal(vd->vm, vd->intx_gsi, vd->intx_fd);
+}
+
+void virtio_queue_interrupt(struct virtio_dev *vd, unsigned q)
+{
+	if (q >= vd->ops->nr_queues || !virtq_should_notify(&vd->queues[q].vq))
+		return;
+	vd->transport->interrupt(vd, q);
+}
+
+void virtio_needs_reset(struct virtio_dev *vd)
+{
+	if (vd->status & VIRTIO_STATUS_NEEDS_RESET)
+		return;
+	log_ratelimited("%s: the driver broke a virtqueue: DEVICE_NEEDS_RESET", vd->ops->name);
+	vd->status |= VIRTIO_STATUS_NEEDS_RESET;
+	vd->config_generation++;
+	vd->transport->interrupt(vd, VIRTIO_CONFIG_IRQ);
+}
+
+/* The guest EOId the level line: raise it again while the ISR still has work (I/O thread). */
+static void line_resample(void *arg)
+{
+	struct virtio_dev *vd = arg;
+
+	pthread_mutex_lock(&vd->lock);
+	if (vd->isr && vd->transport->line_in_use(vd))
+		irq_gsi_signal(vd->vm, vd->intx_gsi, vd->intx_fd);
+	pthread_mutex_unlock(&vd->lock);
+}
+
+/* ---- queue kicks ---- */
+
+int virtio_ioeventfd(struct virtio_dev *vd, int fd, uint64_t addr, unsigned len, int64_t datamatch,
+		     bool assign)
+{
+	struct kvm_ioeventfd ev = { .addr = addr, .len = len, .fd = fd,
+				    .flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN };
+
+	if (datamatch >= 0) {
+		ev.flags |= KVM_IOEVENTFD_FLAG_DATAMATCH;
+		ev.datamatch = datamatch;
+	}
+	if (ioctl(vd->vm->vm_fd, KVM_IOEVENTFD, &ev) < 0) {
+		int err = errno;
+
+		log_err("%s: KVM_IOEVENTFD(0x%" PRIx64 "%s): %s", vd->ops->name, addr,
+			assign ? "" : ", deassign", strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+struct kick_watch {
+	struct virtio_dev *vd;
+	unsigned q;
+};
+
+/* A queue kick, from KVM_IOEVENTFD or a notify write KVM did not catch (I/O thread). */
+static void queue_kicked(void *arg)
+{
+	struct kick_watch *k = arg;
+	struct virtio_dev *vd = k->vd;
+
+	pthread_mutex_lock(&vd->lock);
+	vd->kicks++;
+	if ((vd->status & VIRTIO_STATUS_DRIVER_OK) && !(vd->status & VIRTIO_STATUS_NEEDS_RESET) &&
+	    vd->queues[k->q].enabled && (!vd->transport->dma_allowed || vd->transport->dma_allowed(vd)))
+		vd->ops->queue_notify(vd->dev, k->q);
+	pthread_mutex_unlock(&vd->lock);
+}
+
+void virtio_kick(struct virtio_dev *vd, unsigned q)
+{
+	uint64_t one = 1;
+
+	if (q < vd->ops->nr_queues)
+		(void)!write(vd->queues[q].kick_fd, &one, sizeof(one));
+}
+
+/* ---- status, features, queues ---- */
+
+void virtio_reset(struct virtio_dev *vd)
+{
+	vd->status = 0;
+	vd->driver_features = 0;
+	vd->device_feature_select = vd->driver_feature_select = 0;
+	vd->queue_select = 0;
+	vd->config_msix_vector = VIRTIO_MSI_NO_VECTOR;
+	vd->isr = 0;
+	for (unsigned q = 0; q < vd->ops->nr_queues; q++) {
+		struct virtio_queue_state *qs = &vd->queues[q];
+
+		virtq_reset(&qs->vq);
+		qs->vq.size = vd->ops->queue_size;
+		qs->msix_vector = VIRTIO_MSI_NO_VECTOR;
+		qs->enabled = false;
+	}
+	vd->transport->kicks_update(vd);
+	vd->ops->reset(vd->dev);
+}
+
+bool virtio_has_feature(const struct virtio_dev *vd, unsigned bit)
+{
+	return bit < 64 && (vd->driver_features & (1ULL << bit));
+}
+
+struct virtq *virtio_queue(struct virtio_dev *vd, unsigned q)
+{
+	return q < vd->ops->nr_queues ? &vd->queues[q].vq : NULL;
+}
+
+uint8_t virtio_status_read(struct virtio_dev *vd)
+{
+	/* 4.1.4.3.2, 4.2.2.1: the driver waits for 0 after a reset; not before our I/O stopped. */
+	if (!vd->status && vd->ops->busy && vd->ops->busy(vd->dev))
+		return VIRTIO_STATUS_ACKNOWLEDGE;
+	return vd->status;
+}
+
+void virtio_status_write(struct virtio_dev *vd, uint8_t val)
+{
+	if (val == 0) {
+		virtio_reset(vd);
+		return;
+	}
+	/* FEATURES_OK only for a subset of what we offer that includes VERSION_1 (2.2, 6.1). */
+	if ((val & VIRTIO_STATUS_FEATURES_OK) && !(vd->status & VIRTIO_STATUS_FEATURES_OK)) {
+		if ((vd->driver_features & ~vd->device_features) ||
+		    !virtio_has_feature(vd, VIRTIO_F_VERSION_1))
+			val &= ~VIRTIO_STATUS_FEATURES_OK;
+		else
+			for (unsigned q = 0; q < vd->ops->nr_queues; q++)
+				vd->queues[q].vq.event_idx = virtio_has_feature(vd, VIRTIO_F_EVENT_IDX);
+	}
+	/* 3.1.1: DRIVER_OK only after the features were accepted. */
+	if (!(val & VIRTIO_STATUS_FEATURES_OK))
+		val &= ~VIRTIO_STATUS_DRIVER_OK;
+	vd->status = val | (vd->status & VIRTIO_STATUS_NEEDS_RESET);
+}
+
+uint32_t virtio_features_read(const struct virtio_dev *vd, bool driver)
+{
+	uint32_t sel = driver ? vd->driver_feature_select : vd->device_feature_select;
+	uint64_t f = driver ? vd->driver_features : vd->device_features;
+
+	return sel < 2 ? (uint32_t)(f >> (32 * sel)) : 0;
+}
+
+void virtio_features_write(struct virtio_dev *vd, uint32_t val)
+{
+	/* Frozen once FEATURES_OK was accepted (3.1.1). */
+	if (vd->driver_feature_select < 2 && !(vd->status & VIRTIO_STATUS_FEATURES_OK))
+		virtio_set_half(&vd->driver_features, vd->driver_feature_select == 1, val);
+}
+
+void virtio_set_half(uint64_t *v, bool high, uint32_t val)
+{
+	*v = high ? (*v & 0xffffffffULL) | (uint64_t)val << 32 : (*v & ~0xffffffffULL) | val;
+}
+
+struct virtio_queue_state *virtio_selected_queue(struct virtio_dev *vd)
+{
+	return vd->queue_select < vd->ops->nr_queues ? &vd->queues[vd->queue_select] : NULL;
+}
+
+void virtio_queue_enable(struct virtio_dev *vd, struct virtio_queue_state *qs)
+{
+	/* virtq_enable checks size and ring placement; a bad queue stays disabled. */
+	if (!qs->enabled && virtq_enable(&qs->vq) == 0) {
+		qs->enabled = true;
+		vd->transport->kicks_update(vd);
+	}
+}
+
+/* ---- creation ---- */
+
+static int new_eventfd(void)
+{
+	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+	return fd < 0 ? -errno : fd;
+}
+
+struct virtio_dev *virtio_dev_alloc(struct vm *vm, const struct virtio_dev_ops *ops, void *dev,
+				    uint64_t features, const struct virtio_transport *transport)
+{
+	struct virtio_dev *vd;
+
+	if (ops->nr_queues > VIRTIO_MAX_QUEUES || !(vd = calloc(1, sizeof(*vd))))
+		return NULL;
+	vd->vm = vm;
+	vd->ops = ops;
+	vd->dev = dev;
+	vd->transport = transport;
+	vd->device_features = ops->features | features | 1ULL << VIRTIO_F_VERSION_1 |
+			      1ULL << VIRTIO_F_INDIRECT_DESC | 1ULL << VIRTIO_F_EVENT_IDX;
+	vd->intx_fd = vd->intx_resample_fd = -1;
+	pthread_mutex_init(&vd->lock, NULL);
+	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++) {
+		vd->queues[q].kick_fd = -1;
+		vd->queues[q].vq.vm = vm;
+	}
+	return vd;
+}
+
+int virtio_line_setup(struct virtio_dev *vd, uint32_t intid)
+{
+	struct irq_route line = { .type = ROUTE_SPI, .intid = intid };
+	int ret;
+
+	for (unsigned q = 0; q < vd->ops->nr_queues; q++)
+		if ((vd->queues[q].kick_fd = new_eventfd()) < 0)
+			return vd->queues[q].kick_fd;
+	if ((vd->intx_fd = new_eventfd()) < 0 || (vd->intx_resample_fd = new_eventfd()) < 0)
+		return -errno;
+	ret = irq_gsi_alloc(&vd->vm->routing, &vd->intx_gsi);
+	if (!ret)
+		ret = irq_route_set(&vd->vm->routing, vd->intx_gsi, &line);
+	if (!ret)
+		ret = irq_routing_commit(vd->vm);
+	if (!ret)
+		ret = irqfd_attach(vd->vm, vd->intx_fd, vd->intx_gsi, vd->intx_resample_fd);
+	return ret;
+}
+
+int virtio_new_eventfd(void)
+{
+	return new_eventfd();
+}
+
+int virtio_watch(struct virtio_dev *vd, struct iothread *io)
+{
+	struct kick_watch *k = calloc(vd->ops->nr_queues, sizeof(*k));
+	int ret = k ? 0 : -ENOMEM;
+
+	vd->kick_watches = k;
+	for (unsigned q = 0; !ret && q < vd->ops->nr_queues; q++) {
+		k[q] = (struct kick_watch){ vd, q };
+		ret = iothread_watch(io, vd->queues[q].kick_fd, queue_kicked, &k[q]);
+	}
+	if (!ret)
+		ret = iothread_watch(io, vd->intx_resample_fd, line_resample, vd);
+	return ret;
+}
+
+void virtio_destroy(struct virtio_dev *vd)
+{
+	if (!vd)
+		return;
+	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
+		if (vd->queues[q].kick_fd >= 0)
+			close(vd->queues[q].kick_fd);
+	for (unsigned i = 0; vd->vectors && i < vd->nr_vectors; i++)
+		if (vd->vectors[i].irq_fd >= 0)
+			close(vd->vectors[i].irq_fd);
+	if (vd->intx_fd >= 0)
+		close(vd->intx_fd);
+	if (vd->intx_resample_fd >= 0)
+		close(vd->intx_resample_fd);
+	free(vd->transport_state);
+	free(vd->kick_watches);
+	free(vd->vectors);
+	if (vd->dev)
+		vd->ops->destroy(vd->dev);
+	free(vd);
+}
