@@ -284,8 +284,10 @@ fi
 c=ci-console-log
 if want v3 $c; then
 	vmm_case $c 0 run -c 1 -m 512 --console-log /tmp/console.log -i $G/initrd.cpio \
-		-p "$CMD vmmtest=basic" $G/Image && grep -q GUEST-DONE /tmp/console.log &&
-		grep -q 'Linux version' /tmp/console.log && pass $c || fail $c "console log incomplete"
+		-p "$CMD vmmtest=basic" $G/Image && {
+		grep -q GUEST-DONE /tmp/console.log && grep -q 'Linux version' /tmp/console.log && pass $c ||
+			fail $c "console log incomplete"
+	}
 fi
 # The report: printed whole between markers; run.sh validates the JSON on the host.
 c=ci-report
@@ -394,9 +396,10 @@ if want v3 $c; then
 	/vmm run --name dup -c 1 -m 512 -i $G/initrd.cpio -p "$CMD vmmtest=hang" $G/Image </dev/null >/tmp/dup1.log 2>&1 &
 	pid=$!
 	sleep 3
-	vmm_case $c 1 run --name dup $G/Image && expect $c 'a VM named dup is already running' &&
+	if vmm_case $c 1 run --name dup $G/Image && expect $c 'a VM named dup is already running'; then
 		/vmm stop dup --force >/dev/null 2>&1 && { wait $pid; [ $? -eq 8 ]; } && pass $c ||
-		fail $c "second VM with the same name, or stop --force exit code"
+			fail $c "vmm stop --force: the first VM did not end with exit code 8"
+	fi
 	kill $pid 2>/dev/null
 fi
 
