@@ -373,6 +373,20 @@ if want v3 $c; then
 	check grep -q 'error: line longer than 1023 bytes' /tmp/$c.ctl
 	check refused ctl $c pause no-such-vm
 	check grep -q 'no VM named no-such-vm' /tmp/$c.ctl
+	# A client that hangs up mid-reply, then more clients than the VM serves at once.
+	echo "info gic all" | /vmm monitor ctl1 | head -c 100 >/dev/null
+	idle=""
+	for i in $(seq 18); do
+		sleep 20 | /vmm monitor ctl1 >/dev/null 2>&1 &
+		idle="$idle $!"
+	done
+	sleep 2
+	check refused ctl $c status ctl1
+	check grep -q 'error: too many control clients' /tmp/$c.ctl
+	kill $idle 2>/dev/null
+	pkill -f 'vmm monitor ctl1'
+	sleep 1
+	check ctl $c status ctl1
 	# The console escape: Ctrl-A c, a command, Ctrl-A c back to the guest.
 	printf '\001cstatus\r\001c' >&3
 	sleep 2
