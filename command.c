@@ -315,6 +315,7 @@ static const struct command commands[] = {
 	{ "stop", 0, 1, cmd_stop, "stop [--force]             power the guest off (SysRq), or end it now" },
 	{ "stat", 0, 0, cmd_stat, "stat                       exits per vCPU, interrupts per route, I/O" },
 	{ "info", 1, 2, cmd_info, "info gic [all]|its|irq|pci|mem|dtb FILE" },
+	/* Bring-up only: pulsing or lowering a line a device holds can lose that device's interrupt. */
 	{ "inject", 2, 3, cmd_inject, "inject spi INTID [0|1] | inject msi DEVID EVENTID" },
 };
 

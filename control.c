@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "command.h"
@@ -90,10 +91,14 @@ static int socket_path(const char *name, char *path, size_t len, char *err, size
 static int unix_connect(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	/* A VM that is stopped (SIGSTOP) or stuck must not hang `vmm list` and friends. */
+	struct timeval tv = { .tv_sec = 30 };
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		int err = errno;
@@ -130,13 +135,21 @@ int control_open(struct vm *vm, const char *name, struct control **out)
 		free(c);
 		return -EEXIST;
 	}
-	unlink(c->path); /* stale: nobody listens there */
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", c->path);
+	/* Bind and listen under a private name, then rename into place: a client never sees
+	 * a socket that refuses connections, so never takes a starting VM's socket for stale. */
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s.%d", c->path, (int)getpid()) >=
+	    sizeof(sa.sun_path)) {
+		log_err("control: socket path %s is too long", c->path);
+		free(c);
+		return -ENAMETOOLONG;
+	}
+	unlink(sa.sun_path);
 	c->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (c->listen_fd < 0 || bind(c->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    chmod(c->path, 0600) < 0 || listen(c->listen_fd, 8) < 0) {
+	    chmod(sa.sun_path, 0600) < 0 || listen(c->listen_fd, 8) < 0 || rename(sa.sun_path, c->path) < 0) {
 		ret = -errno;
 		log_err("control: cannot listen on %s: %s", c->path, strerror(-ret));
+		unlink(sa.sun_path);
 		c->path[0] = '\0';
 		control_close(c);
 		return ret;
@@ -179,24 +192,33 @@ static void client_drop(struct control_client *cl)
 	cl->overlong = false;
 }
 
-/* Send a whole reply; a client that stops reading (1 s) or hangs up is dropped. */
+/* Send a whole reply within a second; a client that reads too slowly or hangs up is
+ * dropped, so no client holds up the event loop (and with it the console and signals). */
 static void client_reply(struct control_client *cl, const struct strbuf *sb)
 {
+	struct timespec start, now;
 	size_t off = 0;
 
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (cl->fd >= 0 && off < sb->len) {
 		ssize_t n = send(cl->fd, sb->buf + off, sb->len - off, MSG_NOSIGNAL);
+		long left_ms;
 
 		if (n > 0) {
 			off += n;
-		} else if (n < 0 && errno == EAGAIN) {
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left_ms = 1000 - ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
+		if (n < 0 && errno == EAGAIN && left_ms > 0) {
 			struct pollfd p = { .fd = cl->fd, .events = POLLOUT };
 
-			if (poll(&p, 1, 1000) <= 0)
-				client_drop(cl);
-		} else if (n < 0 && errno != EINTR) {
-			client_drop(cl);
+			if (poll(&p, 1, left_ms) > 0)
+				continue;
 		}
+		client_drop(cl);
 	}
 }
 

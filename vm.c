@@ -82,6 +82,10 @@ void vm_request_stop(struct vm *vm, int exit_code)
 
 	atomic_compare_exchange_strong(&vm->exit_code, &none, exit_code);
 	atomic_store(&vm->stopping, true);
+	/* A pause waiting for the vCPUs gives up at once. */
+	pthread_mutex_lock(&vm->pause_lock);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
 	vm_wake(vm);
 }
 

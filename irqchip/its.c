@@ -178,7 +178,10 @@ int its_dump(struct vm *vm, struct strbuf *sb)
 		sb_printf(sb, "mappings: none (the guest has not enabled its tables)\n");
 		return 0;
 	}
-	sb_printf(sb, "mappings from the ITS tables (KVM_DEV_ARM_ITS_SAVE_TABLES into guest memory):\n");
+	/* SAVE_TABLES writes the live mappings but never erases older entries: a device the
+	 * guest unmapped after an earlier dump can still show here. */
+	sb_printf(sb, "mappings from the ITS tables (KVM_DEV_ARM_ITS_SAVE_TABLES into guest memory;\n"
+		  "entries of devices unmapped since an earlier dump may linger):\n");
 	for (unsigned i = 0; vm->pci && i < vm->pci->nr; i++) {
 		uint32_t devid = pci_requester_id(vm->pci->devs[i]);
 		uint64_t dte = its_dte(vm, dev, devid);

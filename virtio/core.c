@@ -52,7 +52,8 @@ static void line_resample(void *arg)
 	struct virtio_dev *vd = arg;
 
 	pthread_mutex_lock(&vd->lock);
-	if (vd->isr && vd->transport->line_in_use(vd))
+	if (vd->isr && vd->transport->line_in_use(vd) &&
+	    (!vd->transport->line_enabled || vd->transport->line_enabled(vd)))
 		irq_gsi_signal(vd->vm, vd->intx_gsi, vd->intx_fd);
 	pthread_mutex_unlock(&vd->lock);
 }

@@ -95,6 +95,12 @@ static uint32_t mmio_reg_read(struct virtio_dev *vd, uint32_t off)
 
 static void mmio_queue_write(struct virtio_dev *vd, struct virtio_queue_state *qs, uint32_t off, uint32_t val)
 {
+	if (qs && off == MMIO_QUEUE_READY && val == 0 && qs->enabled) {
+		/* 4.2.2: QueueReady reads back what was written; Linux writes 0 to take a queue down. */
+		qs->enabled = false;
+		vd->transport->kicks_update(vd);
+		return;
+	}
 	if (!qs || qs->enabled)
 		return; /* no such queue, or fixed while ready (4.2.2.2) */
 	switch (off) {

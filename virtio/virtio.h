@@ -87,7 +87,7 @@ struct virtio_dev {
 	uint8_t status;
 	uint8_t config_generation;
 	uint8_t isr;
-	uint16_t queue_select;
+	uint32_t queue_select;  /* 32 bits: virtio-mmio's QueueSel is */
 	uint16_t config_msix_vector;
 	struct virtio_queue_state queues[VIRTIO_MAX_QUEUES];
 	unsigned nr_vectors;

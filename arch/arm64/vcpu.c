@@ -229,8 +229,12 @@ void *vcpu_thread(void *arg)
 			continue;
 		}
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			/* A kick: clear it (the flags it announced are read at the loop's top), or
+			 * every later KVM_RUN would return at once. */
+			if (errno == EINTR || errno == EAGAIN) {
+				v->run->immediate_exit = 0;
 				continue;
+			}
 			log_err("vcpu%u: KVM_RUN: %s", v->id, strerror(errno));
 			vm_request_stop(vm, VMM_EXIT_ERROR);
 			break;
