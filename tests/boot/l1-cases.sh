@@ -214,24 +214,18 @@ disk_checks() {
 		{ fail $1 "the read-only image changed"; return 1; }
 }
 
-c=virtio-blk-its
-if want v3 $c; then
+# disk_case NAME L1GIC IRQCHIP VMM-OPTIONS...: a guest on fresh disks, judged by disk_checks.
+disk_case() {
+	dname=$1 dgic=$2 dchip=$3
+	shift 3
+	want $dgic $dname || return 0
 	make_disks
-	vmm_case $c 0 run --gic=v3 --its -c 2 -m 512 -d /tmp/disk.img -d /tmp/ro.img,ro --rng \
-		-i $G/initrd.cpio -p "$CMD vmmtest=virtio" $G/Image && disk_checks $c 'ITS-MSI$' && pass $c
-fi
-c=virtio-blk-v2m
-if want v2 $c; then
-	make_disks
-	vmm_case $c 0 run --gic=v2m -c 2 -m 512 -d /tmp/disk.img -d /tmp/ro.img,ro --rng \
-		-i $G/initrd.cpio -p "$CMD vmmtest=virtio" $G/Image && disk_checks $c 'MSI$' && pass $c
-fi
-c=virtio-blk-v2-intx
-if want v2 $c; then
-	make_disks
-	vmm_case $c 0 run --gic=v2 -c 2 -m 512 -d /tmp/disk.img -d /tmp/ro.img,ro --rng \
-		-i $G/initrd.cpio -p "$CMD vmmtest=virtio" $G/Image && disk_checks $c 'GIC-0$' && pass $c
-fi
+	vmm_case $dname 0 run "$@" -c 2 -m 512 -d /tmp/disk.img -d /tmp/ro.img,ro --rng \
+		-i $G/initrd.cpio -p "$CMD vmmtest=virtio" $G/Image && disk_checks $dname "$dchip" && pass $dname
+}
+disk_case virtio-blk-its v3 'ITS-MSI$' --gic=v3 --its
+disk_case virtio-blk-v2m v2 'MSI$' --gic=v2m
+disk_case virtio-blk-v2-intx v2 'GIC-0$' --gic=v2
 
 # virtio-console: hvc0 output, and input written to vmm's stdin reaching the guest.
 c=virtio-console
@@ -430,15 +424,5 @@ want v3 $c && vmm_case $c 0 run --gic=v3 --its -c 130 --dump-dtb /tmp/130.dtb $G
 	[ -s /tmp/130.dtb ] && pass $c
 
 # virtio-mmio (--transport=mmio): the same disk checks, interrupts on level SPIs.
-c=virtio-blk-mmio
-if want v3 $c; then
-	make_disks
-	vmm_case $c 0 run --transport=mmio -c 2 -m 512 -d /tmp/disk.img -d /tmp/ro.img,ro --rng \
-		-i $G/initrd.cpio -p "$CMD vmmtest=virtio" $G/Image && disk_checks $c 'GICv3$' && pass $c
-fi
-c=virtio-blk-mmio-v2
-if want v2 $c; then
-	make_disks
-	vmm_case $c 0 run --transport=mmio --gic=v2 -c 2 -m 512 -d /tmp/disk.img -d /tmp/ro.img,ro --rng \
-		-i $G/initrd.cpio -p "$CMD vmmtest=virtio" $G/Image && disk_checks $c 'GIC-0$' && pass $c
-fi
+disk_case virtio-blk-mmio v3 'GICv3$' --transport=mmio
+disk_case virtio-blk-mmio-v2 v2 'GIC-0$' --transport=mmio --gic=v2
