@@ -1364,6 +1364,74 @@ static void test_fdt_no_msi(void **state)
 #define VIRTIO_TEST(fn) cmocka_unit_test_setup_teardown(fn, virtio_setup, virtio_teardown)
 #define V2M_TEST(fn) cmocka_unit_test_setup_teardown(fn, virtio_setup_v2m, virtio_teardown)
 
+/* ---- virtio-mmio (virtio 1.2, 4.2.2): registers, kicks matched on the queue index, the SPI ---- */
+
+static void test_virtio_mmio(void **state)
+{
+	uint64_t base = guest_memmap[MEM_VIRTIO_MMIO].base;
+	const struct kvm_ioeventfd *ev;
+	struct virtio_dev *md;
+
+	(void)state;
+	vm_init(&gicv3_ops, false);
+	cfg.virtio_mmio = true;
+	assert_int_equal(virtio_rng_create(&vm, &md), 0);
+	cfg.virtio_mmio = false;
+	assert_null(md->pci.vm); /* not on the PCI bus */
+	assert_int_equal(mmio_read(base + 0x000, 4), 0x74726976); /* "virt" */
+	assert_int_equal(mmio_read(base + 0x004, 4), 2);
+	assert_int_equal(mmio_read(base + 0x008, 4), 4);          /* entropy */
+	assert_int_equal(mmio_read(base + 0x000, 2), 0);          /* registers are 32-bit only */
+	/* The SPI is a resampling irqfd on an irqchip route. */
+	assert_non_null(route_of(md->intx_gsi));
+	assert_int_equal(route_of(md->intx_gsi)->u.irqchip.pin, guest_irqmap[IRQ_VIRTIO_MMIO].intid - 32);
+	assert_int_equal(irqfd_of(md->intx_gsi)->flags, KVM_IRQFD_FLAG_RESAMPLE);
+	/* Features: VERSION_1 in the high half; FEATURES_OK then DRIVER_OK. */
+	mmio_write(base + 0x014, 4, 1);
+	assert_int_equal(mmio_read(base + 0x010, 4) & 1, 1);
+	mmio_write(base + 0x024, 4, 1);
+	mmio_write(base + 0x020, 4, 1);
+	mmio_write(base + 0x070, 4, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+	assert_true(mmio_read(base + 0x070, 4) & VIRTIO_STATUS_FEATURES_OK);
+	/* A queue past the last one, even one that only a 32-bit QueueSel names, has no size. */
+	mmio_write(base + 0x030, 4, 0x10000);
+	assert_int_equal(mmio_read(base + 0x034, 4), 0);
+	mmio_write(base + 0x030, 4, 0);
+	assert_int_equal(mmio_read(base + 0x034, 4), 64);
+	mmio_write(base + 0x038, 4, 16);
+	mmio_write(base + 0x080, 4, (uint32_t)DESC_GPA);
+	mmio_write(base + 0x090, 4, (uint32_t)AVAIL_GPA);
+	mmio_write(base + 0x0a0, 4, (uint32_t)USED_GPA);
+	mmio_write(base + 0x044, 4, 1);
+	assert_int_equal(mmio_read(base + 0x044, 4), 1);
+	/* The kick: QueueNotify, 4 bytes, matched on queue index 0. */
+	ev = last_ioeventfd();
+	assert_int_equal(ev->addr, base + 0x050);
+	assert_int_equal(ev->len, 4);
+	assert_int_equal(ev->flags, KVM_IOEVENTFD_FLAG_DATAMATCH);
+	assert_int_equal(ev->datamatch, 0);
+	assert_int_equal(ev->fd, md->queues[0].kick_fd);
+	/* A queue interrupt: InterruptStatus bit 0 and the line raised; ACK clears the bit. */
+	pthread_mutex_lock(&md->lock);
+	virtio_queue_interrupt(md, 0);
+	pthread_mutex_unlock(&md->lock);
+	assert_int_equal(mmio_read(base + 0x060, 4), 1);
+	assert_int_equal(eventfd_take(md->intx_fd), 1);
+	mmio_write(base + 0x064, 4, 1);
+	assert_int_equal(mmio_read(base + 0x060, 4), 0);
+	/* QueueReady 0 takes the queue down (Linux checks it reads back 0) and drops the kick. */
+	mmio_write(base + 0x044, 4, 0);
+	assert_int_equal(mmio_read(base + 0x044, 4), 0);
+	ev = last_ioeventfd();
+	assert_int_equal(ev->flags, KVM_IOEVENTFD_FLAG_DATAMATCH | KVM_IOEVENTFD_FLAG_DEASSIGN);
+	/* A notify write KVM did not catch reaches the same eventfd; a bad index is ignored. */
+	mmio_write(base + 0x050, 4, 0);
+	mmio_write(base + 0x050, 4, 7);
+	assert_int_equal(eventfd_take(md->queues[0].kick_fd), 1);
+	virtio_destroy(md);
+	vm_fini();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1397,6 +1465,7 @@ int main(void)
 		VIRTIO_TEST(test_fdt_its),
 		V2M_TEST(test_fdt_v2m),
 		cmocka_unit_test(test_fdt_no_msi),
+		cmocka_unit_test(test_virtio_mmio),
 	};
 	return cmocka_run_group_tests_name("pci", tests, NULL, NULL);
 }
