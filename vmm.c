@@ -33,9 +33,10 @@ static void usage(FILE *f)
 		"  inject NAME spi INTID [0|1] | inject NAME msi DEVID EVENTID\n"
 		"  monitor NAME               a (vmm) prompt for the commands above\n"
 		"  help                       this text\n"
-		"Control commands take --json for a JSON reply. Sockets live in $XDG_RUNTIME_DIR/vmm,\n"
-		"/run/vmm (root) or ~/.vmm; the protocol is one command a line, each reply ending with\n"
-		"a line \"ok\" or \"error: <reason>\".\n");
+		"Control commands take --json for a JSON reply. Sockets live in the first of\n"
+		"$XDG_RUNTIME_DIR/vmm, /run/vmm (root), ~/.vmm and /tmp/vmm-UID that works; the\n"
+		"protocol is one command a line, each reply ending with a line \"ok\" or\n"
+		"\"error: <reason>\".\n");
 }
 
 static int dump_dtb(struct vm *vm, const char *path)
