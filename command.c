@@ -295,7 +295,7 @@ static int cmd_inject(struct vm *vm, unsigned argc, char **argv, struct strbuf *
 			return -ENODEV;
 		}
 		/* KVM_SIGNAL_MSI to GITS_TRANSLATER: device ID and event ID, as a device would. */
-		ret = irq_msi_signal(vm, guest_memmap[MEM_GIC_ITS].base + 0x10040, b, a);
+		ret = irq_msi_signal(vm, guest_memmap[MEM_GIC_ITS].base + GITS_TRANSLATER, b, a);
 		if (!ret)
 			sb_printf(out, "msi devid 0x%x event %u signalled\n", a, b);
 	} else {

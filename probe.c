@@ -109,7 +109,7 @@ static void probe_sve(int kvm_fd, struct kvm_probe *p)
 	close(vm);
 }
 
-int kvm_probe(int kvm_fd, struct kvm_probe *p)
+int kvm_probe_gic(int kvm_fd, struct kvm_probe *p)
 {
 	memset(p, 0, sizeof(*p));
 	if (ioctl(kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
@@ -117,6 +117,16 @@ int kvm_probe(int kvm_fd, struct kvm_probe *p)
 		return -EINVAL;
 	}
 	p->max_vcpus = cap(kvm_fd, KVM_CAP_MAX_VCPUS);
+	probe_gic(kvm_fd, p);
+	return 0;
+}
+
+int kvm_probe(int kvm_fd, struct kvm_probe *p)
+{
+	int ret = kvm_probe_gic(kvm_fd, p);
+
+	if (ret)
+		return ret;
 	p->nr_vcpus = cap(kvm_fd, KVM_CAP_NR_VCPUS);
 	p->ipa_bits = cap(kvm_fd, KVM_CAP_ARM_VM_IPA_SIZE);
 	if (!p->ipa_bits)
@@ -133,7 +143,6 @@ int kvm_probe(int kvm_fd, struct kvm_probe *p)
 	p->mte = cap(kvm_fd, KVM_CAP_ARM_MTE);
 	p->pvtime = cap(kvm_fd, KVM_CAP_STEAL_TIME);
 	p->sve = cap(kvm_fd, KVM_CAP_ARM_SVE);
-	probe_gic(kvm_fd, p);
 	probe_sve(kvm_fd, p);
 	return 0;
 }

@@ -19,7 +19,9 @@ struct kvm_probe {
 	unsigned nr_sve_vls;
 };
 
-/* Probe the KVM behind kvm_fd; 0 or -errno (logged). */
+/* Only what starting a VM needs: vGIC models, ITS, MSI device IDs, KVM_CAP_MAX_VCPUS. */
+int kvm_probe_gic(int kvm_fd, struct kvm_probe *p);
+/* Probe the KVM behind kvm_fd, everything `vmm probe` shows; 0 or -errno (logged). */
 int kvm_probe(int kvm_fd, struct kvm_probe *p);
 /* Open /dev/kvm with a one-line error naming the cause; the fd or -errno. */
 int kvm_open_dev(void);

@@ -211,7 +211,7 @@ static int vm_choose_gic(struct vm *vm)
 	const struct vm_config *cfg = vm->cfg;
 	struct kvm_probe p;
 	enum gic_model model = cfg->gic;
-	int ret = kvm_probe(vm->kvm_fd, &p);
+	int ret = kvm_probe_gic(vm->kvm_fd, &p);
 
 	if (ret)
 		return ret;

@@ -77,6 +77,8 @@ int gicv2m_fdt_node(struct vm *vm, void *fdt);
 int gicv2m_msi_route(struct vm *vm, uint64_t addr, uint32_t data, uint32_t devid, struct irq_route *out);
 /* GICv2m: free the frame. */
 void gicv2m_destroy(struct vm *vm);
+/* GITS_TRANSLATER, the ITS's MSI doorbell, in its second 64 KiB page (arm-vgic-its.rst). */
+#define GITS_TRANSLATER 0x10040
 /* ITS: an MSI to GITS_TRANSLATER becomes an MSI route carrying the device ID. */
 int its_msi_route(struct vm *vm, uint64_t addr, uint32_t data, uint32_t devid, struct irq_route *out);
 

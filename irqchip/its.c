@@ -12,9 +12,6 @@
 #include "../vm.h"
 #include "irqchip.h"
 
-/* GITS_TRANSLATER, the MSI doorbell, in the ITS's second 64 KiB page (arm-vgic-its.rst). */
-#define GITS_TRANSLATER 0x10040
-
 int its_create(struct vm *vm)
 {
 	uint64_t base = guest_memmap[MEM_GIC_ITS].base;

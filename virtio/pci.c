@@ -249,34 +249,36 @@ static unsigned common_width(uint32_t off)
 
 /* ---- MSI-X table ---- */
 
+/* A table entry as the guest sees it: address (8), data (4), vector control (4). */
+static void msix_entry_pack(const struct virtio_msix_vector *v, uint8_t entry[16])
+{
+	le_store(entry, 8, v->addr);
+	le_store(entry + 8, 4, v->data);
+	le_store(entry + 12, 4, v->masked);
+}
+
 static uint64_t msix_table_read(struct virtio_dev *vd, uint32_t off, unsigned len)
 {
-	unsigned i = off / 16, field = off % 16;
-	struct virtio_msix_vector *v;
+	unsigned i = off / 16;
 	uint8_t entry[16];
 
 	if (i >= vd->nr_vectors)
 		return 0;
-	v = &vd->vectors[i];
-	le_store(entry, 8, v->addr);
-	le_store(entry + 8, 4, v->data);
-	le_store(entry + 12, 4, v->masked);
-	return le_load(entry + field, len);
+	msix_entry_pack(&vd->vectors[i], entry);
+	return le_load(entry + off % 16, len);
 }
 
 static void msix_table_write(struct virtio_dev *vd, uint32_t off, unsigned len, uint64_t val)
 {
-	unsigned i = off / 16, field = off % 16;
+	unsigned i = off / 16;
 	struct virtio_msix_vector *v;
 	uint8_t entry[16];
 
 	if (i >= vd->nr_vectors)
 		return;
 	v = &vd->vectors[i];
-	le_store(entry, 8, v->addr);
-	le_store(entry + 8, 4, v->data);
-	le_store(entry + 12, 4, v->masked);
-	le_store(entry + field, len, val);
+	msix_entry_pack(v, entry);
+	le_store(entry + off % 16, len, val);
 	v->addr = le_load(entry, 8);
 	v->data = le_load(entry + 8, 4);
 	v->masked = le_load(entry + 12, 4) & 1;
