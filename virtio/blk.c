@@ -58,6 +58,7 @@ struct virtio_blk {
 	struct virtio_dev *vd;
 	struct iothread *io;
 	int fd;
+	int file;               /* fd's fixed-file index in the I/O thread's ring */
 	bool read_only;
 	uint64_t sectors;
 	char id[BLK_ID_BYTES];
@@ -166,16 +167,17 @@ static uint8_t blk_submit_rw(struct virtio_blk *blk, struct blk_req *r, const st
 	if (!sqe)
 		return VIRTIO_BLK_S_IOERR;
 	if (in) {
-		io_uring_prep_readv(sqe, blk->fd, r->iov, r->niov, sector * SECTOR_SIZE);
+		io_uring_prep_readv(sqe, blk->file, r->iov, r->niov, sector * SECTOR_SIZE);
 		blk->vd->io_reads++;
 		blk->vd->io_bytes_read += len;
 	} else {
 		/* Without VIRTIO_BLK_F_FLUSH the device must be write-through (5.2.6.2). */
-		io_uring_prep_writev2(sqe, blk->fd, r->iov, r->niov, sector * SECTOR_SIZE,
+		io_uring_prep_writev2(sqe, blk->file, r->iov, r->niov, sector * SECTOR_SIZE,
 				      virtio_has_feature(blk->vd, VIRTIO_BLK_F_FLUSH) ? 0 : RWF_DSYNC);
 		blk->vd->io_writes++;
 		blk->vd->io_bytes_written += len;
 	}
+	iothread_sqe_fixed(sqe);
 	return VIRTIO_BLK_S_OK;
 }
 
@@ -187,7 +189,8 @@ static uint8_t blk_submit_flush(struct virtio_blk *blk, struct blk_req *r)
 		return VIRTIO_BLK_S_IOERR;
 	r->expect = 0;
 	r->used_len = 1;
-	io_uring_prep_fsync(sqe, blk->fd, IORING_FSYNC_DATASYNC);
+	io_uring_prep_fsync(sqe, blk->file, IORING_FSYNC_DATASYNC);
+	iothread_sqe_fixed(sqe);
 	blk->vd->io_flushes++;
 	return VIRTIO_BLK_S_OK;
 }
@@ -301,8 +304,13 @@ static void blk_destroy(void *dev)
 {
 	struct virtio_blk *blk = dev;
 
-	if (blk->fd >= 0)
+	if (blk->fd >= 0) {
+		/* The I/O thread's ring still holds the file for a moment after its close (the
+		 * kernel lets registered files go from a worker): unlock now, or a
+		 * --reboot=restart finds its own image locked. */
+		flock(blk->fd, LOCK_UN);
 		close(blk->fd);
+	}
 	free(blk);
 }
 
@@ -364,6 +372,10 @@ int virtio_blk_create(struct vm *vm, struct iothread *io, const char *path, bool
 	blk->fd = -1;
 	blk->read_only = read_only;
 	ret = blk_open(blk, path);
+	if (!ret) {
+		blk->file = iothread_register_file(io, blk->fd);
+		ret = blk->file < 0 ? blk->file : 0;
+	}
 	snprintf(tmp, sizeof(tmp), "%s", path);
 	snprintf(blk->id, sizeof(blk->id), "vmm%u-%s", index, basename(tmp));
 	le_store(blk->config, 8, blk->sectors);
