@@ -446,12 +446,14 @@ seccomp_guest() {
 	wait_for $sname GUEST-TICKER-READY
 	sleep 1
 }
-# seccomp_end NAME WANT_RC: wait for vmm and check its exit code.
+# seccomp_end NAME WANT_RC: wait for vmm and check its exit code; the client output
+# (/tmp/NAME.ctl) joins the log only now, or vmm's own writes would overwrite it.
 seccomp_end() {
 	wait $pid
 	rc=$?
 	exec 3>&-
 	echo "CASE $1 exit=$rc"
+	cat /tmp/$1.ctl >>/tmp/$1.log 2>/dev/null
 	[ $rc -eq $2 ] || { fail $1 "exit code $rc, expected $2"; return 1; }
 }
 
@@ -462,6 +464,7 @@ seccomp_end() {
 # system calls); the ring's own restrictions (io-uring-restricted below) cover that.
 c=seccomp-threads
 if want v3 $c; then
+	rm -f /tmp/$c.ctl
 	seccomp_guest $c sc1
 	task_modes $pid >/tmp/$c.tasks
 	sed "s/^/INFO $c task /" /tmp/$c.tasks
@@ -469,16 +472,17 @@ if want v3 $c; then
 	grep -q '^vcpu0 2 ' /tmp/$c.tasks && grep -q '^vcpu1 2 ' /tmp/$c.tasks && grep -q '^io 2 ' /tmp/$c.tasks &&
 		grep -q '^vmm 2 ' /tmp/$c.tasks || why="a vmm thread (vmm, vcpu0, vcpu1, io) is missing or unfiltered"
 	[ -n "$why" ] || ! awk '$2 != 2 || $3 < 1' /tmp/$c.tasks | grep -q . || why="a task without a filter"
-	/vmm stop sc1 >>/tmp/$c.log 2>&1 || { why="${why:-vmm stop failed}"; /vmm stop sc1 --force; }
+	/vmm stop sc1 >>/tmp/$c.ctl 2>&1 || { why="${why:-vmm stop failed}"; /vmm stop sc1 --force; }
 	seccomp_end $c 0 && if [ -n "$why" ]; then fail $c "$why"; else expect $c 'reboot: Power down' && pass $c; fi
 fi
 # --no-seccomp: no thread has a filter.
 c=seccomp-off
 if want v3 $c; then
+	rm -f /tmp/$c.ctl
 	seccomp_guest $c sc2 --no-seccomp
 	task_modes $pid >/tmp/$c.tasks
 	sed "s/^/INFO $c task /" /tmp/$c.tasks
-	/vmm stop sc2 --force >>/tmp/$c.log 2>&1
+	/vmm stop sc2 --force >>/tmp/$c.ctl 2>&1
 	seccomp_end $c 8 && if awk '$2 != 0' /tmp/$c.tasks | grep -q . || ! grep -q '^io 0 ' /tmp/$c.tasks; then
 		fail $c "a thread has a seccomp filter with --no-seccomp"; else pass $c; fi
 fi
@@ -494,10 +498,10 @@ done
 # that it refuses a register opcode and an sqe opcode outside the list (info io shows both).
 c=io-uring-restricted
 if want v3 $c; then
+	rm -f /tmp/$c.ctl
 	seccomp_guest $c sc3
-	/vmm info sc3 io >/tmp/$c.info 2>&1
-	cat /tmp/$c.info >>/tmp/$c.log
-	/vmm stop sc3 >>/tmp/$c.log 2>&1 || /vmm stop sc3 --force
+	/vmm info sc3 io >>/tmp/$c.ctl 2>&1
+	/vmm stop sc3 >>/tmp/$c.ctl 2>&1 || /vmm stop sc3 --force
 	seccomp_end $c 0 && expect $c 'created IORING_SETUP_R_DISABLED, enabled after its restrictions' &&
 		expect $c 'fixed files: 6 (eventfds 5, device files 1); every sqe must use IOSQE_FIXED_FILE' &&
 		expect $c 'sqe opcodes allowed: readv writev fsync poll_add; register opcodes allowed: none' &&
