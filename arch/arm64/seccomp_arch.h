@@ -18,9 +18,9 @@ const char *seccomp_arch_syscall_name(long nr);
 long seccomp_arch_syscall6(long a0, long a1, long a2, long a3, long a4, long a5, long nr);
 /* The address seccomp sees as instruction_pointer for seccomp_arch_syscall6's call. */
 uint64_t seccomp_arch_syscall6_pc(void);
-/* From a SIGSYS handler's ucontext: the trapped call's number and arguments; and set its
- * return value. */
+/* From a SIGSYS handler's ucontext: the trapped call's number and its six arguments. */
 void seccomp_arch_trapped(void *ucontext, long *nr, long args[6]);
+/* In a SIGSYS handler's ucontext: what the trapped call returns once the handler is done. */
 void seccomp_arch_set_return(void *ucontext, long ret);
 
 #endif
