@@ -15,6 +15,7 @@
 enum {
 	OPT_GIC = 256, OPT_ITS, OPT_NAME, OPT_KERNEL_FORMAT, OPT_RNG, OPT_CONSOLE, OPT_TIMEOUT,
 	OPT_CONSOLE_LOG, OPT_EXPECT, OPT_FAIL_ON, OPT_REBOOT, OPT_REPORT, OPT_DUMP_DTB, OPT_TRANSPORT,
+	OPT_NO_SECCOMP,
 };
 
 static const struct option run_options[] = {
@@ -38,6 +39,7 @@ static const struct option run_options[] = {
 	{ "report", required_argument, NULL, OPT_REPORT },
 	{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
 	{ "transport", required_argument, NULL, OPT_TRANSPORT },
+	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -78,6 +80,7 @@ void cli_usage_run(void *stream)
 		"      --reboot=WHAT        on guest reset: exit (default, exit 3) or restart the guest\n"
 		"      --report FILE        write a JSON report: timeline, exits, interrupts, I/O, memory\n"
 		"      --dump-dtb FILE      build the VM, write its device tree to FILE, exit (no boot)\n"
+		"      --no-seccomp         no per-thread seccomp filters (for debugging; see README)\n"
 		"  -h, --help               this text\n"
 		"\n"
 		"The guest console (16550 ttyS0, or hvc0 with --console=virtio) is on stdin/stdout;\n"
@@ -103,7 +106,9 @@ void cli_usage_run(void *stream)
 		"  8    stopped by `vmm stop --force` or Ctrl-A x\n"
 		"  N    the guest wrote N to the test-exit register\n"
 		"  128+N  stopped by signal N (SIGINT 130, SIGTERM 143, SIGHUP 129), after the\n"
-		"       disk I/O in flight finished and every writable disk was synced\n",
+		"       disk I/O in flight finished and every writable disk was synced\n"
+		"  159  a thread made a system call outside its seccomp allowlist (SIGSYS, 128+31);\n"
+		"       stderr names the thread and the call\n",
 		VMM_MAX_VCPUS, CLI_DEFAULT_VCPUS, CLI_MAX_DISKS);
 }
 
@@ -233,6 +238,7 @@ static int cli_opt(int c, const char *arg, struct vm_config *cfg, char *err, siz
 	case OPT_FAIL_ON: cfg->fail_on = arg; return 0;
 	case OPT_REPORT: cfg->report = arg; return 0;
 	case OPT_DUMP_DTB: cfg->dump_dtb = arg; return 0;
+	case OPT_NO_SECCOMP: cfg->no_seccomp = true; return 0;
 	case OPT_TRANSPORT:
 		if (strcmp(arg, "pci") && strcmp(arg, "mmio")) {
 			snprintf(err, errlen, "--transport=%s: use pci or mmio", arg);

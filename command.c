@@ -14,6 +14,8 @@
 #include "devices/uart.h"
 #include "irqchip/irqchip.h"
 #include "util.h"
+#include "seccomp.h"
+#include "virtio/iothread.h"
 #include "virtio/virtio.h"
 #include "vm.h"
 
@@ -253,8 +255,14 @@ static int cmd_info(struct vm *vm, unsigned argc, char **argv, struct strbuf *ou
 		info_mem(vm, out);
 	} else if (!strcmp(what, "dtb") && argc == 3) {
 		return info_dtb(vm, argv[2], out, err, errlen);
+	} else if (!strcmp(what, "io") && argc == 2) {
+		sb_printf(out, "seccomp: %s\n", seccomp_enabled() ? "per-thread filters (vcpu, io, main)" : "off (--no-seccomp)");
+		if (vm->io)
+			iothread_describe(vm->io, out);
+		else
+			sb_printf(out, "no I/O thread (no virtio devices)\n");
 	} else {
-		snprintf(err, errlen, "usage: info gic [all]|its|irq|pci|mem|dtb FILE");
+		snprintf(err, errlen, "usage: info gic [all]|its|irq|pci|mem|io|dtb FILE");
 		return -EINVAL;
 	}
 	if (ret)
@@ -314,7 +322,7 @@ static const struct command commands[] = {
 	{ "resume", 0, 0, cmd_resume, "resume                     run them again" },
 	{ "stop", 0, 1, cmd_stop, "stop [--force]             power the guest off (SysRq), or end it now" },
 	{ "stat", 0, 0, cmd_stat, "stat                       exits per vCPU, interrupts per route, I/O" },
-	{ "info", 1, 2, cmd_info, "info gic [all]|its|irq|pci|mem|dtb FILE" },
+	{ "info", 1, 2, cmd_info, "info gic [all]|its|irq|pci|mem|io|dtb FILE" },
 	/* Bring-up only: pulsing or lowering a line a device holds can lose that device's interrupt. */
 	{ "inject", 2, 3, cmd_inject, "inject spi INTID [0|1] | inject msi DEVID EVENTID" },
 };

@@ -27,6 +27,7 @@
 #include "fdt/fdt_build.h"
 #include "irqchip/irqchip.h"
 #include "probe.h"
+#include "seccomp.h"
 #include "virtio/devices.h"
 #include "virtio/iothread.h"
 #include "virtio/virtio.h"
@@ -393,11 +394,19 @@ static void vcpu_kick_handler(int sig)
 
 static void *vcpu_thread_start(void *arg)
 {
+	struct vcpu *v = arg;
+	char name[16];
 	sigset_t set;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIG_VCPU_KICK);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	/* From here on: KVM_RUN on this vCPU and what its MMIO exits do (seccomp.c). */
+	snprintf(name, sizeof(name), "vcpu%u", v->id);
+	if (seccomp_thread_enter(SC_ROLE_VCPU, name, v->fd)) {
+		vm_request_stop(v->vm, VMM_EXIT_ERROR);
+		return NULL;
+	}
 	return vcpu_thread(arg);
 }
 
@@ -676,6 +685,9 @@ int vm_run(struct vm *vm)
 	ret = vm->io ? iothread_start(vm->io) : 0;
 	if (!ret)
 		ret = vm_start_vcpus(vm);
+	/* Setup is over: the event loop and the teardown after it get the main thread's list. */
+	if (!ret)
+		ret = seccomp_thread_enter(SC_ROLE_MAIN, "main", -1);
 	if (ret)
 		vm_request_stop(vm, VMM_EXIT_ERROR);
 	else

@@ -14,6 +14,7 @@
 #include "console.h"
 #include "report.h"
 #include "probe.h"
+#include "seccomp.h"
 #include "util.h"
 #include "vm.h"
 
@@ -29,7 +30,7 @@ static void usage(FILE *f)
 		"  stop NAME [--force]        power the guest off (SysRq over the serial console,\n"
 		"                             waits up to 60 s), or end it at once\n"
 		"  stat NAME                  exits per vCPU, interrupts per route, I/O counts\n"
-		"  info NAME gic [all]|its|irq|pci|mem|dtb FILE\n"
+		"  info NAME gic [all]|its|irq|pci|mem|io|dtb FILE\n"
 		"  inject NAME spi INTID [0|1] | inject NAME msi DEVID EVENTID\n"
 		"  monitor NAME               a (vmm) prompt for the commands above\n"
 		"  help                       this text\n"
@@ -91,6 +92,8 @@ static int cmd_run(int argc, char **argv, double t_exec)
 		return 0;
 	}
 	cfg.t_exec = t_exec;
+	if (seccomp_configure(!cfg.no_seccomp && !cfg.dump_dtb, cfg.reboot_restart))
+		return VMM_EXIT_ERROR;
 	if (!cfg.name) {
 		snprintf(name, sizeof(name), "vm-%d", (int)getpid());
 		cfg.name = name;

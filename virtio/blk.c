@@ -58,6 +58,7 @@ struct virtio_blk {
 	struct virtio_dev *vd;
 	struct iothread *io;
 	int fd;
+	int file;               /* fd's fixed-file index in the I/O thread's ring */
 	bool read_only;
 	uint64_t sectors;
 	char id[BLK_ID_BYTES];
@@ -176,16 +177,17 @@ static uint8_t blk_submit_rw(struct virtio_blk *blk, struct blk_req *r, const st
 	if (!sqe)
 		return VIRTIO_BLK_S_IOERR;
 	if (in) {
-		io_uring_prep_readv(sqe, blk->fd, r->iov, r->niov, sector * SECTOR_SIZE);
+		io_uring_prep_readv(sqe, blk->file, r->iov, r->niov, sector * SECTOR_SIZE);
 		blk->vd->io_reads++;
 		blk->vd->io_bytes_read += len;
 	} else {
 		/* Without VIRTIO_BLK_F_FLUSH the device must be write-through (5.2.6.2). */
-		io_uring_prep_writev2(sqe, blk->fd, r->iov, r->niov, sector * SECTOR_SIZE,
+		io_uring_prep_writev2(sqe, blk->file, r->iov, r->niov, sector * SECTOR_SIZE,
 				      virtio_has_feature(blk->vd, VIRTIO_BLK_F_FLUSH) ? 0 : RWF_DSYNC);
 		blk->vd->io_writes++;
 		blk->vd->io_bytes_written += len;
 	}
+	iothread_sqe_fixed(sqe);
 	return VIRTIO_BLK_S_OK;
 }
 
@@ -203,7 +205,8 @@ static uint8_t blk_submit_flush(struct virtio_blk *blk, struct blk_req *r)
 	r->flush = true;
 	r->expect = 0;
 	r->used_len = 1;
-	io_uring_prep_fsync(sqe, blk->fd, IORING_FSYNC_DATASYNC);
+	io_uring_prep_fsync(sqe, blk->file, IORING_FSYNC_DATASYNC);
+	iothread_sqe_fixed(sqe);
 	blk->vd->io_flushes++;
 	return VIRTIO_BLK_S_OK;
 }
@@ -317,13 +320,19 @@ static void blk_config_read(void *dev, uint32_t off, void *buf, uint32_t len)
 static void blk_destroy(void *dev)
 {
 	struct virtio_blk *blk = dev;
+	struct flock unlock = { .l_type = F_UNLCK, .l_whence = SEEK_SET };
 
 	/* The I/O thread has drained: make every write the guest made durable before exit,
 	 * flushed by the guest or not (a stop by signal included). */
 	if (blk->fd >= 0 && !blk->read_only && blk->vd && fdatasync(blk->fd) < 0)
 		log_err("virtio-blk: fdatasync at exit: %s", strerror(errno));
-	if (blk->fd >= 0)
+	if (blk->fd >= 0) {
+		/* The I/O thread's ring still holds the file for a moment after its close (the
+		 * kernel lets registered files go from a worker), and with it the OFD lock:
+		 * unlock now, or a --reboot=restart finds its own image locked. */
+		fcntl(blk->fd, F_OFD_SETLK, &unlock);
 		close(blk->fd);
+	}
 	free(blk);
 }
 
@@ -398,6 +407,10 @@ int virtio_blk_create(struct vm *vm, struct iothread *io, const char *path, bool
 	blk->fd = -1;
 	blk->read_only = read_only;
 	ret = blk_open(blk, path);
+	if (!ret) {
+		blk->file = iothread_register_file(io, blk->fd);
+		ret = blk->file < 0 ? blk->file : 0;
+	}
 	snprintf(tmp, sizeof(tmp), "%s", path);
 	snprintf(blk->id, sizeof(blk->id), "vmm%u-%s", index, basename(tmp));
 	le_store(blk->config, 8, blk->sectors);

@@ -6,6 +6,7 @@
 #include <liburing.h>
 
 struct iothread;
+struct strbuf;
 
 /* Called on the I/O thread when a watched eventfd fired (its counter already drained). */
 typedef void (*io_fd_cb)(void *arg);
@@ -21,12 +22,24 @@ struct io_op {
 /* Set up the ring; fatal(arg) runs if the loop has to give up. -ENOSYS (logged) when the
  * kernel has no io_uring. */
 int iothread_create(struct iothread **out, void (*fatal)(void *arg), void *fatal_arg);
-/* Watch an eventfd (before iothread_start). 0 or -ENOSPC. */
+/* Register fd as a fixed file of the ring (before iothread_start): its index for SQEs, or
+ * -ENOSPC. The ring takes no other file: sqes name files by index, with iothread_sqe_fixed. */
+int iothread_register_file(struct iothread *io, int fd);
+/* Watch an eventfd (before iothread_start; registers it). 0 or -ENOSPC. */
 int iothread_watch(struct iothread *io, int fd, io_fd_cb cb, void *arg);
 /* A free submission entry, on the I/O thread only; flushes the ring when full. NULL if stuck. */
 struct io_uring_sqe *iothread_sqe(struct iothread *io, struct io_op *op);
-/* Start the thread; 0 or -errno. */
+/* After io_uring_prep_*(sqe, index, ...): the file is a registered index (the ring refuses
+ * any sqe without IOSQE_FIXED_FILE). */
+static inline void iothread_sqe_fixed(struct io_uring_sqe *sqe)
+{
+	sqe->flags |= IOSQE_FIXED_FILE;
+}
+/* Register the files, restrict and enable the ring, check it refuses the rest, start the
+ * thread; 0 or -errno (logged). */
 int iothread_start(struct iothread *io);
+/* The ring's restrictions and the start-up checks, for info io. */
+void iothread_describe(struct iothread *io, struct strbuf *out);
 /* Stop and join the thread, then free everything. Safe on NULL and before start. */
 void iothread_destroy(struct iothread *io);
 

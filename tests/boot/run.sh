@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Nested boot tests: boots an arm64 KVM host (L1) under QEMU and runs
 # tests/boot/l1-cases.sh in it, each case a real guest under ./vmm.
-# VMM_CASES=a,b limits the cases; the summary line is "N passed, N failed".
+# VMM_CASES=a,b limits the cases; VMM_L1_APPEND adds L1 kernel parameters (NAME=VALUE ones
+# reach the L1's init, and so every vmm, as environment variables: VMM_SECCOMP_LOG=1).
+# The summary line is "N passed, N failed".
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -14,7 +16,7 @@ boot_and_check() {
 	local log=$work/l1-$1.log p f b start
 	echo "boot-test: L1 on $1, log in $log"
 	start=$(date +%s)
-	L1_TIMEOUT=900 boot_l1 "$2" "l1gic=$3 ${VMM_CASES:+vmmcases=$VMM_CASES}" </dev/null >"$log" 2>&1 || true
+	L1_TIMEOUT=900 boot_l1 "$2" "l1gic=$3 ${VMM_CASES:+vmmcases=$VMM_CASES} ${VMM_L1_APPEND:-}" </dev/null >"$log" 2>&1 || true
 	tr -d '\r' <"$log" >"$log.txt"
 	echo "boot-test: L1 on $1 ran for $(( $(date +%s) - start )) s"
 	# --report files printed by the L1 are checked here, where Python is.
