@@ -426,3 +426,25 @@ want v3 $c && vmm_case $c 0 run --gic=v3 --its -c 130 --dump-dtb /tmp/130.dtb $G
 # virtio-mmio (--transport=mmio): the same disk checks, interrupts on level SPIs.
 disk_case virtio-blk-mmio v3 'GICv3$' --transport=mmio
 disk_case virtio-blk-mmio-v2 v2 'GIC-0$' --transport=mmio --gic=v2
+
+# ---- a hostile guest (issue 7): tests/hostile attacks virtio-blk, PCI and the UART from inside ----
+# hostile_case NAME L1GIC VMM-OPTIONS...: every attack answered (HOSTILE-DONE, exit 0), the
+# misbehaviour named in vmm's log, and that log rate-limited: fewer lines than queue breaks.
+hostile_case() {
+	hname=$1
+	want $2 $hname || return 0
+	shift 2
+	head -c 1048576 /dev/zero >/tmp/hostile.img
+	printf 'HOSTILE-DISK-OK!' | dd of=/tmp/hostile.img conv=notrunc 2>/dev/null
+	vmm_case $hname 0 run --kernel-format=raw -c 1 -m 64 --timeout 120 -d /tmp/hostile.img "$@" \
+		$G/hostile.bin && expect $hname '^HOSTILE-DONE [1-9][0-9]* attacks' &&
+		expect $hname 'DEVICE_NEEDS_RESET' && expect $hname '^vmm: virtq: ' || return 0
+	breaks=$(tr -d '\r' </tmp/$hname.log | sed -n 's/^HOSTILE-BREAKS //p')
+	lines=$(grep -c '^vmm: ' /tmp/$hname.log)
+	tr -d '\r' </tmp/$hname.log | grep '^HOSTILE-DONE' | sed "s/^/INFO $hname /"
+	echo "INFO $hname $breaks queue breaks, $lines vmm log lines"
+	[ "${lines:-0}" -lt "${breaks:-0}" ] || { fail $hname "$lines vmm log lines for $breaks breaks"; return 0; }
+	pass $hname
+}
+hostile_case hostile-pci v3 --its
+hostile_case hostile-mmio v3 --transport=mmio
