@@ -6,7 +6,7 @@
 #include "hostile.h"
 
 /* How often the loop attack repeats: many more breaks than vmm may log lines. */
-#define HAMMER 40
+#define HAMMER 100
 
 enum expect { REFUSED, ANSWERED };
 
@@ -256,6 +256,23 @@ static void run_chain_attack(struct vdev *d, const struct chain_attack *a, uint6
 	report_ok(a->name);
 }
 
+/* ---- feature negotiation (2.2, 3.1.1) ---- */
+
+/* Features the device did not offer: FEATURES_OK must not stick (3.1.1 step 6). */
+static void features_unoffered(struct vdev *d)
+{
+	vio_reset(d);
+	vio_set_status(d, ST_ACK | ST_DRIVER);
+	vio_set_features(d, d->features | 1ULL << 50 | 1ULL << 3);
+	vio_set_status(d, ST_ACK | ST_DRIVER | ST_FEATURES_OK);
+	check(!(vio_status(d) & ST_FEATURES_OK), "FEATURES_OK with unoffered features", vio_status(d));
+	/* And DRIVER_OK without FEATURES_OK must not make the device live. */
+	vio_set_status(d, ST_ACK | ST_DRIVER | ST_DRIVER_OK);
+	check(!(vio_status(d) & ST_DRIVER_OK), "DRIVER_OK without FEATURES_OK", vio_status(d));
+	vio_recover(d, "unoffered features");
+	report_ok("features-not-offered");
+}
+
 /* ---- the avail ring (2.7.6) ---- */
 
 static void avail_head_oob(struct vdev *d, uint16_t head, const char *name)
@@ -350,13 +367,14 @@ static void hammer(struct vdev *d, uint64_t ram_end)
 	puts_("HOSTILE: hammer took ");
 	putdec((now_us() - t0) / 1000);
 	puts_(" ms\n");
-	report_ok("hammer-broken-queue-x40");
+	report_ok("hammer-broken-queue-x100");
 }
 
 void run_queue_attacks(struct vdev *d, const struct platform *p)
 {
 	uint64_t ram_end = p->ram_base + p->ram_size;
 
+	features_unoffered(d);
 	for (unsigned i = 0; i < sizeof(chain_attacks) / sizeof(chain_attacks[0]); i++)
 		run_chain_attack(d, &chain_attacks[i], ram_end);
 	avail_head_oob(d, QSZ, "avail-head-equals-queue-size");
@@ -378,4 +396,40 @@ void run_uart_attack(void)
 	check(r8(UART_BASE + 0) == 0 && r8(UART_BASE + 1) == 0, "divisor latch readback", 0);
 	w8(UART_BASE + 3, 0x03);
 	report_ok("uart-divisor-latch-zero");
+}
+
+/* ---- the platform ---- */
+
+#define HOLE 0x09000000ULL /* free in arch/arm64/memmap.h: no device, no RAM */
+
+/* Did the last access raise a synchronous external abort (ESR EC 0x25, DFSC 0x10)? */
+static void expect_external_abort(const char *what)
+{
+	check(abort_expected == 0, what, 0);
+	check(abort_esr >> 26 == 0x25 && (abort_esr & 0x3f) == 0x10, what, abort_esr);
+}
+
+/*
+ * Loads and stores KVM cannot decode for the VMM: a load pair and a post-indexed
+ * store leave ESR_EL2.ISV clear (ARM ARM D17.2.40). The VMM has no access to
+ * emulate, and the guest must get an external abort rather than the VMM dying.
+ */
+static void mmio_without_syndrome(void)
+{
+	uint64_t a = UART_BASE, x, y;
+
+	abort_esr = 0;
+	abort_expected = 1;
+	__asm__ volatile("ldp %0, %1, [%2]" : "=&r"(x), "=&r"(y) : "r"(a) : "memory");
+	expect_external_abort("ldp from the UART was not aborted");
+	a = HOLE;
+	abort_expected = 1;
+	__asm__ volatile("str %1, [%0], #8" : "+r"(a) : "r"(x) : "memory");
+	expect_external_abort("post-indexed store to a hole was not aborted");
+	report_ok("mmio-without-syndrome");
+}
+
+void run_platform_attacks(void)
+{
+	mmio_without_syndrome();
 }

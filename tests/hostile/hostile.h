@@ -94,6 +94,10 @@ void delay_us(uint64_t us);
 /* Read the DTB at x0: RAM, PCI ECAM or virtio-mmio windows, the PSCI conduit. */
 void platform_probe(uint64_t fdt, struct platform *p);
 
+/* Set by an attack that expects a synchronous abort; start.S clears it and saves ESR_EL1. */
+extern volatile uint32_t abort_expected;
+extern volatile uint64_t abort_esr;
+
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
 
@@ -189,6 +193,7 @@ bool vio_queue_regs_same(struct vdev *d);
 
 /* ---- PCI (pci.c) ---- */
 
+uint64_t cfg_base(struct vdev *d);
 uint32_t cfg_r32(struct vdev *d, unsigned off);
 void cfg_w32(struct vdev *d, unsigned off, uint32_t v);
 uint16_t cfg_r16(struct vdev *d, unsigned off);
@@ -204,5 +209,6 @@ extern const char disk_magic[16];
 void run_queue_attacks(struct vdev *d, const struct platform *p);
 void run_pci_attacks(struct vdev *d, const struct platform *p);
 void run_uart_attack(void);
+void run_platform_attacks(void);
 
 #endif

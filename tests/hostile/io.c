@@ -134,6 +134,8 @@ void putdec(uint64_t v)
 }
 
 unsigned attacks_ok;
+volatile uint32_t abort_expected __attribute__((aligned(8)));
+volatile uint64_t abort_esr;
 
 void report_ok(const char *name)
 {

@@ -25,6 +25,7 @@
 
 static uint64_t ecam_base;
 
+uint64_t cfg_base(struct vdev *d) { return ecam_base + d->dev_cfg_off; }
 uint32_t cfg_r32(struct vdev *d, unsigned off) { return r32(ecam_base + d->dev_cfg_off + off); }
 void cfg_w32(struct vdev *d, unsigned off, uint32_t v) { w32(ecam_base + d->dev_cfg_off + off, v); }
 uint16_t cfg_r16(struct vdev *d, unsigned off) { return r16(ecam_base + d->dev_cfg_off + off); }

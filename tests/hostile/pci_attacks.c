@@ -87,9 +87,30 @@ static void msix_attack(struct vdev *d)
 	report_ok("msix-writes-past-table-and-into-pba");
 }
 
+/* Every width at the ECAM, ours and functions that do not exist (PCIe 7.2.2: 8 bytes is no
+ * config access); all must be absorbed, and absent functions read as all ones. */
+static void ecam_widths(struct vdev *d)
+{
+	uint32_t mine = d->dev_cfg_off;
+
+	for (unsigned w = 1; w <= 8; w *= 2) {
+		d->dev_cfg_off = 31 << 15 | 7 << 12; /* device 31, function 7 */
+		wN(cfg_base(d), w, ~0ULL);
+		check(cfg_r32(d, 0) == 0xffffffff, "absent function answers", cfg_r32(d, 0));
+		d->dev_cfg_off = mine | 1 << 12;     /* function 1 of our device */
+		wN(cfg_base(d) + 8, w, ~0ULL);
+		check(cfg_r32(d, 0) == 0xffffffff, "function 1 answers", cfg_r32(d, 0));
+		d->dev_cfg_off = mine;
+		(void)rN(cfg_base(d) + 0x38, w);
+		wN(cfg_base(d) + 0x38, w, ~0ULL); /* expansion ROM BAR (not implemented) */
+	}
+	check(cfg_r16(d, 0) == 0x1af4, "our function after width sweep", cfg_r32(d, 0));
+}
+
 /* All ones into every dword of the 4 KiB ECAM space, then enumerate and program it again. */
 static void config_all_ones(struct vdev *d, const struct platform *p)
 {
+	ecam_widths(d);
 	for (unsigned off = 0; off < 0x1000; off += 4)
 		cfg_w32(d, off, 0xffffffff);
 	check(cfg_r16(d, 0) == 0x1af4 && cfg_r16(d, 2) == 0x1042, "IDs changed", cfg_r32(d, 0));

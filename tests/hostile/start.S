@@ -33,6 +33,22 @@ vectors:
 	.endr
 
 exc_entry:
+	// An abort the current attack asked for (abort_expected): note ESR_EL1, step over
+	// the faulting instruction and return; x0/x1 are restored, nothing else is touched.
+	stp	x0, x1, [sp, #-16]!
+	ldr	x0, =abort_expected
+	ldr	w1, [x0]
+	cbz	w1, 4f
+	str	wzr, [x0]
+	ldr	x0, =abort_esr
+	mrs	x1, esr_el1
+	str	x1, [x0]
+	mrs	x1, elr_el1
+	add	x1, x1, #4
+	msr	elr_el1, x1
+	ldp	x0, x1, [sp], #16
+	eret
+4:	ldp	x0, x1, [sp], #16
 	mrs	x0, esr_el1
 	mrs	x1, elr_el1
 	mrs	x2, far_el1
