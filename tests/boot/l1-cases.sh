@@ -453,3 +453,4 @@ hostile_case() {
 }
 hostile_case hostile-pci v3 --its
 hostile_case hostile-mmio v3 --transport=mmio
+hostile_case hostile-v2m v2 --gic=v2m

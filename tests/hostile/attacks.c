@@ -294,6 +294,20 @@ static void avail_idx_jump(struct vdev *d)
 	report_ok("avail-idx-jumps-ahead");
 }
 
+/* One head made available twice while the device still owns it (2.7.13.1). */
+static void head_twice(struct vdev *d)
+{
+	vio_build_read(d, 0, 4096);
+	d->avail[2 + d->avail_idx % QSZ] = 0;
+	d->avail[2 + (d->avail_idx + 1) % QSZ] = 0;
+	dmb();
+	d->avail_idx += 2;
+	d->avail[1] = d->avail_idx;
+	vio_kick(d);
+	judge(d, "head-twice-in-flight", REFUSED, vio_wait(d));
+	report_ok("head-twice-in-flight");
+}
+
 /* ---- ring setup and reset ---- */
 
 /* Bad rings must not enable (2.7: sizes are powers of 2 up to the maximum, tables aligned,
@@ -380,6 +394,7 @@ void run_queue_attacks(struct vdev *d, const struct platform *p)
 	avail_head_oob(d, QSZ, "avail-head-equals-queue-size");
 	avail_head_oob(d, 0xffff, "avail-head-0xffff");
 	avail_idx_jump(d);
+	head_twice(d);
 	bad_ring_setup(d, ram_end);
 	reset_during_io(d);
 	queue_regs_after_driver_ok(d, ram_end);
@@ -429,7 +444,22 @@ static void mmio_without_syndrome(void)
 	report_ok("mmio-without-syndrome");
 }
 
-void run_platform_attacks(void)
+/* GICv2m MSI_SETSPI_NS with INTIDs outside the frame's range (ARM IHI 0048B-based v2m
+ * frame: MSI_TYPER gives the range): SGIs, the UART's SPI, beyond 1019, all ones. */
+static void v2m_out_of_range(uint64_t v2m)
+{
+	uint32_t typer = r32(v2m + 0x008), first = typer >> 16 & 0x3ff, nr = typer & 0x3ff;
+	const uint32_t bad[] = { 0, 15, 33, first - 1, first + nr, 1020, 0xffffffff };
+
+	check(nr != 0, "v2m frame with no SPIs", typer);
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		w32(v2m + 0x040, bad[i]);
+	report_ok("v2m-setspi-out-of-range");
+}
+
+void run_platform_attacks(const struct platform *p)
 {
 	mmio_without_syndrome();
+	if (p->v2m)
+		v2m_out_of_range(p->v2m);
 }

@@ -72,6 +72,7 @@ struct platform {
 	uint64_t fdt;
 	uint64_t ram_base, ram_size;
 	uint64_t ecam;             /* 0 with --transport=mmio */
+	uint64_t v2m;              /* GICv2m MSI frame, 0 without --gic=v2m */
 	uint64_t mmio[8];          /* virtio,mmio windows */
 	unsigned nr_mmio;
 	bool psci_hvc;
@@ -209,6 +210,6 @@ extern const char disk_magic[16];
 void run_queue_attacks(struct vdev *d, const struct platform *p);
 void run_pci_attacks(struct vdev *d, const struct platform *p);
 void run_uart_attack(void);
-void run_platform_attacks(void);
+void run_platform_attacks(const struct platform *p);
 
 #endif

@@ -234,10 +234,11 @@ static bool strlist_has(uint64_t v, uint32_t len, const char *s)
 	return false;
 }
 
-/* What one top-level node told us; committed at its END_NODE. */
+/* What one node told us; committed at its END_NODE. Every parent on the way has
+ * #address-cells = #size-cells = 2 and identity ranges (fdt/fdt.c, irqchip/gicv2.c). */
 struct fdt_node {
 	uint64_t name;
-	bool ecam, vmmio, memory;
+	bool ecam, vmmio, v2m;
 	uint64_t reg_base, reg_size;
 };
 
@@ -246,8 +247,8 @@ static void fdt_prop(struct fdt_node *cur, uint64_t pname, uint64_t v, uint32_t 
 	if (str_at(pname, "compatible")) {
 		cur->ecam |= strlist_has(v, len, "pci-host-ecam-generic");
 		cur->vmmio |= strlist_has(v, len, "virtio,mmio");
+		cur->v2m |= strlist_has(v, len, "arm,gic-v2m-frame");
 	} else if (str_at(pname, "reg") && len >= 16) {
-		/* The root has #address-cells = #size-cells = 2 (fdt/fdt.c). */
 		cur->reg_base = be64(v);
 		cur->reg_size = be64(v + 8);
 	} else if (str_at(pname, "method") && prefix_at(cur->name, "psci")) {
@@ -263,6 +264,8 @@ static void fdt_commit(const struct fdt_node *n, struct platform *p)
 	}
 	if (n->ecam)
 		p->ecam = n->reg_base;
+	if (n->v2m)
+		p->v2m = n->reg_base;
 	if (n->vmmio && p->nr_mmio < 8)
 		p->mmio[p->nr_mmio++] = n->reg_base;
 }
@@ -272,10 +275,12 @@ static uint64_t align4(uint64_t a)
 	return (a + 3) & ~3ULL;
 }
 
+#define FDT_MAX_DEPTH 8
+
 void platform_probe(uint64_t fdt, struct platform *p)
 {
+	struct fdt_node nodes[FDT_MAX_DEPTH];
 	uint64_t tok, strings, end;
-	struct fdt_node cur = { 0 };
 	int depth = 0;
 
 	memset(p, 0, sizeof(*p));
@@ -289,19 +294,20 @@ void platform_probe(uint64_t fdt, struct platform *p)
 
 		tok += 4;
 		if (t == FDT_BEGIN_NODE) {
-			if (++depth == 2)
-				cur = (struct fdt_node){ .name = tok };
+			depth++;
+			check(depth < FDT_MAX_DEPTH, "DTB nested too deep", depth);
+			nodes[depth] = (struct fdt_node){ .name = tok };
 			while (r8(tok))
 				tok++;
 			tok = align4(tok + 1);
 		} else if (t == FDT_END_NODE) {
-			if (depth-- == 2)
-				fdt_commit(&cur, p);
+			check(depth > 0, "DTB END_NODE without node", 0);
+			fdt_commit(&nodes[depth--], p);
 		} else if (t == FDT_PROP) {
 			uint32_t len = be32(tok);
 
-			if (depth == 2)
-				fdt_prop(&cur, strings + be32(tok + 4), tok + 8, len, p);
+			if (depth > 0)
+				fdt_prop(&nodes[depth], strings + be32(tok + 4), tok + 8, len, p);
 			tok = align4(tok + 8 + len);
 		} else if (t == FDT_END) {
 			break;

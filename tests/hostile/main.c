@@ -34,7 +34,7 @@ void main(uint64_t fdt)
 	if (!d.mmio)
 		run_pci_attacks(&d, &p);
 	run_uart_attack();
-	run_platform_attacks();
+	run_platform_attacks(&p);
 	vio_good_read(&d, "all attacks");
 	puts_("HOSTILE-BREAKS ");
 	putdec(d.breaks);
