@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <linux/fs.h>
 #include <sys/stat.h>
@@ -45,6 +44,7 @@ struct blk_req {
 	struct virtio_blk *blk;
 	bool in_use;
 	unsigned generation;    /* device resets since creation, when submitted */
+	bool flush;             /* an fdatasync */
 	uint16_t head;
 	uint64_t status_gpa;    /* the last device-writable byte of the chain */
 	uint64_t expect;        /* bytes the host I/O must transfer */
@@ -64,6 +64,10 @@ struct virtio_blk {
 	uint8_t config[24];
 	unsigned generation;
 	unsigned stale;         /* requests from before the last reset still in flight */
+	/* An fdatasync failed: the kernel may have dropped the dirty pages and a later fdatasync
+	 * would succeed without them (errseq semantics, Documentation/filesystems/vfs.rst). Every
+	 * FLUSH fails until the driver resets the device, so no flush is acknowledged falsely. */
+	bool flush_failed;
 	bool head_busy[BLK_QUEUE_SIZE];
 	struct virtq_chain chain;
 	struct blk_req reqs[BLK_MAX_REQS];
@@ -73,13 +77,16 @@ static void blk_process(struct virtio_blk *blk);
 
 static void blk_complete(struct virtio_blk *blk, struct blk_req *r, uint8_t status)
 {
+	struct virtq *q = virtio_queue(blk->vd, 0);
 	uint8_t *s = gpa_to_hva(blk->vm, r->status_gpa, 1);
 
-	if (s)
-		*s = status;
 	if (status != VIRTIO_BLK_S_OK)
 		blk->vd->io_errors++;
 	blk->head_busy[r->head] = false;
+	if (q->broken)
+		return; /* the queue stopped (DEVICE_NEEDS_RESET): guest memory is left alone */
+	if (s)
+		*s = status;
 	virtq_push(virtio_queue(blk->vd, 0), r->head, r->used_len);
 }
 
@@ -98,8 +105,10 @@ static void blk_io_done(void *arg, int res)
 		blk->stale--;
 	} else {
 		if (res < 0 || (uint64_t)res != r->expect)
-			log_ratelimited("virtio-blk: host I/O failed (%s): IOERR to the guest",
-					res < 0 ? strerror(-res) : "short transfer");
+			log_ratelimited("virtio-blk: host %s failed (%s): IOERR to the guest",
+					r->flush ? "flush" : "I/O", res < 0 ? strerror(-res) : "short transfer");
+		if (r->flush && res < 0)
+			blk->flush_failed = true;
 		blk_complete(blk, r, (res >= 0 && (uint64_t)res == r->expect) ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR);
 	}
 	blk_process(blk); /* requests may have waited for a free slot */
@@ -116,6 +125,7 @@ static struct blk_req *blk_req_alloc(struct virtio_blk *blk)
 			r->blk = blk;
 			r->generation = blk->generation;
 			r->op = (struct io_op){ blk_io_done, r };
+			r->flush = false;
 			r->niov = 0;
 			return r;
 		}
@@ -181,10 +191,16 @@ static uint8_t blk_submit_rw(struct virtio_blk *blk, struct blk_req *r, const st
 
 static uint8_t blk_submit_flush(struct virtio_blk *blk, struct blk_req *r)
 {
-	struct io_uring_sqe *sqe = iothread_sqe(blk->io, &r->op);
+	struct io_uring_sqe *sqe;
 
+	if (blk->flush_failed) {
+		log_ratelimited("virtio-blk: FLUSH refused: an earlier flush failed (reset the device)");
+		return VIRTIO_BLK_S_IOERR;
+	}
+	sqe = iothread_sqe(blk->io, &r->op);
 	if (!sqe)
 		return VIRTIO_BLK_S_IOERR;
+	r->flush = true;
 	r->expect = 0;
 	r->used_len = 1;
 	io_uring_prep_fsync(sqe, blk->fd, IORING_FSYNC_DATASYNC);
@@ -257,7 +273,7 @@ static void blk_process(struct virtio_blk *blk)
 			r->in_use = false;
 			/* Broken ring, a head already in flight, or no byte for the status. */
 			if (ret != 0)
-				virtio_needs_reset(blk->vd);
+				virtio_needs_reset(blk->vd, "bad request chain");
 			break;
 		}
 		blk_request(blk, r, &blk->chain);
@@ -281,6 +297,7 @@ static void blk_reset(void *dev)
 		if (blk->reqs[i].in_use && blk->reqs[i].generation == blk->generation)
 			blk->stale++;
 	blk->generation++;
+	blk->flush_failed = false;
 	memset(blk->head_busy, 0, sizeof(blk->head_busy));
 }
 
@@ -326,15 +343,28 @@ static int blk_open(struct virtio_blk *blk, const char *path)
 	uint64_t bytes;
 	struct stat st;
 
+	struct flock lock = { .l_type = blk->read_only ? F_RDLCK : F_WRLCK, .l_whence = SEEK_SET };
+	int err;
+
 	blk->fd = open(path, (blk->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (blk->fd < 0) {
-		log_err("virtio-blk: cannot open disk %s: %s", path, strerror(errno));
-		return -errno;
+		err = errno;
+		if (!blk->read_only && (err == EROFS || err == EACCES || err == EPERM))
+			log_err("virtio-blk: disk %s cannot be opened for writing (%s); give it as -d %s,ro",
+				path, strerror(err), path);
+		else
+			log_err("virtio-blk: cannot open disk %s: %s", path, strerror(err));
+		return -err;
 	}
-	/* Two writers on one image corrupt it: take the lock a second vmm would hit. */
-	if (flock(blk->fd, (blk->read_only ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
-		log_err("virtio-blk: disk %s is in use by another process", path);
-		return -EBUSY;
+	/* Two writers on one image corrupt it. An open file description lock on the whole file
+	 * (fcntl(2), F_OFD_SETLK) is held until exit and conflicts with QEMU's image locks. */
+	if (fcntl(blk->fd, F_OFD_SETLK, &lock) < 0) {
+		err = errno;
+		if (err == EAGAIN || err == EACCES)
+			log_err("virtio-blk: disk %s is in use by another process (it holds a lock on it)", path);
+		else
+			log_err("virtio-blk: disk %s: F_OFD_SETLK: %s", path, strerror(err));
+		return err == EAGAIN || err == EACCES ? -EBUSY : -err;
 	}
 	if (fstat(blk->fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
 		log_err("virtio-blk: disk %s is not a regular file or block device", path);

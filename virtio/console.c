@@ -43,7 +43,7 @@ static void console_queue_notify(void *dev, unsigned q)
 		virtq_push(vq, con->chain.head, 0);
 	}
 	if (ret < 0)
-		virtio_needs_reset(con->vd);
+		virtio_needs_reset(con->vd, "bad transmit chain");
 	virtio_queue_interrupt(con->vd, q);
 }
 
@@ -57,7 +57,7 @@ size_t virtio_console_receive(void *opaque, const uint8_t *buf, size_t len)
 
 	pthread_mutex_lock(&vd->lock);
 	vq = virtio_queue(vd, CONSOLE_RX);
-	if ((vd->status & VIRTIO_STATUS_DRIVER_OK) && vq->ready) {
+	if ((vd->status & VIRTIO_STATUS_DRIVER_OK) && !(vd->status & VIRTIO_STATUS_NEEDS_RESET) && vq->ready) {
 		ret = virtq_pop(vq, &con->chain);
 		if (ret == 1) {
 			n = len < con->chain.in_len ? len : con->chain.in_len;
@@ -66,7 +66,7 @@ size_t virtio_console_receive(void *opaque, const uint8_t *buf, size_t len)
 			virtq_push(vq, con->chain.head, n);
 			virtio_queue_interrupt(vd, CONSOLE_RX);
 		} else if (ret < 0) {
-			virtio_needs_reset(vd);
+			virtio_needs_reset(vd, "bad receive chain");
 		}
 	}
 	pthread_mutex_unlock(&vd->lock);

@@ -36,11 +36,11 @@ void virtio_queue_interrupt(struct virtio_dev *vd, unsigned q)
 	vd->transport->interrupt(vd, q);
 }
 
-void virtio_needs_reset(struct virtio_dev *vd)
+void virtio_needs_reset(struct virtio_dev *vd, const char *why)
 {
 	if (vd->status & VIRTIO_STATUS_NEEDS_RESET)
 		return;
-	log_ratelimited("%s: the driver broke a virtqueue: DEVICE_NEEDS_RESET", vd->ops->name);
+	log_ratelimited("%s: %s: DEVICE_NEEDS_RESET until the driver resets the device", vd->ops->name, why);
 	vd->status |= VIRTIO_STATUS_NEEDS_RESET;
 	vd->config_generation++;
 	vd->transport->interrupt(vd, VIRTIO_CONFIG_IRQ);
@@ -186,6 +186,16 @@ void virtio_features_write(struct virtio_dev *vd, uint32_t val)
 void virtio_set_half(uint64_t *v, bool high, uint32_t val)
 {
 	*v = high ? (*v & 0xffffffffULL) | (uint64_t)val << 32 : (*v & ~0xffffffffULL) | val;
+}
+
+bool virtio_queue_config_frozen(struct virtio_dev *vd)
+{
+	/* 3.1.1: queues are set up before DRIVER_OK. Rewriting a live ring's addresses would let
+	 * the device chase memory the driver no longer owns (cf. CVE-2026-5747): refuse. */
+	if (!(vd->status & VIRTIO_STATUS_DRIVER_OK))
+		return false;
+	virtio_needs_reset(vd, "queue register written after DRIVER_OK");
+	return true;
 }
 
 struct virtio_queue_state *virtio_selected_queue(struct virtio_dev *vd)

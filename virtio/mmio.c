@@ -95,7 +95,16 @@ static uint32_t mmio_reg_read(struct virtio_dev *vd, uint32_t off)
 
 static void mmio_queue_write(struct virtio_dev *vd, struct virtio_queue_state *qs, uint32_t off, uint32_t val)
 {
-	if (qs && off == MMIO_QUEUE_READY && val == 0 && qs->enabled) {
+	switch (off) {
+	case MMIO_QUEUE_NUM: case MMIO_QUEUE_READY: case MMIO_QUEUE_DESC_LO: case MMIO_QUEUE_DESC_HI:
+	case MMIO_QUEUE_DRIVER_LO: case MMIO_QUEUE_DRIVER_HI: case MMIO_QUEUE_DEVICE_LO: case MMIO_QUEUE_DEVICE_HI:
+		break;
+	default:
+		return; /* read-only or reserved */
+	}
+	if (!qs || virtio_queue_config_frozen(vd))
+		return;
+	if (off == MMIO_QUEUE_READY && val == 0 && qs->enabled) {
 		/* 4.2.2: QueueReady reads back what was written; Linux writes 0 to take a queue down. */
 		qs->enabled = false;
 		vd->transport->kicks_update(vd);

@@ -202,6 +202,15 @@ static void queue_write(struct virtio_dev *vd, struct virtio_queue_state *qs, ui
 		qs->msix_vector = val < vd->nr_vectors ? val : VIRTIO_MSI_NO_VECTOR;
 		return;
 	}
+	switch (off) {
+	case CC_Q_SIZE: case CC_Q_ENABLE: case CC_Q_DESCLO: case CC_Q_DESCHI:
+	case CC_Q_AVAILLO: case CC_Q_AVAILHI: case CC_Q_USEDLO: case CC_Q_USEDHI:
+		break;
+	default:
+		return; /* read-only */
+	}
+	if (virtio_queue_config_frozen(vd))
+		return;
 	if (qs->enabled)
 		return; /* ring addresses and size are fixed once enabled (4.1.4.3.2) */
 	switch (off) {

@@ -44,7 +44,7 @@ static void rng_queue_notify(void *dev, unsigned q)
 	while ((ret = virtq_pop(vq, &rng->chain)) == 1)
 		virtq_push(vq, rng->chain.head, rng_fill(rng, &rng->chain));
 	if (ret < 0)
-		virtio_needs_reset(rng->vd);
+		virtio_needs_reset(rng->vd, "bad buffer chain");
 	virtio_queue_interrupt(rng->vd, q);
 }
 

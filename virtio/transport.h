@@ -51,6 +51,8 @@ uint32_t virtio_features_read(const struct virtio_dev *vd, bool driver);
 void virtio_features_write(struct virtio_dev *vd, uint32_t val);
 /* Set the low or high 32 bits of a 64-bit register. */
 void virtio_set_half(uint64_t *v, bool high, uint32_t val);
+/* Before a queue register write: true (and DEVICE_NEEDS_RESET) once DRIVER_OK is set. */
+bool virtio_queue_config_frozen(struct virtio_dev *vd);
 /* The queue queue_select names, or NULL past the last one. */
 struct virtio_queue_state *virtio_selected_queue(struct virtio_dev *vd);
 /* Enable a queue once its rings check out, and register its kick. */

@@ -886,6 +886,31 @@ static void test_virtio_queue_enable_refused(void **state)
 	assert_int_equal(bar_rd(CC_Q_ENABLE, 2), 1);
 }
 
+/* Policy (README "Security"): queue registers are frozen at DRIVER_OK until reset; a write
+ * is refused and puts the device in DEVICE_NEEDS_RESET. Vector choices stay writable. */
+static void test_virtio_queue_frozen_after_driver_ok(void **state)
+{
+	(void)state;
+	queue_setup();
+	assert_false(bar_rd(CC_STATUS, 1) & VIRTIO_STATUS_NEEDS_RESET);
+	bar_wr(CC_Q_MSIX, 2, 0);
+	assert_int_equal(bar_rd(CC_Q_MSIX, 2), 0);
+	assert_false(bar_rd(CC_STATUS, 1) & VIRTIO_STATUS_NEEDS_RESET);
+	put64(CC_Q_DESCLO, DESC_GPA + 0x100);
+	assert_int_equal(bar_rd(CC_Q_DESCLO, 4), (uint32_t)DESC_GPA);
+	assert_true(bar_rd(CC_STATUS, 1) & VIRTIO_STATUS_NEEDS_RESET);
+	/* Disabling and re-enabling the live queue is refused too: it stays as it was. */
+	bar_wr(CC_Q_ENABLE, 2, 0);
+	assert_int_equal(bar_rd(CC_Q_ENABLE, 2), 1);
+	/* A reset thaws it: the driver may set the queue up again. */
+	bar_wr(CC_STATUS, 1, 0);
+	assert_int_equal(bar_rd(CC_STATUS, 1), 0);
+	driver_init();
+	queue_program(0, 16, DESC_GPA + 0x100, AVAIL_GPA, USED_GPA);
+	assert_int_equal(bar_rd(CC_Q_DESCLO, 4), (uint32_t)(DESC_GPA + 0x100));
+	assert_false(bar_rd(CC_STATUS, 1) & VIRTIO_STATUS_NEEDS_RESET);
+}
+
 static void test_virtio_ioeventfd_follows_bar(void **state)
 {
 	uint64_t moved = guest_memmap[MEM_PCI_MMIO].base + 0x800000;
@@ -1128,7 +1153,7 @@ static void test_virtio_msix_bad_address(void **state)
 	/* An interrupt on it stays pending rather than going anywhere. */
 	bar_wr(CC_MSIX_CONFIG, 2, 1);
 	pthread_mutex_lock(&vd->lock);
-	virtio_needs_reset(vd);
+	virtio_needs_reset(vd, "test");
 	pthread_mutex_unlock(&vd->lock);
 	assert_int_equal(bar_rd(BAR_PBA, 4), 2);
 	assert_int_equal(eventfd_take(v->irq_fd), 0);
@@ -1211,7 +1236,7 @@ static void test_virtio_intx(void **state)
 	/* A config change (here NEEDS_RESET) is ISR bit 1. */
 	cfg_write(VSLOT, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
 	pthread_mutex_lock(&vd->lock);
-	virtio_needs_reset(vd);
+	virtio_needs_reset(vd, "test");
 	pthread_mutex_unlock(&vd->lock);
 	assert_int_equal(eventfd_take(vd->intx_fd), 1);
 	assert_int_equal(bar_rd(BAR_ISR, 1), 2);
@@ -1428,6 +1453,12 @@ static void test_virtio_mmio(void **state)
 	mmio_write(base + 0x050, 4, 0);
 	mmio_write(base + 0x050, 4, 7);
 	assert_int_equal(eventfd_take(md->queues[0].kick_fd), 1);
+	/* At DRIVER_OK the queue registers freeze: a write means DEVICE_NEEDS_RESET. */
+	mmio_write(base + 0x070, 4, mmio_read(base + 0x070, 4) | VIRTIO_STATUS_DRIVER_OK);
+	mmio_write(base + 0x038, 4, 32);
+	assert_true(mmio_read(base + 0x070, 4) & VIRTIO_STATUS_NEEDS_RESET);
+	mmio_write(base + 0x070, 4, 0);
+	assert_int_equal(mmio_read(base + 0x070, 4), 0);
 	virtio_destroy(md);
 	vm_fini();
 }
@@ -1452,6 +1483,7 @@ int main(void)
 		VIRTIO_TEST(test_virtio_queue_select),
 		VIRTIO_TEST(test_virtio_queue_enable),
 		VIRTIO_TEST(test_virtio_queue_enable_refused),
+		VIRTIO_TEST(test_virtio_queue_frozen_after_driver_ok),
 		VIRTIO_TEST(test_virtio_ioeventfd_follows_bar),
 		VIRTIO_TEST(test_virtio_notify_fallback),
 		VIRTIO_TEST(test_virtio_msix_route),
