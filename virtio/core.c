@@ -153,6 +153,13 @@ void virtio_status_write(struct virtio_dev *vd, uint8_t val)
 		virtio_reset(vd);
 		return;
 	}
+	/* 2.1.2: the driver never clears a status bit; only a reset does. Clearing DRIVER_OK or
+	 * FEATURES_OK would thaw the frozen queue registers and features without the reset that
+	 * drops requests in flight: refused, and the device needs that reset. */
+	if (vd->status & ~val & ~VIRTIO_STATUS_NEEDS_RESET) {
+		virtio_needs_reset(vd, "device status bit cleared without a reset");
+		return;
+	}
 	/* FEATURES_OK only for a subset of what we offer that includes VERSION_1 (2.2, 6.1). */
 	if ((val & VIRTIO_STATUS_FEATURES_OK) && !(vd->status & VIRTIO_STATUS_FEATURES_OK)) {
 		if ((vd->driver_features & ~vd->device_features) ||
