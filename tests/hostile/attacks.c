@@ -347,16 +347,40 @@ static void reset_during_io(struct vdev *d)
 	report_ok("reset-during-io");
 }
 
-/* 4.1.4.3.2 / 4.2.2.2: queue registers are fixed once the queue is enabled. */
+/* Rewrites of a live queue that vmm must refuse after one try each round. */
+#define REWRITES 20
+
+/*
+ * 3.1.1: queues are set up before DRIVER_OK. vmm freezes queue registers from then
+ * on: a write is ignored and puts the device in DEVICE_NEEDS_RESET, so the ring the
+ * device reads never moves under it (4.1.4.3.2 / 4.2.2.2 for an enabled queue).
+ */
 static void queue_regs_after_driver_ok(struct vdev *d, uint64_t ram_end)
 {
-	for (unsigned i = 0; i < HAMMER; i++) {
+	for (unsigned i = 0; i < REWRITES; i++) {
 		vio_queue_regs_write(d, QSZ / 2, ram_end + 0x1000, 0x1, 0x3);
 		vio_queue_disable(d);
 		check(vio_queue_regs_same(d), "queue registers changed after DRIVER_OK", i);
+		check(vio_status(d) & ST_NEEDS_RESET, "no DEVICE_NEEDS_RESET for a live queue rewritten", i);
+		d->breaks++;
+		vio_init(d);
 	}
 	vio_good_read(d, "queue registers rewritten");
 	report_ok("queue-registers-after-driver-ok");
+}
+
+/* 2.1.2: only a reset clears status bits. Dropping DRIVER_OK (and FEATURES_OK) must not
+ * thaw the queue registers or the features: the device keeps them and needs a reset. */
+static void status_bits_cleared(struct vdev *d)
+{
+	vio_set_status(d, ST_ACK | ST_DRIVER);
+	check(vio_status(d) & ST_DRIVER_OK, "DRIVER_OK cleared without a reset", vio_status(d));
+	check(vio_status(d) & ST_NEEDS_RESET, "no DEVICE_NEEDS_RESET for a cleared status bit", vio_status(d));
+	d->breaks++;
+	vio_queue_disable(d);
+	check(vio_queue_regs_same(d), "queue registers thawed by clearing DRIVER_OK", 0);
+	vio_recover(d, "status bits cleared");
+	report_ok("status-bits-cleared-without-reset");
 }
 
 /* Kicks for queues that do not exist, and the notify area past the last queue. */
@@ -398,6 +422,7 @@ void run_queue_attacks(struct vdev *d, const struct platform *p)
 	bad_ring_setup(d, ram_end);
 	reset_during_io(d);
 	queue_regs_after_driver_ok(d, ram_end);
+	status_bits_cleared(d);
 	bogus_notify(d);
 	hammer(d, ram_end);
 }
@@ -417,11 +442,14 @@ void run_uart_attack(void)
 
 #define HOLE 0x09000000ULL /* free in arch/arm64/memmap.h: no device, no RAM */
 
-/* Did the last access raise a synchronous external abort (ESR EC 0x25, DFSC 0x10)? */
+/* Did the last access raise a synchronous external abort (ESR EC 0x25, DFSC 0x10)?
+ * Only ESR_EL1[31:0] is looked at: bits 63:32 are ISS2 or RES0 (ARM ARM D17.2.37). */
 static void expect_external_abort(const char *what)
 {
+	uint32_t esr = (uint32_t)abort_esr;
+
 	check(abort_expected == 0, what, 0);
-	check(abort_esr >> 26 == 0x25 && (abort_esr & 0x3f) == 0x10, what, abort_esr);
+	check(esr >> 26 == 0x25 && (esr & 0x3f) == 0x10, what, abort_esr);
 }
 
 /*

@@ -125,9 +125,13 @@ bool vio_queue_try_enable(struct vdev *d)
 void vio_queue_disable(struct vdev *d)
 {
 	/* virtio-pci has no way to disable a queue but reset (4.1.4.3.2: write 1 only); an
-	 * out-of-range queue_select must reach nothing. virtio-mmio's QueueReady 0 is allowed. */
-	if (d->mmio)
+	 * out-of-range queue_select must reach nothing. virtio-mmio's QueueReady 0 takes a
+	 * queue down (4.2.2), but not a live one: vmm freezes queues at DRIVER_OK. */
+	if (d->mmio) {
+		w32(d->base + MM_Q_SEL, 0);
+		w32(d->base + MM_Q_READY, 0);
 		return;
+	}
 	w16(d->common + CC_Q_ENABLE, 0);
 	w16(d->common + CC_Q_SELECT, 100);
 	w16(d->common + CC_Q_SIZE, 2);
