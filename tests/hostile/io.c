@@ -297,7 +297,7 @@ void platform_probe(uint64_t fdt, struct platform *p)
 			depth++;
 			check(depth < FDT_MAX_DEPTH, "DTB nested too deep", depth);
 			nodes[depth] = (struct fdt_node){ .name = tok };
-			while (r8(tok))
+			while (tok < end && r8(tok))
 				tok++;
 			tok = align4(tok + 1);
 		} else if (t == FDT_END_NODE) {

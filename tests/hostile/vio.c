@@ -100,8 +100,10 @@ static uint64_t r64_split(uint64_t reg)
 
 bool vio_queue_regs_same(struct vdev *d)
 {
-	if (d->mmio) /* only QueueReady reads back on virtio-mmio (4.2.2) */
-		return w32(d->base + MM_Q_SEL, 0), r32(d->base + MM_Q_READY) == 1;
+	if (d->mmio) { /* only QueueReady reads back on virtio-mmio (4.2.2) */
+		w32(d->base + MM_Q_SEL, 0);
+		return r32(d->base + MM_Q_READY) == 1;
+	}
 	w16(d->common + CC_Q_SELECT, 0);
 	return r16(d->common + CC_Q_SIZE) == QSZ && r16(d->common + CC_Q_ENABLE) == 1 &&
 	       r64_split(d->common + CC_Q_DESC) == addr_of(d->desc) &&
