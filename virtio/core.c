@@ -42,6 +42,12 @@ void virtio_needs_reset(struct virtio_dev *vd, const char *why)
 		return;
 	log_ratelimited("%s: %s: DEVICE_NEEDS_RESET until the driver resets the device", vd->ops->name, why);
 	vd->status |= VIRTIO_STATUS_NEEDS_RESET;
+	/* Every queue stops until the reset: no more chains are taken, and requests in flight
+	 * complete without touching guest memory (virtq_pop and virtq_push refuse a broken
+	 * queue). Without it a model that rejected a chain itself (blk: a head still in flight)
+	 * went on pushing completions and, from its completion path, taking new chains. */
+	for (unsigned q = 0; q < vd->ops->nr_queues; q++)
+		vd->queues[q].vq.broken = true;
 	vd->config_generation++;
 	vd->transport->interrupt(vd, VIRTIO_CONFIG_IRQ);
 }

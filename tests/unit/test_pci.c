@@ -930,6 +930,26 @@ static void test_virtio_status_bit_cleared(void **state)
 	assert_int_equal(bar_rd(CC_STATUS, 1), 0);
 }
 
+/* DEVICE_NEEDS_RESET stops the queues: nothing is pushed to the used ring until the reset. */
+static void test_virtio_needs_reset_stops_queues(void **state)
+{
+	struct virtq *q;
+	uint16_t used_idx;
+
+	(void)state;
+	queue_setup();
+	pthread_mutex_lock(&vd->lock);
+	q = virtio_queue(vd, 0);
+	virtio_needs_reset(vd, "test");
+	assert_true(q->broken);
+	assert_int_equal(virtq_push(q, 0, 1), -EINVAL);
+	pthread_mutex_unlock(&vd->lock);
+	memcpy(&used_idx, ram + (USED_GPA - RAM_GPA) + 2, 2);
+	assert_int_equal(used_idx, 0);
+	bar_wr(CC_STATUS, 1, 0);
+	assert_false(q->broken);
+}
+
 static void test_virtio_ioeventfd_follows_bar(void **state)
 {
 	uint64_t moved = guest_memmap[MEM_PCI_MMIO].base + 0x800000;
@@ -1504,6 +1524,7 @@ int main(void)
 		VIRTIO_TEST(test_virtio_queue_enable_refused),
 		VIRTIO_TEST(test_virtio_queue_frozen_after_driver_ok),
 		VIRTIO_TEST(test_virtio_status_bit_cleared),
+		VIRTIO_TEST(test_virtio_needs_reset_stops_queues),
 		VIRTIO_TEST(test_virtio_ioeventfd_follows_bar),
 		VIRTIO_TEST(test_virtio_notify_fallback),
 		VIRTIO_TEST(test_virtio_msix_route),
