@@ -396,6 +396,7 @@ static void hammer(struct vdev *d, uint64_t ram_end)
 {
 	uint64_t t0 = now_us();
 
+	puts_("HOSTILE: hammer start\n");
 	for (unsigned i = 0; i < HAMMER; i++) {
 		vio_submit(d, loop_writable(d, ram_end));
 		check(vio_wait(d) == OUT_RESET, "hammer: no DEVICE_NEEDS_RESET", i);
