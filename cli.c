@@ -102,7 +102,8 @@ void cli_usage_run(void *stream)
 		"  7    the guest powered off before --expect matched\n"
 		"  8    stopped by `vmm stop --force` or Ctrl-A x\n"
 		"  N    the guest wrote N to the test-exit register\n"
-		"  128+N  stopped by signal N (SIGINT, SIGTERM, SIGHUP)\n",
+		"  128+N  stopped by signal N (SIGINT 130, SIGTERM 143, SIGHUP 129), after the\n"
+		"       disk I/O in flight finished and every writable disk was synced\n",
 		VMM_MAX_VCPUS, CLI_DEFAULT_VCPUS, CLI_MAX_DISKS);
 }
 

@@ -615,7 +615,7 @@ static void vm_console_input(struct vm *vm, uint8_t *buf, size_t *pending, size_
  */
 static void vm_event_loop(struct vm *vm, int sig_fd)
 {
-	struct pollfd pfd[3 + 1 + CONTROL_MAX_CLIENTS];
+	struct pollfd pfd[4 + 1 + CONTROL_MAX_CLIENTS];
 	uint8_t buf[256];
 	size_t pending = 0, done = 0;
 	bool stdin_open = true;
@@ -629,8 +629,10 @@ static void vm_event_loop(struct vm *vm, int sig_fd)
 		pfd[0] = (struct pollfd){ .fd = vm->event_fd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = sig_fd, .events = POLLIN };
 		pfd[2] = (struct pollfd){ .fd = (stdin_open && !pending) ? STDIN_FILENO : -1, .events = POLLIN };
-		nctl = control_pollfds(vm->control, pfd + 3, ARRAY_SIZE(pfd) - 3);
-		if (poll(pfd, 3 + nctl, timeout) < 0 && errno != EINTR) {
+		pfd[3] = (struct pollfd){ .fd = vm->console ? console_out_pollfd(vm->console) : -1,
+					  .events = POLLOUT };
+		nctl = control_pollfds(vm->control, pfd + 4, ARRAY_SIZE(pfd) - 4);
+		if (poll(pfd, 4 + nctl, timeout) < 0 && errno != EINTR) {
 			log_err("vm: poll: %s", strerror(errno));
 			vm_request_stop(vm, VMM_EXIT_ERROR);
 			return;
@@ -643,8 +645,11 @@ static void vm_event_loop(struct vm *vm, int sig_fd)
 		if (pfd[1].revents) {
 			struct signalfd_siginfo si;
 
-			if (read(sig_fd, &si, sizeof(si)) == sizeof(si))
+			if (read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
+				log_err("vm: %s: stopping the guest; its disk I/O is finished and synced first",
+					strsignal(si.ssi_signo));
 				vm_request_stop(vm, VMM_EXIT_SIGNAL + si.ssi_signo);
+			}
 		}
 		if (pfd[2].revents) {
 			ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
@@ -656,7 +661,9 @@ static void vm_event_loop(struct vm *vm, int sig_fd)
 		}
 		if (pending)
 			vm_console_input(vm, buf, &pending, &done);
-		control_serve(vm->control, vm, pfd + 3, nctl);
+		if (pfd[3].revents)
+			console_out_drain(vm->console);
+		control_serve(vm->control, vm, pfd + 4, nctl);
 	}
 }
 

@@ -318,6 +318,10 @@ static void blk_destroy(void *dev)
 {
 	struct virtio_blk *blk = dev;
 
+	/* The I/O thread has drained: make every write the guest made durable before exit,
+	 * flushed by the guest or not (a stop by signal included). */
+	if (blk->fd >= 0 && !blk->read_only && blk->vd && fdatasync(blk->fd) < 0)
+		log_err("virtio-blk: fdatasync at exit: %s", strerror(errno));
 	if (blk->fd >= 0)
 		close(blk->fd);
 	free(blk);

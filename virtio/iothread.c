@@ -15,6 +15,8 @@
 
 #define IO_RING_ENTRIES 256
 #define IO_MAX_WATCHES  64
+/* At stop, how long requests already submitted may take to finish (then they are abandoned). */
+#define IO_DRAIN_TIMEOUT_S 30
 
 struct io_watch {
 	int fd;
@@ -32,6 +34,7 @@ struct iothread {
 	int stop_fd;
 	struct io_watch watches[IO_MAX_WATCHES];
 	unsigned nr_watches;
+	unsigned inflight;      /* io_ops submitted and not yet completed */
 };
 
 /* CQE user_data: an io_op pointer, or a watch pointer with bit 0 set (both are aligned). */
@@ -102,8 +105,10 @@ struct io_uring_sqe *iothread_sqe(struct iothread *io, struct io_op *op)
 {
 	struct io_uring_sqe *sqe = ring_sqe(io);
 
-	if (sqe)
+	if (sqe) {
 		io_uring_sqe_set_data(sqe, op);
+		io->inflight++;
+	}
 	return sqe;
 }
 
@@ -131,7 +136,47 @@ static void handle_cqe(struct iothread *io, struct io_uring_cqe *cqe)
 	} else if (ud) {
 		struct io_op *op = (struct io_op *)(uintptr_t)ud;
 
+		io->inflight--;
 		op->done(op->arg, cqe->res);
+	}
+}
+
+/* Submit, wait for at least one completion (or the timeout), and handle what completed. */
+static void iothread_step(struct iothread *io, struct __kernel_timespec *timeout)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head, n = 0;
+	int ret = timeout ? io_uring_submit_and_wait_timeout(&io->ring, &cqe, 1, timeout, NULL)
+			  : io_uring_submit_and_wait(&io->ring, 1);
+
+	if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN && ret != -ETIME) {
+		log_err("iothread: io_uring_submit_and_wait: %s", strerror(-ret));
+		io->failed = true;
+	}
+	io_uring_for_each_cqe(&io->ring, head, cqe) {
+		handle_cqe(io, cqe);
+		n++;
+	}
+	io_uring_cq_advance(&io->ring, n);
+}
+
+/* At stop (vCPUs already stopped): let the device I/O already submitted finish, so what the
+ * guest wrote reaches the disk before exit (SIGTERM included); bounded by IO_DRAIN_TIMEOUT_S. */
+static void iothread_drain(struct iothread *io)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (io->inflight && !io->failed) {
+		struct __kernel_timespec ts = { .tv_sec = 1 };
+
+		iothread_step(io, &ts);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (io->inflight && t.tv_sec - t0.tv_sec >= IO_DRAIN_TIMEOUT_S) {
+			log_err("iothread: %u disk requests still unfinished after %d s; exiting without them",
+				io->inflight, IO_DRAIN_TIMEOUT_S);
+			break;
+		}
 	}
 }
 
@@ -141,23 +186,9 @@ static void *iothread_main(void *arg)
 
 	for (unsigned i = 0; i < io->nr_watches; i++)
 		arm_watch(io, &io->watches[i]);
-	while (!io->stop) {
-		struct io_uring_cqe *cqe;
-		unsigned head, n = 0;
-		int ret = io_uring_submit_and_wait(&io->ring, 1);
-
-		if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN) {
-			log_err("iothread: io_uring_submit_and_wait: %s", strerror(-ret));
-			io->failed = true;
-		}
-		io_uring_for_each_cqe(&io->ring, head, cqe) {
-			handle_cqe(io, cqe);
-			n++;
-		}
-		io_uring_cq_advance(&io->ring, n);
-		if (io->failed)
-			break;
-	}
+	while (!io->stop && !io->failed)
+		iothread_step(io, NULL);
+	iothread_drain(io);
 	/* Devices without their I/O thread would hang the guest: stop the VM loudly. */
 	if (io->failed && io->fatal)
 		io->fatal(io->fatal_arg);

@@ -45,6 +45,14 @@ expect() {
 	tr -d '\r' <"/tmp/$1.log" | grep -q -- "$2" || { fail "$1" "no line matching '$2' in the output"; return 1; }
 }
 
+# ctl NAME ARGS...: run a client command, its output appended to the case log.
+ctl() {
+	n=$1
+	shift
+	echo "== vmm $*" >>/tmp/$n.ctl
+	/vmm "$@" >>/tmp/$n.ctl 2>&1
+}
+
 c=boot-v3-smp2
 want v3 $c && vmm_case $c 0 run --gic=v3 -c 2 -m 512 -i $G/initrd.cpio -p "$CMD vmmtest=basic" -k $G/Image &&
 	expect $c GUEST-INIT-OK && expect $c 'GICv3.*arch_timer' && expect $c 'GUEST-NPROC=2$' &&
@@ -238,6 +246,161 @@ want any $c && vmm_case $c 1 run -d /no/such.img $G/Image && expect $c 'cannot o
 c=bad-disk-option
 want any $c && vmm_case $c 2 run -d /tmp/x.img,rw $G/Image && expect $c 'unknown disk option' && pass $c
 
+# ---- faults on the host (issue 7): full disks, failed flushes, kills, locks, floods ----
+VCMD="$CMD panic=-1"
+# bg_vmm NAME ARGS...: vmm run in the background with no stdin ($pid set).
+bg_vmm() {
+	name=$1
+	shift
+	timeout 300 /vmm run "$@" </dev/null >/tmp/$name.log 2>&1 &
+	pid=$!
+}
+# wait_rc NAME WANT: wait for the background vmm and check its exit code.
+wait_rc() {
+	wait $pid
+	rc=$?
+	echo "CASE $1 exit=$rc uptime=$(cut -d" " -f1 /proc/uptime)"
+	[ "$rc" -eq "$2" ] || { fail $1 "exit code $rc, expected $2"; return 1; }
+}
+# seq_check NAME IMAGE: every sector the guest announced as flushed holds its number.
+seq_check() {
+	last=$(tr -d '\r' </tmp/$1.log | sed -n 's/^FLUSHED \([0-9]*\)$/\1/p' | tail -n 1)
+	[ -n "$last" ] || { fail $1 "the guest flushed nothing"; return 1; }
+	echo "INFO $1 guest flushed $last sectors before the stop"
+	i=1
+	while [ $i -le "$last" ]; do
+		dd if=$2 bs=512 skip=$((4096 + i)) count=1 2>/dev/null | grep -q "^SEQ-$i\$" ||
+			{ fail $1 "sector $i was flushed but is not in the image"; return 1; }
+		i=$((i + 1))
+	done
+}
+
+# ENOSPC: the guest sees IOERR, vmm lives on, and writes work once the host frees space.
+c=fault-enospc
+if want v3 $c; then
+	mkdir -p /mnt/full && mount -t tmpfs -o size=12m tmpfs /mnt/full &&
+		head -c 8388608 /dev/zero >/mnt/full/filler && truncate -s 32M /mnt/full/disk.img
+	bg_vmm $c -c 1 -m 256 -d /mnt/full/disk.img -i $G/initrd.cpio -p "$VCMD vmmtest=enospc" $G/Image
+	wait_for $c GUEST-WAITING-FOR-SPACE
+	rm -f /mnt/full/filler
+	wait_rc $c 0 && expect $c 'GUEST-ENOSPC-RC=[1-9]' && expect $c 'virtio-blk: host I/O failed' &&
+		expect $c GUEST-WRITE-AFTER-FREE-OK && pass $c
+	umount /mnt/full
+fi
+
+# fdatasync fails (a loop device over a full tmpfs loses its writeback): that FLUSH fails,
+# and the next too, though the kernel would now report success; a device reset clears it.
+c=fault-flush-latched
+if want v3 $c; then
+	insmod /lib/modules/loop.ko 2>/dev/null
+	mkdir -p /mnt/lo && mount -t tmpfs -o size=8m tmpfs /mnt/lo && truncate -s 32M /mnt/lo/back.img &&
+		losetup /dev/loop0 /mnt/lo/back.img
+	vmm_case $c 0 run -c 1 -m 256 -d /dev/loop0 -i $G/initrd.cpio -p "$VCMD vmmtest=flushfail" $G/Image &&
+		expect $c 'GUEST-FLUSH1-RC=[1-9]' && expect $c 'GUEST-FLUSH2-RC=[1-9]' &&
+		expect $c 'virtio-blk: host flush failed' && expect $c 'FLUSH refused: an earlier flush failed' &&
+		expect $c 'GUEST-FLUSH3-RC=0' && pass $c
+	losetup -d /dev/loop0
+	umount /mnt/lo
+fi
+
+# SIGKILL in the middle of guest writes: every write the guest saw flushed is in the image.
+c=fault-sigkill
+if want v3 $c; then
+	truncate -s 16M /tmp/seq.img
+	bg_vmm $c -c 1 -m 256 -d /tmp/seq.img -i $G/initrd.cpio -p "$VCMD vmmtest=seqwrites" $G/Image
+	wait_for $c 'FLUSHED 20'
+	kill -KILL $pid
+	wait_rc $c 137 && seq_check $c /tmp/seq.img && pass $c
+fi
+
+# SIGTERM: the guest stops, in-flight I/O is finished and synced, exit 128+15.
+c=fault-sigterm
+if want v3 $c; then
+	truncate -s 16M /tmp/seq.img
+	bg_vmm $c -c 1 -m 256 -d /tmp/seq.img -i $G/initrd.cpio -p "$VCMD vmmtest=seqwrites" $G/Image
+	wait_for $c 'FLUSHED 10'
+	kill -TERM $pid
+	wait_rc $c 143 && expect $c 'vm: Terminated: stopping the guest' && seq_check $c /tmp/seq.img && pass $c
+fi
+
+# A read-only image given for writing: refused at start, with the fix in the line.
+c=fault-ro-image
+if want v3 $c; then
+	mkdir -p /mnt/ro && mount -t tmpfs tmpfs /mnt/ro && truncate -s 1M /mnt/ro/ro.img &&
+		mount -o remount,ro /mnt/ro
+	vmm_case $c 1 run -d /mnt/ro/ro.img $G/Image &&
+		expect $c 'disk /mnt/ro/ro.img cannot be opened for writing (Read-only file system); give it as -d /mnt/ro/ro.img,ro' &&
+		pass $c
+	umount /mnt/ro
+fi
+
+# One image, two vmms: the second is refused while the first runs (OFD lock).
+c=fault-image-locked
+if want v3 $c; then
+	truncate -s 16M /tmp/lock.img
+	bg_vmm $c-first -c 1 -m 256 -d /tmp/lock.img -i $G/initrd.cpio -p "$VCMD vmmtest=ticker" $G/Image
+	first=$pid
+	wait_for $c-first GUEST-TICKER-READY
+	vmm_case $c 1 run -d /tmp/lock.img $G/Image &&
+		expect $c 'disk /tmp/lock.img is in use by another process' &&
+		vmm_case $c 1 run -d /tmp/lock.img,ro $G/Image && pass $c
+	kill -KILL $first; wait $first
+fi
+
+# A guest flooding the console while nobody reads vmm's stdout: the vCPU never blocks on
+# it; output past the buffer is dropped from stdout (said once) and kept in the log.
+c=fault-console-flood
+if want v3 $c; then
+	rm -f /tmp/stall && mkfifo /tmp/stall
+	exec 4<>/tmp/stall # holds the pipe open and never reads it
+	timeout 300 /vmm run -c 1 -m 256 --console-log /tmp/$c.clog -i $G/initrd.cpio \
+		-p "$VCMD vmmtest=flood" $G/Image </dev/null >/tmp/stall 2>/tmp/$c.log
+	rc=$?
+	exec 4<&-
+	echo "CASE $c exit=$rc uptime=$(cut -d" " -f1 /proc/uptime)"
+	if [ $rc -ne 0 ]; then
+		fail $c "exit code $rc, expected 0"
+	elif ! grep -q GUEST-FLOOD-DONE /tmp/$c.clog; then
+		fail $c "the console log does not end with the guest's last line"
+	else
+		expect $c 'console: stdout is not keeping up' && pass $c
+	fi
+fi
+
+# rss_outside KB_OF_RAM: vmm's resident KiB outside the guest RAM mapping (smaps).
+rss_outside() {
+	awk -v ram="$1" '/^[0-9a-f]+-[0-9a-f]+ / { skip = 0 }
+		/^Size:/ { if ($2 == ram) skip = 1 }
+		/^Rss:/ { if (!skip) s += $2 } END { print s + 0 }' /proc/$pid/smaps
+}
+# Host stdin flooding the console: vmm reads only what the UART can take, so its memory
+# stays flat and it stays responsive. (Under nested TCG the guest spends its time in the
+# UART's receive interrupt: each byte is two MMIO exits.)
+c=fault-stdin-flood
+if want v3 $c; then
+	yes "stdin-flood-line" | timeout 300 /vmm run --name stdinflood -c 1 -m 256 -i $G/initrd.cpio \
+		-p "$VCMD vmmtest=hang" $G/Image >/tmp/$c.log 2>&1 &
+	pid=$!
+	sleep 5
+	rss1=$(rss_outside 262144)
+	sleep 15
+	rss2=$(rss_outside 262144)
+	echo "INFO $c vmm RSS outside guest RAM: $rss1 KiB after 5 s, $rss2 KiB after 20 s of flood"
+	ctl $c status stdinflood
+	st=$?
+	ctl $c stop stdinflood --force
+	cat /tmp/$c.ctl >>/tmp/$c.log
+	if wait_rc $c 8; then
+		if [ $st -ne 0 ]; then
+			fail $c "vmm status failed during the flood"
+		elif [ $((rss2 - rss1)) -gt 1024 ]; then
+			fail $c "memory grew by $((rss2 - rss1)) KiB under the flood"
+		else
+			pass $c
+		fi
+	fi
+fi
+
 # ---- made for CI (issue 6): exit paths, timeout, expect/fail-on, test-exit, report ----
 c=ci-panic
 want v3 $c && vmm_case $c 4 run -c 1 -m 512 -i $G/initrd.cpio -p "$CMD vmmtest=panic" $G/Image &&
@@ -302,13 +465,6 @@ want any $c && vmm_case $c 2 run --expect 'a(' $G/Image && expect $c 'not a vali
 # ---- the command loop (issue 5): a second process and the console escape steer a guest ----
 # last_tick LOG: the guest's own uptime in the last TICK line.
 last_tick() { tr -d '\r' <"$1" | sed -n 's/^TICK \([0-9]*\)\..*/\1/p' | tail -n 1; }
-# ctl NAME ARGS...: run a client command, its output appended to the case log.
-ctl() {
-	n=$1
-	shift
-	echo "== vmm $*" >>/tmp/$n.ctl
-	/vmm "$@" >>/tmp/$n.ctl 2>&1
-}
 c=control
 if want v3 $c; then
 	make_disks
