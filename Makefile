@@ -26,7 +26,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(OBJDIR)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OBJDIR)/tests/%)
 
-.PHONY: all deps test unit boot-test run bench clean
+.PHONY: all deps test unit boot-test run bench clean hostile
 
 all: deps vmm
 
@@ -55,7 +55,28 @@ $(OBJDIR)/tests/%: tests/unit/%.c $(LIB_OBJS)
 unit: deps $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; timeout 300 $(RUN_AARCH64) ./$$t; done
 
-boot-test: deps vmm
+# The hostile guest (issue 7): a bare-metal --kernel-format=raw payload that attacks the
+# devices from inside. Freestanding: no libc, general registers only (no FP/SIMD state
+# to set up), strictly aligned accesses (with the MMU off all memory is Device memory).
+HOSTILE_SRCS := $(wildcard tests/hostile/*.c) tests/hostile/start.S
+HOSTILE_OBJS := $(patsubst tests/hostile/%,$(OBJDIR)/hostile/%.o,$(HOSTILE_SRCS))
+HOSTILE_CFLAGS := -O2 -g -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -ffreestanding \
+	-nostdlib -mgeneral-regs-only -mstrict-align -fno-stack-protector -fno-pic \
+	-fno-tree-loop-distribute-patterns -MMD -MP
+
+hostile: $(OBJDIR)/hostile/hostile.bin
+
+$(OBJDIR)/hostile/%.o: tests/hostile/%
+	@mkdir -p $(dir $@)
+	$(CC) $(HOSTILE_CFLAGS) -c -o $@ $<
+
+$(OBJDIR)/hostile/hostile.elf: $(HOSTILE_OBJS) tests/hostile/hostile.lds
+	$(CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,--no-warn-rwx-segments -T tests/hostile/hostile.lds -o $@ $(HOSTILE_OBJS)
+
+$(OBJDIR)/hostile/hostile.bin: $(OBJDIR)/hostile/hostile.elf
+	$(CROSS)objcopy -O binary $< $@
+
+boot-test: deps vmm hostile
 	bash tests/boot/run.sh
 
 test: unit boot-test

@@ -126,6 +126,22 @@ static int kvm_open(struct vm *vm)
 	return 0;
 }
 
+/*
+ * A guest access outside RAM that KVM cannot decode (no ESR_EL2.ISV: a load/store pair,
+ * a writeback addressing mode) makes KVM_RUN fail with ENOSYS, which would stop the VM
+ * on the guest's say-so. With KVM_CAP_ARM_NISV_TO_USER it is an exit instead, and
+ * vcpu.c answers it with an external data abort (api.rst, KVM_CAP_ARM_INJECT_EXT_DABT).
+ * Without both capabilities nothing changes.
+ */
+static void vm_enable_nisv(struct vm *vm)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_ARM_NISV_TO_USER };
+
+	if (kvm_check_cap(vm, KVM_CAP_ARM_NISV_TO_USER) && kvm_check_cap(vm, KVM_CAP_ARM_INJECT_EXT_DABT) &&
+	    ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
+		log_err("kvm: KVM_ENABLE_CAP(KVM_CAP_ARM_NISV_TO_USER): %s", strerror(errno));
+}
+
 /* Highest guest physical address in use, +1. */
 static uint64_t vm_ipa_top(const struct vm *vm)
 {
@@ -171,6 +187,7 @@ static int kvm_create_vm(struct vm *vm)
 		log_err("kvm: KVM_CREATE_VM (IPA %u bits): %s", vm->ipa_bits, strerror(err));
 		return -err;
 	}
+	vm_enable_nisv(vm);
 	return 0;
 }
 

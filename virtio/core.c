@@ -38,10 +38,23 @@ void virtio_queue_interrupt(struct virtio_dev *vd, unsigned q)
 
 void virtio_needs_reset(struct virtio_dev *vd, const char *why)
 {
+	unsigned i;
+
 	if (vd->status & VIRTIO_STATUS_NEEDS_RESET)
 		return;
-	log_ratelimited("%s: %s: DEVICE_NEEDS_RESET until the driver resets the device", vd->ops->name, why);
+	for (i = 0; i < ARRAY_SIZE(vd->reset_reports) - 1; i++)
+		if (!vd->reset_reports[i].why || vd->reset_reports[i].why == why)
+			break; /* the last slot is shared by any reasons past the table */
+	vd->reset_reports[i].why = why;
+	if (ratelimit_ok(&vd->reset_reports[i].rl))
+		log_msg("%s: %s: DEVICE_NEEDS_RESET until the driver resets the device", vd->ops->name, why);
 	vd->status |= VIRTIO_STATUS_NEEDS_RESET;
+	/* Every queue stops until the reset: no more chains are taken, and requests in flight
+	 * complete without touching guest memory (virtq_pop and virtq_push refuse a broken
+	 * queue). Without it a model that rejected a chain itself (blk: a head still in flight)
+	 * went on pushing completions and, from its completion path, taking new chains. */
+	for (unsigned q = 0; q < vd->ops->nr_queues; q++)
+		vd->queues[q].vq.broken = true;
 	vd->config_generation++;
 	vd->transport->interrupt(vd, VIRTIO_CONFIG_IRQ);
 }
@@ -151,6 +164,13 @@ void virtio_status_write(struct virtio_dev *vd, uint8_t val)
 {
 	if (val == 0) {
 		virtio_reset(vd);
+		return;
+	}
+	/* 2.1.2: the driver never clears a status bit; only a reset does. Clearing DRIVER_OK or
+	 * FEATURES_OK would thaw the frozen queue registers and features without the reset that
+	 * drops requests in flight: refused, and the device needs that reset. */
+	if (vd->status & ~val & ~VIRTIO_STATUS_NEEDS_RESET) {
+		virtio_needs_reset(vd, "device status bit cleared without a reset");
 		return;
 	}
 	/* FEATURES_OK only for a subset of what we offer that includes VERSION_1 (2.2, 6.1). */

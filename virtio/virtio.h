@@ -8,6 +8,7 @@
 
 #include "../devices/pci.h"
 #include "../irqchip/irqchip.h"
+#include "../util.h"
 #include "virtq.h"
 
 struct vm;
@@ -96,6 +97,12 @@ struct virtio_dev {
 	int intx_fd, intx_resample_fd; /* the level line (PCI INTx, the virtio-mmio SPI): resampling irqfd */
 	uint32_t intx_gsi;
 	struct kick_watch *kick_watches;
+	/* DEVICE_NEEDS_RESET reports: a rate-limit budget per reason, so a flood of one
+	 * fault cannot hide another (reasons are string literals, compared by address). */
+	struct {
+		const char *why;
+		struct ratelimit rl;
+	} reset_reports[8];
 	uint64_t kicks, interrupts;    /* counters */
 	/* I/O counters the device model keeps (block devices). */
 	uint64_t io_reads, io_writes, io_flushes, io_errors, io_bytes_read, io_bytes_written;

@@ -41,6 +41,9 @@ const uint32_t seccomp_arch_audit = AUDIT_ARCH_AARCH64;
 static const struct sc_rule vcpu_rules[] = {
 	{ .nr = __NR_ioctl, .nconds = 2,
 	  .cond = { { 1, SC_CONST, 0xffffffffu, KVM_RUN }, { 0, SC_THREAD_FD, 0xffffffffu, 0 } } },
+	/* An access KVM cannot decode (KVM_EXIT_ARM_NISV) is answered with an external abort. */
+	{ .nr = __NR_ioctl, .nconds = 2,
+	  .cond = { { 1, SC_CONST, 0xffffffffu, KVM_SET_VCPU_EVENTS }, { 0, SC_THREAD_FD, 0xffffffffu, 0 } } },
 	IOCTL(KVM_IRQ_LINE), IOCTL(KVM_SET_GSI_ROUTING), IOCTL(KVM_IRQFD), IOCTL(KVM_IOEVENTFD),
 	IOCTL(KVM_SIGNAL_MSI),
 	COMMON,

@@ -180,6 +180,25 @@ static void vcpu_system_event(struct vcpu *v)
 	}
 }
 
+/*
+ * An access KVM could not decode for us (KVM_EXIT_ARM_NISV, enabled in vm.c): no device
+ * can emulate a load pair or a writeback, so the guest gets a synchronous external
+ * abort, as a bus error would give it on hardware; the VM goes on.
+ */
+static bool vcpu_abort_undecodable(struct vcpu *v)
+{
+	struct kvm_vcpu_events ev;
+
+	log_ratelimited("vcpu%u: access at 0x%llx that KVM cannot decode (load/store pair, writeback?): "
+			"external abort to the guest", v->id, (unsigned long long)v->run->arm_nisv.fault_ipa);
+	memset(&ev, 0, sizeof(ev));
+	ev.exception.ext_dabt_pending = 1;
+	if (ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev) == 0)
+		return true;
+	log_err("vcpu%u: KVM_SET_VCPU_EVENTS (external abort): %s", v->id, strerror(errno));
+	return false;
+}
+
 /* Handle one exit; false when the VM must stop. */
 static bool vcpu_handle_exit(struct vcpu *v)
 {
@@ -201,6 +220,10 @@ static bool vcpu_handle_exit(struct vcpu *v)
 		return false;
 	case KVM_EXIT_INTR:
 		return true;
+	case KVM_EXIT_ARM_NISV:
+		if (vcpu_abort_undecodable(v))
+			return true;
+		break;
 	case KVM_EXIT_FAIL_ENTRY:
 		log_err("vcpu%u: KVM_EXIT_FAIL_ENTRY, reason 0x%llx", v->id,
 			(unsigned long long)run->fail_entry.hardware_entry_failure_reason);

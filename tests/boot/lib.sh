@@ -25,6 +25,9 @@ build_images() {
 
 	"${CROSS}as" -o "$work/raw.o" "$top/tests/boot/raw-payload.S"
 	"${CROSS}objcopy" -O binary "$work/raw.o" "$work/l1/guest/raw.bin"
+	# The hostile guest (tests/hostile): built by the Makefile's own rules.
+	make -s -C "$top" CROSS="$CROSS" build/hostile/hostile.bin
+	cp "$top/build/hostile/hostile.bin" "$work/l1/guest/hostile.bin"
 
 	cp "$cache/busybox" "$work/l1/bin/busybox"
 	# The L1 needs loop devices for a disk whose flushes fail (fault-flush-latched).

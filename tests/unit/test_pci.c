@@ -911,6 +911,45 @@ static void test_virtio_queue_frozen_after_driver_ok(void **state)
 	assert_false(bar_rd(CC_STATUS, 1) & VIRTIO_STATUS_NEEDS_RESET);
 }
 
+/* 2.1.2: clearing a status bit is no reset: refused, so the freeze above cannot be thawed. */
+static void test_virtio_status_bit_cleared(void **state)
+{
+	const uint8_t live = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
+			     VIRTIO_STATUS_DRIVER_OK;
+
+	(void)state;
+	queue_setup();
+	assert_int_equal(bar_rd(CC_STATUS, 1), live);
+	bar_wr(CC_STATUS, 1, live & ~VIRTIO_STATUS_DRIVER_OK);
+	assert_int_equal(bar_rd(CC_STATUS, 1), live | VIRTIO_STATUS_NEEDS_RESET);
+	put64(CC_Q_DESCLO, DESC_GPA + 0x100);
+	assert_int_equal(bar_rd(CC_Q_DESCLO, 4), (uint32_t)DESC_GPA);
+	bar_wr(CC_GF, 4, 0);
+	assert_int_not_equal(bar_rd(CC_GF, 4), 0);
+	bar_wr(CC_STATUS, 1, 0);
+	assert_int_equal(bar_rd(CC_STATUS, 1), 0);
+}
+
+/* DEVICE_NEEDS_RESET stops the queues: nothing is pushed to the used ring until the reset. */
+static void test_virtio_needs_reset_stops_queues(void **state)
+{
+	struct virtq *q;
+	uint16_t used_idx;
+
+	(void)state;
+	queue_setup();
+	pthread_mutex_lock(&vd->lock);
+	q = virtio_queue(vd, 0);
+	virtio_needs_reset(vd, "test");
+	assert_true(q->broken);
+	assert_int_equal(virtq_push(q, 0, 1), -EINVAL);
+	pthread_mutex_unlock(&vd->lock);
+	memcpy(&used_idx, ram + (USED_GPA - RAM_GPA) + 2, 2);
+	assert_int_equal(used_idx, 0);
+	bar_wr(CC_STATUS, 1, 0);
+	assert_false(q->broken);
+}
+
 static void test_virtio_ioeventfd_follows_bar(void **state)
 {
 	uint64_t moved = guest_memmap[MEM_PCI_MMIO].base + 0x800000;
@@ -1484,6 +1523,8 @@ int main(void)
 		VIRTIO_TEST(test_virtio_queue_enable),
 		VIRTIO_TEST(test_virtio_queue_enable_refused),
 		VIRTIO_TEST(test_virtio_queue_frozen_after_driver_ok),
+		VIRTIO_TEST(test_virtio_status_bit_cleared),
+		VIRTIO_TEST(test_virtio_needs_reset_stops_queues),
 		VIRTIO_TEST(test_virtio_ioeventfd_follows_bar),
 		VIRTIO_TEST(test_virtio_notify_fallback),
 		VIRTIO_TEST(test_virtio_msix_route),
