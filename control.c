@@ -398,12 +398,31 @@ int control_connect(const char *name, char *err, size_t errlen)
 	return ret;
 }
 
+/* Send all of buf without SIGPIPE (a client process does not ignore it); 0 or -errno. */
+static int send_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
 int control_request(int fd, const char *line, struct strbuf *reply)
 {
-	size_t start = reply->len, n = strlen(line);
+	size_t start = reply->len;
+	/* A VM that hangs up before reading the line (too many clients) said why first:
+	 * read that reply even when the send failed. */
+	int sent = send_all(fd, line, strlen(line));
 
-	if (write_full(fd, line, n) < 0 || write_full(fd, "\n", 1) < 0)
-		return -EPIPE;
+	if (!sent)
+		sent = send_all(fd, "\n", 1);
 	for (;;) {
 		char buf[4096];
 		ssize_t got = recv(fd, buf, sizeof(buf), 0);
@@ -411,7 +430,7 @@ int control_request(int fd, const char *line, struct strbuf *reply)
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got <= 0)
-			return -ECONNRESET;
+			return sent ? sent : -ECONNRESET;
 		sb_printf(reply, "%.*s", (int)got, buf);
 		/* The reply ends at a line "ok" or "error: ...". */
 		for (char *p = reply->buf + start; reply->buf && p < reply->buf + reply->len;) {
