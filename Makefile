@@ -94,7 +94,7 @@ $(FUZZ_DIR)/%.o: %.c | $(FUZZ_DIR)/include/asm
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJS)
-	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ -Wl,--wrap=ioctl $(FUZZ_LDLIBS)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ -Wl,--wrap=ioctl,--wrap=log_msg $(FUZZ_LDLIBS)
 
 # Keep the objects: they are shared by every target.
 .SECONDARY: $(FUZZ_LIB_OBJS) $(FUZZ_TARGETS:%=$(FUZZ_DIR)/tests/fuzz/fuzz_%.o)

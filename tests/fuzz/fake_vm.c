@@ -14,6 +14,7 @@
 #include <linux/kvm.h>
 
 #include "../../devices/pci.h"
+#include "../../devices/uart.h"
 #include "../../irqchip/irqchip.h"
 #include "../../util.h"
 #include "../../virtio/iothread.h"
@@ -23,6 +24,28 @@ void fuzz_fail(const char *file, int line, const char *what)
 {
 	fprintf(stderr, "%s:%d: invariant broken: %s\n", file, line, what);
 	abort();
+}
+
+/* ---- logging (linked with -Wl,--wrap=log_msg): formatted, then dropped ---- */
+
+void __real_log_msg(const char *fmt, ...);
+void __wrap_log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Millions of inputs, many of them errors: printing each would be most of the run time.
+ * The message is still formatted, so ASan checks its arguments. VMM_FUZZ_LOG=1 shows them. */
+void __wrap_log_msg(const char *fmt, ...)
+{
+	static int show = -1;
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (show < 0)
+		show = getenv("VMM_FUZZ_LOG") != NULL;
+	if (show)
+		__real_log_msg("%s", line);
 }
 
 /* ---- input reader ---- */
@@ -310,6 +333,8 @@ void fake_vm_destroy(struct vm *vm)
 {
 	for (unsigned i = 0; i < vm->nr_virtio; i++)
 		virtio_destroy(vm->virtio[i]);
+	uart_destroy(vm->uart);
+	free(vm->test_exit);
 	pci_bus_destroy(vm);
 	gicv2m_destroy(vm);
 	close(vm->event_fd);

@@ -48,7 +48,7 @@ enum fake_gic { FAKE_GICV3_ITS, FAKE_GICV3, FAKE_GICV2M, FAKE_GICV2 };
 /* A VM with ram_size bytes of RAM (one malloc of exactly that size, so ASan sees any access
  * past its end), the chosen GIC model, a PCI bridge and nr_vcpus vCPU records (no threads). */
 struct vm *fake_vm_create(uint64_t ram_size, enum fake_gic gic, unsigned nr_vcpus);
-/* Free the VM and everything fake_vm_create made (not the devices the target added). */
+/* Free the VM with its virtio devices, UART and test-exit register, as vm_destroy does. */
 void fake_vm_destroy(struct vm *vm);
 
 /* KVM ioctls seen since the last reset (the wrapper answers them all with success). */
