@@ -1360,6 +1360,24 @@ static void test_fdt_no_msi(void **state)
 	vm_fini();
 }
 
+/* Found by fuzz_fdt: four or more functions (vmm run -d a -d b -d c -d d) made the
+ * interrupt-map longer than fdt_prop_cells allowed, and the VM could not build its DTB. */
+static void test_fdt_full_bus(void **state)
+{
+	static struct plain_dev devs[PCI_MAX_DEVICES];
+	const struct pci_device *pds[PCI_MAX_DEVICES];
+
+	(void)state;
+	vm_init(&gicv3_ops, true);
+	for (unsigned i = 0; i < PCI_MAX_DEVICES; i++) {
+		plain_add(&devs[i]);
+		pds[i] = &devs[i].pci;
+	}
+	fdt_build_now();
+	check_interrupt_map(pds, PCI_MAX_DEVICES);
+	vm_fini();
+}
+
 #define PLAIN_TEST(fn) cmocka_unit_test_setup_teardown(fn, plain_setup, plain_teardown)
 #define VIRTIO_TEST(fn) cmocka_unit_test_setup_teardown(fn, virtio_setup, virtio_teardown)
 #define V2M_TEST(fn) cmocka_unit_test_setup_teardown(fn, virtio_setup_v2m, virtio_teardown)
@@ -1465,6 +1483,7 @@ int main(void)
 		VIRTIO_TEST(test_fdt_its),
 		V2M_TEST(test_fdt_v2m),
 		cmocka_unit_test(test_fdt_no_msi),
+		cmocka_unit_test(test_fdt_full_bus),
 		cmocka_unit_test(test_virtio_mmio),
 	};
 	return cmocka_run_group_tests_name("pci", tests, NULL, NULL);
