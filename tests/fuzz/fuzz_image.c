@@ -60,7 +60,7 @@ static void check_plan(const struct boot_info *bi, uint64_t file_size)
 static void plan_only(struct fuzz_in *in)
 {
 	uint64_t ram = (1 + fin_u64(in) % (guest_memmap[MEM_RAM].size / SZ_2M)) * SZ_2M;
-	uint64_t file_size = fin_u64(in) >> (fin_u8(in) % 64), initrd = fin_u64(in) >> (fin_u8(in) % 64);
+	uint64_t file_size = fin_u64(in), initrd = fin_u64(in);
 	struct kernel_image ki;
 	struct boot_info bi = { 0 };
 	uint8_t hdr[ARM64_IMAGE_HEADER_SIZE];
@@ -68,6 +68,9 @@ static void plan_only(struct fuzz_in *in)
 
 	if (ram < CLI_MIN_MEM)
 		ram = CLI_MIN_MEM;
+	/* Sizes of every magnitude, not only near 2^64. */
+	file_size >>= fin_u8(in) % 64;
+	initrd >>= fin_u8(in) % 64;
 	fin_bytes(in, hdr, sizeof(hdr));
 	if (image_parse(hdr, sizeof(hdr), file_size, fin_u8(in) & 1, &ki, why, sizeof(why)))
 		return;

@@ -39,13 +39,21 @@ static uint32_t pick_data(struct fuzz_in *in)
 static void table_write(struct vm *vm, struct fuzz_in *in)
 {
 	uint32_t entry = BAR_TABLE + 16 * (fin_u8(in) % 6);
+	uint64_t masked;
 
 	switch (fin_u8(in) % 5) {
 	case 0: pci_bar_op(vm, in, entry, true, pick_addr(in)); break;
 	case 1: pci_bar_op(vm, in, entry + 8, true, pick_data(in)); break;
 	case 2: pci_bar_op(vm, in, entry + 12, true, fin_u8(in) & 1); break;
-	case 3: pci_bar_op(vm, in, entry + (fin_u8(in) & 15), true, fin_u64(in)); break;
-	default: pci_bar_op(vm, in, entry + 8, true, (uint64_t)(fin_u8(in) & 1) << 32 | pick_data(in)); break;
+	case 3:
+		entry += fin_u8(in) & 15; /* any offset inside the entry */
+		pci_bar_op(vm, in, entry, true, fin_u64(in));
+		break;
+	default:
+		/* An 8-byte write of data and vector control together. */
+		masked = fin_u8(in) & 1;
+		pci_bar_op(vm, in, entry + 8, true, masked << 32 | pick_data(in));
+		break;
 	}
 }
 
@@ -91,13 +99,18 @@ static void check_vectors(struct vm *vm)
 
 static void step(struct vm *vm, struct fuzz_in *in)
 {
+	uint32_t off;
+
 	switch (fin_u8(in) % 10) {
 	case 0: msix_control(vm, in); break;
 	case 1:
 	case 2: table_write(vm, in); break;
 	case 3: pci_bar_op(vm, in, BAR_TABLE + fin_u8(in), false, 0); break;
 	case 4: pci_bar_op(vm, in, BAR_PBA + (fin_u8(in) & 0x80 ? fin_u16(in) % 0x3000 : fin_u8(in) % 16), false, 0); break;
-	case 5: pci_bar_op(vm, in, BAR_PBA + fin_u8(in) % 16, true, fin_u64(in)); break;
+	case 5:
+		off = BAR_PBA + fin_u8(in) % 16;
+		pci_bar_op(vm, in, off, true, fin_u64(in));
+		break;
 	case 6: assign_vector(vm, in); break;
 	case 7:
 	case 8: pci_interrupt(vm, in); break;

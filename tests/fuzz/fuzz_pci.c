@@ -12,13 +12,18 @@
 
 static void step(struct vm *vm, struct fuzz_in *in)
 {
+	uint32_t off;
+
 	switch (fin_u8(in) % 8) {
 	case 0: pci_cfg_op(vm, in, false); break;
 	case 1:
 	case 2: pci_cfg_op(vm, in, true); break;
 	case 3: pci_bar_move(vm, in); break;
 	case 4: pci_bar_op(vm, in, fin_u16(in) % 0x8100, false, 0); break;
-	case 5: pci_bar_op(vm, in, fin_u16(in) % 0x8100, true, fin_u64(in)); break;
+	case 5:
+		off = fin_u16(in) % 0x8100;
+		pci_bar_op(vm, in, off, true, fin_u64(in));
+		break;
 	case 6: pci_kick(vm, in); break;
 	case 7: pci_interrupt(vm, in); break;
 	}

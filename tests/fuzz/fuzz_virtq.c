@@ -85,6 +85,7 @@ static void use_chain(struct vm *vm, struct virtq *q, struct virtq_chain *c, str
 	uint64_t off = fin_u16(in), len = fin_u16(in);
 	struct iovec iov[8];
 	bool writable = fin_u8(in) & 1;
+	uint16_t head;
 	uint8_t *buf = malloc(len ? len : 1); /* exact size: ASan catches an overrun */
 	int n;
 
@@ -99,7 +100,9 @@ static void use_chain(struct vm *vm, struct virtq *q, struct virtq_chain *c, str
 	if (n >= 0)
 		check_iov(vm, iov, n, len);
 	free(buf);
-	virtq_push(q, fin_u8(in) & 1 ? fin_u16(in) : c->head, fin_u32(in));
+	/* Mostly the chain's own head; sometimes another index. */
+	head = fin_u8(in) & 1 ? fin_u16(in) : c->head;
+	virtq_push(q, head, fin_u32(in));
 }
 
 /* Guest side: put bytes somewhere in RAM (descriptors, rings, indices, data). */
@@ -148,6 +151,7 @@ static void guest_avail(struct vm *vm, const struct virtq *q, struct fuzz_in *in
 
 static void step(struct vm *vm, struct virtq *q, struct virtq_chain *c, struct fuzz_in *in)
 {
+	uint16_t head;
 	int ret;
 
 	switch (fin_u8(in) % 8) {
@@ -167,7 +171,10 @@ static void step(struct vm *vm, struct virtq *q, struct virtq_chain *c, struct f
 		break;
 	case 5: virtq_should_notify(q); break;
 	case 6: setup_queue(q, vm, in); break;
-	case 7: virtq_push(q, fin_u16(in), fin_u32(in)); break;
+	case 7:
+		head = fin_u16(in);
+		virtq_push(q, head, fin_u32(in));
+		break;
 	}
 }
 
