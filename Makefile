@@ -26,7 +26,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(OBJDIR)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OBJDIR)/tests/%)
 
-.PHONY: all deps test unit boot-test run bench clean fuzz fuzz-build
+.PHONY: all deps test unit boot-test run bench clean fuzz fuzz-build fuzz-deps
 
 all: deps vmm
 
@@ -85,7 +85,13 @@ FUZZ_LIB_OBJS := $(filter-out $(FUZZ_DIR)/virtio/iothread.o,$(LIB_SRCS:%.c=$(FUZ
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
-$(FUZZ_DIR)/include/asm:
+# clang with libFuzzer, the arm64 UAPI headers, liburing.h and libfdt; else scripts/setup.sh.
+fuzz-deps:
+	@command -v $(FUZZ_CC) >/dev/null 2>&1 && test -d $(FUZZ_ASM) && test -e /usr/include/liburing.h && \
+	  test -e /usr/include/libfdt.h && printf 'int LLVMFuzzerTestOneInput(void) { return 0; }\n' | \
+	  $(FUZZ_CC) -x c -fsanitize=fuzzer,address -o /dev/null - $(FUZZ_LDLIBS) 2>/dev/null || bash scripts/setup.sh
+
+$(FUZZ_DIR)/include/asm: | fuzz-deps
 	@mkdir -p $(dir $@)
 	ln -sfn $(FUZZ_ASM) $@
 
