@@ -197,8 +197,31 @@ def fdt():
                             "--name", "ci-1", "--kernel-format=raw", "Image"))
 
 
+# ---- mmio: register writes, RAM, kicks, console input ----
+
+def mw(dev, reg, val, ram_off=None):
+    if ram_off is not None:
+        return u8(0) + u8(dev) + u8(reg // 4) + u8(0) + u16(ram_off)
+    return u8(0) + u8(dev) + u8(reg // 4) + u8(2) + u32(val)
+
+
+def mmio():
+    # virtio 1.2, 4.2.3.1: status, features (VERSION_1 in the high word), queue, DRIVER_OK
+    init = b"".join(mw(1, 0x070, v) for v in (1, 3)) + mw(1, 0x024, 1) + mw(1, 0x020, 1) + mw(1, 0x070, 0xb)
+    queue = (mw(1, 0x030, 0) + mw(1, 0x038, 16) + mw(1, 0x080, 0, 0x0000) + mw(1, 0x090, 0, 0x1000)
+             + mw(1, 0x0a0, 0, 0x2000) + mw(1, 0x044, 1) + mw(1, 0x070, 0xf))
+    desc = u8(4) + u16(0) + u64(0x40004000) + u8(4) + u16(8) + u64(0x0002_0000_0040)
+    avail = u8(4) + u16(0x1000) + u64(0x0000_0000_0001_0000)
+    rx = u8(6) + u8(5) + b"hello"
+    write("mmio", "console-rx", init + queue + desc + avail + rx)
+    write("mmio", "queue-down", init + queue + mw(1, 0x044, 0) + mw(1, 0x090, 0, 0x1001) + desc + avail + rx)
+    write("mmio", "rng-kick", b"".join(mw(0, 0x070, v) for v in (1, 3)) + mw(0, 0x024, 1) + mw(0, 0x020, 1)
+          + mw(0, 0x070, 0xb) + mw(0, 0x038, 8) + mw(0, 0x080, 0, 0x0000) + mw(0, 0x090, 0, 0x1000)
+          + mw(0, 0x0a0, 0, 0x2000) + mw(0, 0x044, 1) + mw(0, 0x070, 0xf) + desc + avail + u8(5) + u8(0) + u8(0))
+
+
 def main():
-    for gen in (virtq, blk, pci, msix, uart, command, image, fdt):
+    for gen in (virtq, blk, pci, msix, uart, command, image, fdt, mmio):
         gen()
     return 0
 
