@@ -96,8 +96,12 @@ static uint32_t mmio_reg_read(struct virtio_dev *vd, uint32_t off)
 static void mmio_queue_write(struct virtio_dev *vd, struct virtio_queue_state *qs, uint32_t off, uint32_t val)
 {
 	if (qs && off == MMIO_QUEUE_READY && val == 0 && qs->enabled) {
-		/* 4.2.2: QueueReady reads back what was written; Linux writes 0 to take a queue down. */
+		/* 4.2.2: QueueReady reads back what was written; Linux writes 0 to take a queue down.
+		 * The ring is no longer ours either: the driver may now move or resize it, and
+		 * only QueueReady 1 (virtq_enable) checks it again. Without this, console input
+		 * and blk completions kept walking it (misaligned atomics fault on arm64). */
 		qs->enabled = false;
+		qs->vq.ready = false;
 		vd->transport->kicks_update(vd);
 		return;
 	}

@@ -1450,6 +1450,42 @@ static void test_virtio_mmio(void **state)
 	vm_fini();
 }
 
+/* Found by fuzz_mmio: QueueReady 0 left the ring marked ready, so host console input (and
+ * blk completions) kept using a queue the driver was reprogramming: an odd avail address
+ * was read with atomic 16-bit loads, which fault on arm64 when misaligned. */
+static void test_virtio_mmio_queue_down(void **state)
+{
+	uint64_t base = guest_memmap[MEM_VIRTIO_MMIO].base;
+	struct virtio_dev *md;
+
+	(void)state;
+	vm_init(&gicv3_ops, false);
+	cfg.virtio_mmio = true;
+	assert_int_equal(virtio_console_create(&vm, NULL, &md), 0);
+	cfg.virtio_mmio = false;
+	mmio_write(base + 0x024, 4, 1);
+	mmio_write(base + 0x020, 4, 1);
+	mmio_write(base + 0x070, 4, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+	mmio_write(base + 0x070, 4, 0x0f);
+	mmio_write(base + 0x038, 4, 16);
+	mmio_write(base + 0x080, 4, (uint32_t)DESC_GPA);
+	mmio_write(base + 0x090, 4, (uint32_t)AVAIL_GPA);
+	mmio_write(base + 0x0a0, 4, (uint32_t)USED_GPA);
+	mmio_write(base + 0x044, 4, 1);
+	assert_true(md->queues[0].vq.ready);
+	/* Taken down: not used until QueueReady 1 checks the new placement again. */
+	mmio_write(base + 0x044, 4, 0);
+	assert_false(md->queues[0].vq.ready);
+	mmio_write(base + 0x090, 4, (uint32_t)AVAIL_GPA + 1);
+	ram[AVAIL_GPA + 3 - RAM_GPA] = 1; /* an avail idx at the odd address */
+	assert_int_equal(virtio_console_receive(md, (const uint8_t *)"x", 1), 0);
+	mmio_write(base + 0x044, 4, 1);
+	assert_false(md->queues[0].vq.ready);
+	assert_int_equal(mmio_read(base + 0x044, 4), 0);
+	virtio_destroy(md);
+	vm_fini();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1485,6 +1521,7 @@ int main(void)
 		cmocka_unit_test(test_fdt_no_msi),
 		cmocka_unit_test(test_fdt_full_bus),
 		cmocka_unit_test(test_virtio_mmio),
+		cmocka_unit_test(test_virtio_mmio_queue_down),
 	};
 	return cmocka_run_group_tests_name("pci", tests, NULL, NULL);
 }
