@@ -113,6 +113,17 @@ def pci():
     status = b"".join(u8(5) + u16(0x14) + u64(v) + u8(1) + u8(0) for v in (1, 3, 0xb))
     write("pci", "bar-move-driver", u8(1) + move + status + u8(4) + u16(0x1000) + u8(1) + u8(0))
     write("pci", "caps", u8(2) + b"".join(cfg(0, r, 0) for r in range(0x34, 0x90, 4)))
+    # virtio-rng driven like Linux's virtio_pci_modern: status, features, queue 0, DRIVER_OK, kick
+    def cc(field, val, ram=None):
+        if ram is not None:
+            return u8(8) + u8(field) + u8(0) + u16(ram)
+        return u8(8) + u8(field) + u8(2) + u32(val)
+    dev0 = cfg(0, 4, 1, 6, True)
+    drv = (cc(6, 1) + cc(6, 3) + cc(2, 1) + cc(3, 1) + cc(6, 0xb) + cc(8, 0) + cc(9, 8)
+           + cc(13, 0, 0x0000) + cc(15, 0, 0x1000) + cc(17, 0, 0x2000) + cc(11, 1) + cc(6, 0xf))
+    ring = (u8(10) + u16(0) + u64(0x40004000) + u8(10) + u16(8) + u64(0x0002_0000_0040)
+            + u8(10) + u16(0x1000) + u64(0x0000_0000_0001_0000))
+    write("pci", "rng-driver", u8(0) + dev0 + drv + ring + u8(9) + u8(0))
 
 
 # ---- msix: GIC byte, then MSI-X operations (BARs already decoded) ----
