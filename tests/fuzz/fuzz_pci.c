@@ -4,9 +4,15 @@
  *
  * Input: one byte for the GIC model, then a program of operations on two virtio-pci
  * functions (virtio-rng, virtio-console) behind the ECAM window: raw config and BAR
- * accesses, and driver-shaped ones (common config fields, notify writes, ring contents).
+ * accesses, driver-shaped ones (common config fields, notify writes, ring contents), and
+ * host input for the console.
  */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../devices/pci.h"
 #include "../../util.h"
+#include "../../virtio/devices.h"
 #include "../../virtio/virtio.h"
 #include "pci_harness.h"
 
@@ -56,11 +62,28 @@ static void guest_write(struct vm *vm, struct fuzz_in *in)
 	le_store(vm->ram + off, 8, fin_u64(in));
 }
 
+/* Host input for virtio-console. PCI 3.0, 6.2.2: with Bus Master Enable clear a function
+ * issues no memory requests, so guest RAM must not change. */
+static void console_input(struct vm *vm, struct fuzz_in *in)
+{
+	struct virtio_dev *vd = vm->virtio[1];
+	bool master = pci_cfg_read(&vd->pci, PCI_COMMAND, 2) & PCI_COMMAND_MASTER;
+	uint8_t buf[32], *before = master ? NULL : malloc(PCI_RAM_SIZE);
+	size_t n = fin_bytes(in, buf, fin_u8(in) % sizeof(buf));
+
+	if (before)
+		memcpy(before, vm->ram, PCI_RAM_SIZE);
+	virtio_console_receive(vd, buf, n);
+	if (before)
+		FUZZ_CHECK(!memcmp(before, vm->ram, PCI_RAM_SIZE));
+	free(before);
+}
+
 static void step(struct vm *vm, struct fuzz_in *in)
 {
 	uint32_t off;
 
-	switch (fin_u8(in) % 11) {
+	switch (fin_u8(in) % 12) {
 	case 0: pci_cfg_op(vm, in, false); break;
 	case 1:
 	case 2: pci_cfg_op(vm, in, true); break;
@@ -75,6 +98,7 @@ static void step(struct vm *vm, struct fuzz_in *in)
 	case 8: common_write(vm, in); break;
 	case 9: notify_write(vm, in); break;
 	case 10: guest_write(vm, in); break;
+	case 11: console_input(vm, in); break;
 	}
 	pci_check(vm);
 }

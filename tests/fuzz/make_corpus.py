@@ -124,6 +124,14 @@ def pci():
     ring = (u8(10) + u16(0) + u64(0x40004000) + u8(10) + u16(8) + u64(0x0002_0000_0040)
             + u8(10) + u16(0x1000) + u64(0x0000_0000_0001_0000))
     write("pci", "rng-driver", u8(0) + dev0 + drv + ring + u8(9) + u8(0))
+    # the same for virtio-console's receiveq (slot 1), then host input
+    def cc1(field, val, ram=None):
+        if ram is not None:
+            return u8(8) + u8(field) + u8(1) + u16(ram)
+        return u8(8) + u8(field) + u8(3) + u32(val)
+    drv1 = (cc1(6, 1) + cc1(6, 3) + cc1(2, 1) + cc1(3, 1) + cc1(6, 0xb) + cc1(8, 0) + cc1(9, 8)
+            + cc1(13, 0, 0x0000) + cc1(15, 0, 0x1000) + cc1(17, 0, 0x2000) + cc1(11, 1) + cc1(6, 0xf))
+    write("pci", "console-rx", u8(0) + cfg(1, 4, 1, 6, True) + drv1 + ring + u8(11) + u8(5) + b"hello")
 
 
 # ---- msix: GIC byte, then MSI-X operations (BARs already decoded) ----
