@@ -562,6 +562,17 @@ static int virtio_setup_v2m(void **state)
 	return virtio_setup_gic(&gicv2m_ops, false);
 }
 
+/* virtio-console in the slot the rng usually takes. */
+static int virtio_setup_console(void **state)
+{
+	(void)state;
+	vm_init(&gicv3_ops, true);
+	plain_add(&plain);
+	assert_int_equal(virtio_console_create(&vm, NULL, &vd), 0);
+	virtio_enable_bar();
+	return 0;
+}
+
 static int virtio_teardown(void **state)
 {
 	(void)state;
@@ -1109,6 +1120,32 @@ static void test_virtio_rng_end_to_end(void **state)
 	assert_int_equal(eventfd_take(v->irq_fd), 1);
 }
 
+/* Found by fuzz_pci: host console input reached virtio-console's receiveq with Bus Master
+ * Enable clear (PCI 3.0, 6.2.2: no memory requests then), e.g. after the guest shut the
+ * device down for kexec: the VMM wrote into RAM the guest had handed to something else. */
+static void test_virtio_console_no_dma_without_master(void **state)
+{
+	uint16_t idx = 1, flags = VIRTQ_DESC_F_WRITE, used_idx;
+	uint64_t addr = DATA_GPA;
+	uint32_t len = 16;
+
+	(void)state;
+	queue_setup(); /* queue 0: the receiveq */
+	memcpy(ram + (DESC_GPA - RAM_GPA), &addr, 8);
+	memcpy(ram + (DESC_GPA - RAM_GPA) + 8, &len, 4);
+	memcpy(ram + (DESC_GPA - RAM_GPA) + 12, &flags, 2);
+	memcpy(ram + (AVAIL_GPA - RAM_GPA) + 2, &idx, 2);
+	cfg_write(VSLOT, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	assert_int_equal(virtio_console_receive(vd, (const uint8_t *)"hi", 2), 0);
+	memcpy(&used_idx, ram + (USED_GPA - RAM_GPA) + 2, 2);
+	assert_int_equal(used_idx, 0);
+	assert_int_equal(ram[DATA_GPA - RAM_GPA], 0);
+	/* Bus mastering back on: the input is delivered. */
+	cfg_write(VSLOT, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	assert_int_equal(virtio_console_receive(vd, (const uint8_t *)"hi", 2), 2);
+	assert_memory_equal(ram + (DATA_GPA - RAM_GPA), "hi", 2);
+}
+
 static void test_virtio_msix_bad_address(void **state)
 {
 	struct virtio_msix_vector *v = &vd->vectors[1];
@@ -1512,6 +1549,8 @@ int main(void)
 		VIRTIO_TEST(test_virtio_msix_route_update),
 		VIRTIO_TEST(test_virtio_msix_pending),
 		VIRTIO_TEST(test_virtio_rng_end_to_end),
+		cmocka_unit_test_setup_teardown(test_virtio_console_no_dma_without_master, virtio_setup_console,
+						virtio_teardown),
 		VIRTIO_TEST(test_virtio_msix_bad_address),
 		VIRTIO_TEST(test_virtio_msix_table_width),
 		V2M_TEST(test_virtio_msix_v2m),
