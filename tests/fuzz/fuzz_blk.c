@@ -32,6 +32,12 @@ struct blk_fuzz {
 	struct vm *vm;
 	struct virtio_dev *dev[2]; /* read-write and read-only */
 	int disk_fd[2];
+	/* The driver's view, while it keeps the rules (well-formed requests, never more in
+	 * flight than the queue holds): heads it made available and not yet got back, and how
+	 * far it has read the used ring. */
+	unsigned outstanding[256], nr_outstanding;
+	uint16_t used_seen;
+	bool misbehaved;
 };
 
 static struct blk_fuzz F;
@@ -59,6 +65,33 @@ static void drain(bool fail)
 	FUZZ_CHECK(fake_io_pending(fake_io()) == 0);
 }
 
+/* A driver that starts over forgets its requests. */
+static void driver_forget(void)
+{
+	memset(F.outstanding, 0, sizeof(F.outstanding));
+	F.nr_outstanding = 0;
+	F.used_seen = 0;
+}
+
+/* virtio 1.2, 2.7.8: the device returns only heads the driver made available, each once,
+ * with a length no larger than the request's writable bytes. */
+static void check_used(struct virtio_dev *vd)
+{
+	const uint8_t *used = F.vm->ram + USED_OFF;
+	uint16_t idx = (uint16_t)le_load(used + 2, 2), qsize = vd->queues[0].vq.size;
+
+	if (F.misbehaved || !vd->queues[0].vq.ready)
+		return;
+	for (; F.used_seen != idx; F.used_seen++) {
+		const uint8_t *e = used + 4 + 8 * (F.used_seen % qsize);
+		uint32_t id = (uint32_t)le_load(e, 4);
+
+		FUZZ_CHECK(id < qsize && F.outstanding[id] > 0);
+		F.outstanding[id]--;
+		F.nr_outstanding--;
+	}
+}
+
 /* The driver's start-up (virtio 1.2, 3.1.1): features, queue 0, DRIVER_OK. */
 static void driver_init(struct virtio_dev *vd, struct fuzz_in *in)
 {
@@ -67,6 +100,8 @@ static void driver_init(struct virtio_dev *vd, struct fuzz_in *in)
 
 	pci_cfg_write(&vd->pci, PCI_COMMAND, 2, fin_u8(in) & 0x80 ? fin_u16(in) : PCI_COMMAND_MASTER);
 	virtio_status_write(vd, 0);
+	driver_forget();
+	memset(vd->vm->ram, 0, INDIR_OFF); /* fresh rings, as a driver allocates them */
 	virtio_status_write(vd, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
 	/* Mostly what the device offers plus VERSION_1; sometimes anything. */
 	if (!(features & 1))
@@ -138,6 +173,10 @@ static void guest_request(struct virtio_dev *vd, struct fuzz_in *in)
 	if (indirect)
 		put_desc(vm, DESC_OFF, head, FAKE_RAM_GPA + INDIR_OFF, 16 * (n + 1), 4, 0);
 	avail_add(vm, qsize, head);
+	F.outstanding[head]++;
+	/* More than the ring holds: the device may lap the used ring before we read it. */
+	if (++F.nr_outstanding > qsize)
+		F.misbehaved = true;
 }
 
 /* Anything else a guest can do to its RAM: headers, descriptors, rings. */
@@ -146,6 +185,7 @@ static void guest_write(struct vm *vm, struct fuzz_in *in)
 	uint32_t off = fin_u16(in) % (DATA_OFF - 8);
 
 	le_store(vm->ram + off, 8, fin_u64(in));
+	F.misbehaved = true;
 }
 
 static void step(struct virtio_dev *vd, struct fuzz_in *in)
@@ -157,9 +197,13 @@ static void step(struct virtio_dev *vd, struct fuzz_in *in)
 	case 3: fake_io_fire(fake_io(), vd->queues[0].kick_fd); break;
 	case 4: fake_io_complete(fake_io(), fin_u8(in) % 4, false); break;
 	case 5: fake_io_complete(fake_io(), 1, true); break;
-	case 6: virtio_status_write(vd, 0); break; /* reset with I/O in flight */
+	case 6: /* reset with I/O in flight */
+		virtio_status_write(vd, 0);
+		driver_forget();
+		break;
 	case 7: driver_init(vd, in); break;
 	}
+	check_used(vd);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -171,6 +215,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setup_once();
 	vd = F.dev[fin_u8(&in) & 1];
 	memset(F.vm->ram, 0, RAM_SIZE);
+	F.misbehaved = false;
 	driver_init(vd, &in);
 	for (unsigned i = 0; i < MAX_OPS && !fin_empty(&in); i++)
 		step(vd, &in);
