@@ -96,6 +96,7 @@ uint64_t fin_u64(struct fuzz_in *in)
 /* ---- KVM: every KVM ioctl (type 0xAE) succeeds without a kernel; others go through ---- */
 
 struct fake_kvm_stats fake_kvm;
+int (*fake_kvm_get_attr)(struct kvm_device_attr *a);
 
 int __real_ioctl(int fd, unsigned long request, ...);
 int __wrap_ioctl(int fd, unsigned long request, ...);
@@ -119,8 +120,11 @@ int __wrap_ioctl(int fd, unsigned long request, ...)
 	case KVM_IOEVENTFD: fake_kvm.ioeventfd++; break;
 	case KVM_IRQ_LINE: fake_kvm.irq_line++; break;
 	case KVM_GET_DEVICE_ATTR:
+		if (fake_kvm_get_attr)
+			return fake_kvm_get_attr(arg);
+		errno = ENXIO; /* no model of the vGIC's state: refuse, as a kernel may */
+		return -1;
 	case KVM_GET_ONE_REG:
-		/* Reads would fill a buffer we cannot model: refuse them as a kernel may. */
 		errno = ENXIO;
 		return -1;
 	default: fake_kvm.other++; break;

@@ -56,6 +56,10 @@ struct fake_kvm_stats {
 	unsigned routing, irqfd, ioeventfd, irq_line, other;
 };
 extern struct fake_kvm_stats fake_kvm;
+struct kvm_device_attr;
+/* KVM_GET_DEVICE_ATTR answers (vGIC and ITS registers); NULL: refused with ENXIO. Returns
+ * 0 with *a->addr filled, or -1 with errno set. */
+extern int (*fake_kvm_get_attr)(struct kvm_device_attr *a);
 
 /* ---- the fake I/O thread (virtio/iothread.c is not linked): submissions wait here ---- */
 

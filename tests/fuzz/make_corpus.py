@@ -239,8 +239,28 @@ def mmio():
           + mw(0, 0x0a0, 0, 0x2000) + mw(0, 0x044, 1) + mw(0, 0x070, 0xf) + desc + avail + u8(5) + u8(0) + u8(0))
 
 
+# ---- gic: options, register seed, ITS registers, table entries in RAM ----
+
+def gic():
+    ram = 0x40000000
+    regs = u64(1) + u64(0x000f0000) + u64(0) * 3                     # CTLR enabled, TYPER
+    # BASER0 devices (flat, 4K, 1 page) at RAM+0x10000, BASER1 collections at RAM+0x20000
+    basers = u8(0x00) + u8(0x10) + u8(0x01) + u8(0x20) + (u8(0x80) + u8(0) + u64(0)) * 6
+    def entry(off, v): return u16(off // 8) + u8(0) + u64(v)
+    dte = entry(0x10000 + 8 * 8, 1 << 63 | ((ram + 0x30000) >> 8) << 5 | 4)   # devid 8 (slot 1)
+    ite = entry(0x30000, (8192 << 16) | 0)                                    # event 0 -> LPI 8192, ICID 0
+    cte = entry(0x20000, 1 << 63 | 0)                                         # collection 0 -> vcpu 0
+    write("gic", "its-mapped", u8(0) + u64(0x1234) + regs + basers + dte + ite + cte)
+    write("gic", "v2-all", u8(1 | 8 | 16) + u64(0x5678) + regs + basers)
+    write("gic", "v3-gic-dump", u8(2 | 16) + u64(0x4321) + regs + basers)
+    two_level = u8(0x02) + u8(0x10) + u8(0x01) + u8(0x20) + (u8(0x80) + u8(0) + u64(0)) * 6
+    l1 = entry(0x10000, 1 << 63 | (ram + 0x40000))
+    write("gic", "its-two-level", u8(2) + u64(0x9abc) + regs + two_level + l1
+          + entry(0x40000 + 8 * 8, 1 << 63 | ((ram + 0x30000) >> 8) << 5 | 15) + ite + cte)
+
+
 def main():
-    for gen in (virtq, blk, pci, msix, uart, command, image, fdt, mmio):
+    for gen in (virtq, blk, pci, msix, uart, command, image, fdt, mmio, gic):
         gen()
     return 0
 
