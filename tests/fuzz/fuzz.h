@@ -74,7 +74,8 @@ unsigned fake_io_complete(struct iothread *io, unsigned max, bool fail);
 /* Submissions not yet completed. */
 unsigned fake_io_pending(const struct iothread *io);
 
-/* Write size bytes to a fresh memfd and return a path that opens it (/proc/self/fd/N), or NULL. */
+/* Write size bytes to a fresh memfd; a path that opens it (/proc/self/fd/N, in static
+ * storage: copy it before the next call) and the fd in *fd_out, or NULL. */
 const char *fake_file(const void *data, size_t size, int *fd_out);
 
 #endif
