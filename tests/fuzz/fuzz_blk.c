@@ -153,7 +153,7 @@ static void guest_request(struct virtio_dev *vd, struct fuzz_in *in)
 	struct vm *vm = vd->vm;
 	uint16_t qsize = vd->queues[0].vq.size, head = fin_u8(in) % qsize;
 	uint8_t type = fin_u8(in), nseg = fin_u8(in) % MAX_SEGS, flags = fin_u8(in);
-	bool indirect = flags & 1, data_write = type == 0 || type == 8;
+	bool indirect = flags & 1, data_write = type % 9 == 0 || type % 9 == 8; /* IN, GET_ID */
 	uint64_t table = indirect ? INDIR_OFF : DESC_OFF, hdr = HDR_OFF + 16 * head, data = DATA_OFF;
 	unsigned n = 0, first = indirect ? 0 : head, size = indirect ? 256 : qsize;
 
