@@ -132,6 +132,9 @@ def pci():
     drv1 = (cc1(6, 1) + cc1(6, 3) + cc1(2, 1) + cc1(3, 1) + cc1(6, 0xb) + cc1(8, 0) + cc1(9, 8)
             + cc1(13, 0, 0x0000) + cc1(15, 0, 0x1000) + cc1(17, 0, 0x2000) + cc1(11, 1) + cc1(6, 0xf))
     write("pci", "console-rx", u8(0) + cfg(1, 4, 1, 6, True) + drv1 + ring + u8(11) + u8(5) + b"hello")
+    # the guest clears Bus Master Enable (shutdown, kexec): input must wait
+    write("pci", "console-rx-no-master", u8(0) + cfg(1, 4, 1, 6, True) + drv1 + ring + cfg(1, 4, 1, 2, True)
+          + u8(11) + u8(5) + b"hello")
 
 
 # ---- msix: GIC byte, then MSI-X operations (BARs already decoded) ----
