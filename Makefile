@@ -26,7 +26,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(OBJDIR)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OBJDIR)/tests/%)
 
-.PHONY: all deps test unit boot-test run bench clean hostile
+.PHONY: all deps test unit boot-test run bench clean hostile fuzz fuzz-build fuzz-deps
 
 all: deps vmm
 
@@ -87,6 +87,49 @@ run: deps vmm
 # Benchmarks print figures (never pass/fail): boot times, exits per I/O, throughput, RSS.
 bench: deps vmm
 	bash tests/bench/run.sh
+
+# ---- make fuzz: libFuzzer targets for the x86_64 host (clang), not part of make test ----
+# Each tests/fuzz/fuzz_<name>.c runs FUZZ_SECONDS on a copy of tests/fuzz/corpus/<name>/;
+# a crash fails the run (its reproducer is left in build/fuzz/). KVM and the I/O thread are
+# faked (tests/fuzz/fake_vm.c); KVM headers are the arm64 ones, through build/fuzz/include/asm.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_DIR := $(OBJDIR)/fuzz
+FUZZ_ASM ?= /usr/aarch64-linux-gnu/include/asm
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -D_GNU_SOURCE -MMD -MP \
+	-g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -I$(FUZZ_DIR)/include
+# Debian's libfdt-dev is not multi-arch: the amd64 runtime library is linked by its soname.
+FUZZ_LDLIBS ?= -l:libfdt.so.1 -lpthread
+FUZZ_LIB_OBJS := $(filter-out $(FUZZ_DIR)/virtio/iothread.o $(FUZZ_DIR)/seccomp.o $(FUZZ_DIR)/arch/$(ARCH)/seccomp_arch.o,$(LIB_SRCS:%.c=$(FUZZ_DIR)/%.o)) \
+	$(patsubst %.c,$(FUZZ_DIR)/%.o,$(filter-out tests/fuzz/fuzz_%.c,$(wildcard tests/fuzz/*.c)))
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
+
+# clang with libFuzzer, the arm64 UAPI headers, liburing.h and libfdt; else scripts/setup.sh.
+fuzz-deps:
+	@command -v $(FUZZ_CC) >/dev/null 2>&1 && test -d $(FUZZ_ASM) && test -e /usr/include/liburing.h && \
+	  test -e /usr/include/libfdt.h && printf 'int LLVMFuzzerTestOneInput(void) { return 0; }\n' | \
+	  $(FUZZ_CC) -x c -fsanitize=fuzzer,address -o /dev/null - $(FUZZ_LDLIBS) 2>/dev/null || bash scripts/setup.sh
+
+$(FUZZ_DIR)/include/asm: | fuzz-deps
+	@mkdir -p $(dir $@)
+	ln -sfn $(FUZZ_ASM) $@
+
+$(FUZZ_DIR)/%.o: %.c | $(FUZZ_DIR)/include/asm
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJS)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ -Wl,--wrap=ioctl,--wrap=log_msg $(FUZZ_LDLIBS)
+
+# Keep the objects: they are shared by every target.
+.SECONDARY: $(FUZZ_LIB_OBJS) $(FUZZ_TARGETS:%=$(FUZZ_DIR)/tests/fuzz/fuzz_%.o)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_DIR) $(FUZZ_TARGETS)
 
 clean:
 	rm -rf $(OBJDIR) vmm

@@ -32,13 +32,19 @@ int fdt_prop_reg(void *fdt, const uint64_t *pairs, unsigned nr_pairs)
 
 int fdt_prop_cells(void *fdt, const char *name, const uint32_t *cells, unsigned n)
 {
-	fdt32_t be[32];
+	fdt32_t *be;
+	int ret;
 
-	if (n > ARRAY_SIZE(be))
+	/* Converted in place in the tree: no cap on n (a full PCI bus's interrupt-map is 320
+	 * cells; a 32-cell local buffer refused four devices). */
+	if (n > INT32_MAX / sizeof(*be))
 		return -FDT_ERR_BADVALUE;
+	ret = fdt_property_placeholder(fdt, name, n * sizeof(*be), (void **)&be);
+	if (ret)
+		return ret;
 	for (unsigned i = 0; i < n; i++)
 		be[i] = cpu_to_fdt32(cells[i]);
-	return fdt_property(fdt, name, be, n * sizeof(be[0]));
+	return 0;
 }
 
 int fdt_begin_node_at(void *fdt, const char *prefix, uint64_t addr)

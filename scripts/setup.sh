@@ -12,14 +12,19 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok
 
 common="make git cpio gzip xz-utils ca-certificates python3 device-tree-compiler util-linux gnuplot-nox"
 if [ "$host" = "aarch64" ]; then
-	libs="gcc libc6-dev libfdt-dev liburing-dev libcmocka-dev linux-libc-dev qemu-system-arm"
+	libs="gcc libc6-dev libfdt-dev liburing-dev libcmocka-dev linux-libc-dev qemu-system-arm clang libclang-rt-14-dev"
 	for p in $common $libs; do have_pkg "$p" || need+=("$p"); done
 else
 	# Cross toolchain from Debian; arm64 libraries from the arm64 multiarch archive.
 	# qemu-user-static runs the aarch64 unit tests; qemu-system-arm boots the nested L1.
 	cross="gcc-aarch64-linux-gnu libc6-dev-arm64-cross linux-libc-dev-arm64-cross qemu-user-static qemu-system-arm"
 	arm="libfdt-dev:arm64 liburing-dev:arm64 libcmocka-dev:arm64 libcmocka0:arm64"
-	for p in $common $cross $arm; do have_pkg "$p" || need+=("$p"); done
+	# make fuzz: clang with libFuzzer/ASan, host liburing headers, host libfdt. libfdt-dev is
+	# not multi-arch (the amd64 one would remove libfdt-dev:arm64): the runtime libfdt1 is
+	# linked by soname, with the headers libfdt-dev:arm64 installs.
+	native=$(dpkg --print-architecture)
+	fuzz="clang libclang-rt-14-dev liburing-dev:$native libfdt1:$native"
+	for p in $common $cross $arm $fuzz; do have_pkg "$p" || need+=("$p"); done
 	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
 		$SUDO dpkg --add-architecture arm64
 		need+=(force-update)

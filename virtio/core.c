@@ -98,6 +98,11 @@ struct kick_watch {
 	unsigned q;
 };
 
+bool virtio_dma_allowed(struct virtio_dev *vd)
+{
+	return !vd->transport->dma_allowed || vd->transport->dma_allowed(vd);
+}
+
 /* A queue kick, from KVM_IOEVENTFD or a notify write KVM did not catch (I/O thread). */
 static void queue_kicked(void *arg)
 {
@@ -107,7 +112,7 @@ static void queue_kicked(void *arg)
 	pthread_mutex_lock(&vd->lock);
 	vd->kicks++;
 	if ((vd->status & VIRTIO_STATUS_DRIVER_OK) && !(vd->status & VIRTIO_STATUS_NEEDS_RESET) &&
-	    vd->queues[k->q].enabled && (!vd->transport->dma_allowed || vd->transport->dma_allowed(vd)))
+	    vd->queues[k->q].enabled && virtio_dma_allowed(vd))
 		vd->ops->queue_notify(vd->dev, k->q);
 	pthread_mutex_unlock(&vd->lock);
 }

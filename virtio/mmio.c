@@ -105,8 +105,11 @@ static void mmio_queue_write(struct virtio_dev *vd, struct virtio_queue_state *q
 	if (!qs || virtio_queue_config_frozen(vd))
 		return;
 	if (off == MMIO_QUEUE_READY && val == 0 && qs->enabled) {
-		/* 4.2.2: QueueReady reads back what was written; Linux writes 0 to take a queue down. */
+		/* 4.2.2: QueueReady reads back what was written; Linux writes 0 to take a queue down
+		 * (after a reset, as DRIVER_OK freezes the queue). The ring is no longer ours: only
+		 * QueueReady 1 (virtq_enable) checks it again. */
 		qs->enabled = false;
+		qs->vq.ready = false;
 		vd->transport->kicks_update(vd);
 		return;
 	}

@@ -562,6 +562,17 @@ static int virtio_setup_v2m(void **state)
 	return virtio_setup_gic(&gicv2m_ops, false);
 }
 
+/* virtio-console in the slot the rng usually takes. */
+static int virtio_setup_console(void **state)
+{
+	(void)state;
+	vm_init(&gicv3_ops, true);
+	plain_add(&plain);
+	assert_int_equal(virtio_console_create(&vm, NULL, &vd), 0);
+	virtio_enable_bar();
+	return 0;
+}
+
 static int virtio_teardown(void **state)
 {
 	(void)state;
@@ -1173,6 +1184,32 @@ static void test_virtio_rng_end_to_end(void **state)
 	assert_int_equal(eventfd_take(v->irq_fd), 1);
 }
 
+/* Found by fuzz_pci: host console input reached virtio-console's receiveq with Bus Master
+ * Enable clear (PCI 3.0, 6.2.2: no memory requests then), e.g. after the guest shut the
+ * device down for kexec: the VMM wrote into RAM the guest had handed to something else. */
+static void test_virtio_console_no_dma_without_master(void **state)
+{
+	uint16_t idx = 1, flags = VIRTQ_DESC_F_WRITE, used_idx;
+	uint64_t addr = DATA_GPA;
+	uint32_t len = 16;
+
+	(void)state;
+	queue_setup(); /* queue 0: the receiveq */
+	memcpy(ram + (DESC_GPA - RAM_GPA), &addr, 8);
+	memcpy(ram + (DESC_GPA - RAM_GPA) + 8, &len, 4);
+	memcpy(ram + (DESC_GPA - RAM_GPA) + 12, &flags, 2);
+	memcpy(ram + (AVAIL_GPA - RAM_GPA) + 2, &idx, 2);
+	cfg_write(VSLOT, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	assert_int_equal(virtio_console_receive(vd, (const uint8_t *)"hi", 2), 0);
+	memcpy(&used_idx, ram + (USED_GPA - RAM_GPA) + 2, 2);
+	assert_int_equal(used_idx, 0);
+	assert_int_equal(ram[DATA_GPA - RAM_GPA], 0);
+	/* Bus mastering back on: the input is delivered. */
+	cfg_write(VSLOT, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	assert_int_equal(virtio_console_receive(vd, (const uint8_t *)"hi", 2), 2);
+	assert_memory_equal(ram + (DATA_GPA - RAM_GPA), "hi", 2);
+}
+
 static void test_virtio_msix_bad_address(void **state)
 {
 	struct virtio_msix_vector *v = &vd->vectors[1];
@@ -1424,6 +1461,24 @@ static void test_fdt_no_msi(void **state)
 	vm_fini();
 }
 
+/* Found by fuzz_fdt: four or more functions (vmm run -d a -d b -d c -d d) made the
+ * interrupt-map longer than fdt_prop_cells allowed, and the VM could not build its DTB. */
+static void test_fdt_full_bus(void **state)
+{
+	static struct plain_dev devs[PCI_MAX_DEVICES];
+	const struct pci_device *pds[PCI_MAX_DEVICES];
+
+	(void)state;
+	vm_init(&gicv3_ops, true);
+	for (unsigned i = 0; i < PCI_MAX_DEVICES; i++) {
+		plain_add(&devs[i]);
+		pds[i] = &devs[i].pci;
+	}
+	fdt_build_now();
+	check_interrupt_map(pds, PCI_MAX_DEVICES);
+	vm_fini();
+}
+
 #define PLAIN_TEST(fn) cmocka_unit_test_setup_teardown(fn, plain_setup, plain_teardown)
 #define VIRTIO_TEST(fn) cmocka_unit_test_setup_teardown(fn, virtio_setup, virtio_teardown)
 #define V2M_TEST(fn) cmocka_unit_test_setup_teardown(fn, virtio_setup_v2m, virtio_teardown)
@@ -1502,6 +1557,42 @@ static void test_virtio_mmio(void **state)
 	vm_fini();
 }
 
+/* Found by fuzz_mmio: QueueReady 0 left the ring marked ready, so host console input (and
+ * blk completions) kept using a queue the driver was reprogramming: an odd avail address
+ * was read with atomic 16-bit loads, which fault on arm64 when misaligned. */
+static void test_virtio_mmio_queue_down(void **state)
+{
+	uint64_t base = guest_memmap[MEM_VIRTIO_MMIO].base;
+	struct virtio_dev *md;
+
+	(void)state;
+	vm_init(&gicv3_ops, false);
+	cfg.virtio_mmio = true;
+	assert_int_equal(virtio_console_create(&vm, NULL, &md), 0);
+	cfg.virtio_mmio = false;
+	mmio_write(base + 0x024, 4, 1);
+	mmio_write(base + 0x020, 4, 1);
+	mmio_write(base + 0x070, 4, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+	/* Before DRIVER_OK (after it the queue registers are frozen): set up, then take down. */
+	mmio_write(base + 0x038, 4, 16);
+	mmio_write(base + 0x080, 4, (uint32_t)DESC_GPA);
+	mmio_write(base + 0x090, 4, (uint32_t)AVAIL_GPA);
+	mmio_write(base + 0x0a0, 4, (uint32_t)USED_GPA);
+	mmio_write(base + 0x044, 4, 1);
+	assert_true(md->queues[0].vq.ready);
+	/* Taken down: not used until QueueReady 1 checks the new placement again. */
+	mmio_write(base + 0x044, 4, 0);
+	assert_false(md->queues[0].vq.ready);
+	mmio_write(base + 0x090, 4, (uint32_t)AVAIL_GPA + 1);
+	ram[AVAIL_GPA + 3 - RAM_GPA] = 1; /* an avail idx at the odd address */
+	assert_int_equal(virtio_console_receive(md, (const uint8_t *)"x", 1), 0);
+	mmio_write(base + 0x044, 4, 1);
+	assert_false(md->queues[0].vq.ready);
+	assert_int_equal(mmio_read(base + 0x044, 4), 0);
+	virtio_destroy(md);
+	vm_fini();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1531,6 +1622,8 @@ int main(void)
 		VIRTIO_TEST(test_virtio_msix_route_update),
 		VIRTIO_TEST(test_virtio_msix_pending),
 		VIRTIO_TEST(test_virtio_rng_end_to_end),
+		cmocka_unit_test_setup_teardown(test_virtio_console_no_dma_without_master, virtio_setup_console,
+						virtio_teardown),
 		VIRTIO_TEST(test_virtio_msix_bad_address),
 		VIRTIO_TEST(test_virtio_msix_table_width),
 		V2M_TEST(test_virtio_msix_v2m),
@@ -1538,7 +1631,9 @@ int main(void)
 		VIRTIO_TEST(test_fdt_its),
 		V2M_TEST(test_fdt_v2m),
 		cmocka_unit_test(test_fdt_no_msi),
+		cmocka_unit_test(test_fdt_full_bus),
 		cmocka_unit_test(test_virtio_mmio),
+		cmocka_unit_test(test_virtio_mmio_queue_down),
 	};
 	return cmocka_run_group_tests_name("pci", tests, NULL, NULL);
 }

@@ -1,0 +1,381 @@
+/* fake_vm.c - the fuzz targets' stand-ins: KVM at ioctl() (linked with -Wl,--wrap=ioctl),
+ * the io_uring I/O thread, and a VM with guest RAM but no KVM behind it. */
+#include "fuzz.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+
+#include "../../devices/pci.h"
+#include "../../devices/uart.h"
+#include "../../irqchip/irqchip.h"
+#include "../../seccomp.h"
+#include "../../util.h"
+#include "../../virtio/iothread.h"
+#include "../../virtio/virtio.h"
+
+void fuzz_fail(const char *file, int line, const char *what)
+{
+	fprintf(stderr, "%s:%d: invariant broken: %s\n", file, line, what);
+	abort();
+}
+
+/* ---- logging (linked with -Wl,--wrap=log_msg): formatted, then dropped ---- */
+
+void __real_log_msg(const char *fmt, ...);
+void __wrap_log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Millions of inputs, many of them errors: printing each would be most of the run time.
+ * The message is still formatted, so ASan checks its arguments. VMM_FUZZ_LOG=1 shows them. */
+void __wrap_log_msg(const char *fmt, ...)
+{
+	static int show = -1;
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (show < 0)
+		show = getenv("VMM_FUZZ_LOG") != NULL;
+	if (show)
+		__real_log_msg("%s", line);
+}
+
+/* ---- input reader ---- */
+
+size_t fin_bytes(struct fuzz_in *in, void *buf, size_t len)
+{
+	size_t n = len < in->n ? len : in->n;
+
+	memcpy(buf, in->p, n);
+	memset((uint8_t *)buf + n, 0, len - n);
+	in->p += n;
+	in->n -= n;
+	return n;
+}
+
+uint8_t fin_u8(struct fuzz_in *in)
+{
+	uint8_t v;
+
+	fin_bytes(in, &v, sizeof(v));
+	return v;
+}
+
+uint16_t fin_u16(struct fuzz_in *in)
+{
+	uint8_t b[2];
+
+	fin_bytes(in, b, sizeof(b));
+	return (uint16_t)le_load(b, 2);
+}
+
+uint32_t fin_u32(struct fuzz_in *in)
+{
+	uint8_t b[4];
+
+	fin_bytes(in, b, sizeof(b));
+	return (uint32_t)le_load(b, 4);
+}
+
+uint64_t fin_u64(struct fuzz_in *in)
+{
+	uint8_t b[8];
+
+	fin_bytes(in, b, sizeof(b));
+	return le_load(b, 8);
+}
+
+/* ---- KVM: every KVM ioctl (type 0xAE) succeeds without a kernel; others go through ---- */
+
+struct fake_kvm_stats fake_kvm;
+int (*fake_kvm_get_attr)(struct kvm_device_attr *a);
+
+int __real_ioctl(int fd, unsigned long request, ...);
+int __wrap_ioctl(int fd, unsigned long request, ...);
+
+int __wrap_ioctl(int fd, unsigned long request, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, request);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (_IOC_TYPE(request) != KVMIO)
+		return __real_ioctl(fd, request, arg);
+	switch (request) {
+	case KVM_SET_GSI_ROUTING:
+		/* KVM would read the whole table: make ASan look at it too. */
+		fake_kvm.routing += ((const struct kvm_irq_routing *)arg)->nr <= IRQ_MAX_GSIS;
+		break;
+	case KVM_IRQFD: fake_kvm.irqfd++; break;
+	case KVM_IOEVENTFD: fake_kvm.ioeventfd++; break;
+	case KVM_IRQ_LINE: fake_kvm.irq_line++; break;
+	case KVM_GET_DEVICE_ATTR:
+		if (fake_kvm_get_attr)
+			return fake_kvm_get_attr(arg);
+		errno = ENXIO; /* no model of the vGIC's state: refuse, as a kernel may */
+		return -1;
+	case KVM_GET_ONE_REG:
+		errno = ENXIO;
+		return -1;
+	default: fake_kvm.other++; break;
+	}
+	return 0;
+}
+
+/* ---- the I/O thread: watches recorded, submissions queued until the target completes them ---- */
+
+#define FAKE_IO_WATCHES 64
+#define FAKE_IO_QUEUE   1024
+
+struct fake_sub {
+	struct io_uring_sqe sqe;
+	struct io_op *op;
+};
+
+struct iothread {
+	struct { int fd; io_fd_cb cb; void *arg; } watches[FAKE_IO_WATCHES];
+	unsigned nr_watches;
+	struct fake_sub q[FAKE_IO_QUEUE];
+	unsigned head, count;
+	int files[FAKE_IO_WATCHES];     /* fixed files: index -> fd, as the real ring registers them */
+	unsigned nr_files;
+};
+
+static struct iothread the_io;
+
+struct iothread *fake_io(void)
+{
+	return &the_io;
+}
+
+int iothread_create(struct iothread **out, void (*fatal)(void *arg), void *fatal_arg)
+{
+	(void)fatal, (void)fatal_arg;
+	memset(&the_io, 0, sizeof(the_io));
+	*out = &the_io;
+	return 0;
+}
+
+int iothread_watch(struct iothread *io, int fd, io_fd_cb cb, void *arg)
+{
+	if (io->nr_watches >= FAKE_IO_WATCHES)
+		return -ENOSPC;
+	io->watches[io->nr_watches].fd = fd;
+	io->watches[io->nr_watches].cb = cb;
+	io->watches[io->nr_watches++].arg = arg;
+	return 0;
+}
+
+int iothread_register_file(struct iothread *io, int fd)
+{
+	if (io->nr_files >= FAKE_IO_WATCHES)
+		return -ENOSPC;
+	io->files[io->nr_files] = fd;
+	return io->nr_files++;
+}
+
+void iothread_describe(struct iothread *io, struct strbuf *out)
+{
+	sb_printf(out, "fake I/O thread: %u fixed files, %u requests queued\n", io->nr_files, io->count);
+}
+
+/* No filters in the fuzzers: the harness runs on x86_64 and is not the VMM's threads. */
+bool seccomp_enabled(void)
+{
+	return false;
+}
+
+int seccomp_thread_enter(enum sc_role role, const char *name, int fd)
+{
+	(void)role, (void)name, (void)fd;
+	return 0;
+}
+
+struct io_uring_sqe *iothread_sqe(struct iothread *io, struct io_op *op)
+{
+	struct fake_sub *s;
+
+	if (io->count == FAKE_IO_QUEUE)
+		return NULL; /* as the real one does when the ring stays full */
+	s = &io->q[(io->head + io->count++) % FAKE_IO_QUEUE];
+	memset(s, 0, sizeof(*s));
+	s->op = op;
+	return &s->sqe;
+}
+
+int iothread_start(struct iothread *io)
+{
+	(void)io;
+	return 0;
+}
+
+void iothread_destroy(struct iothread *io)
+{
+	if (io)
+		memset(io, 0, sizeof(*io));
+}
+
+bool fake_io_fire(struct iothread *io, int fd)
+{
+	for (unsigned i = 0; i < io->nr_watches; i++) {
+		if (io->watches[i].fd == fd) {
+			io->watches[i].cb(io->watches[i].arg);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* What the kernel would do for one SQE: the iovecs must lie in memory we own (ASan checks). */
+static int fake_io_do(const struct iothread *io, const struct io_uring_sqe *sqe)
+{
+	const struct iovec *iov = (const struct iovec *)(uintptr_t)sqe->addr;
+	int fd = sqe->fd;
+	ssize_t n;
+
+	/* Every sqe must name a registered file, as the real ring's restrictions demand. */
+	if (!(sqe->flags & IOSQE_FIXED_FILE) || fd < 0 || (unsigned)fd >= io->nr_files)
+		abort();
+	fd = io->files[fd];
+	switch (sqe->opcode) {
+	case IORING_OP_READV:
+		n = preadv(fd, iov, sqe->len, sqe->off);
+		break;
+	case IORING_OP_WRITEV:
+		n = pwritev(fd, iov, sqe->len, sqe->off);
+		break;
+	case IORING_OP_FSYNC:
+		n = fdatasync(fd);
+		break;
+	default:
+		abort(); /* the device model asked for an operation the fake does not know */
+	}
+	return n < 0 ? -errno : (int)n;
+}
+
+unsigned fake_io_complete(struct iothread *io, unsigned max, bool fail)
+{
+	unsigned done = 0;
+
+	while (io->count && done < max) {
+		struct fake_sub s = io->q[io->head];
+
+		io->head = (io->head + 1) % FAKE_IO_QUEUE;
+		io->count--;
+		/* The done callback may submit more: it sees the queue already advanced. */
+		s.op->done(s.op->arg, fail ? -EIO : fake_io_do(io, &s.sqe));
+		done++;
+	}
+	return done;
+}
+
+unsigned fake_io_pending(const struct iothread *io)
+{
+	return io->count;
+}
+
+/* ---- files ---- */
+
+const char *fake_file(const void *data, size_t size, int *fd_out)
+{
+	static char path[64];
+	int fd = memfd_create("vmm-fuzz", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	if (size && write_full(fd, data, size)) {
+		close(fd);
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	*fd_out = fd;
+	return path;
+}
+
+/* ---- the VM ---- */
+
+static const struct irqchip_ops *gic_ops_of(enum fake_gic gic)
+{
+	switch (gic) {
+	case FAKE_GICV2M: return &gicv2m_ops;
+	case FAKE_GICV2: return &gicv2_ops;
+	default: return &gicv3_ops;
+	}
+}
+
+/* MPIDR as KVM gives them: Aff0 = id[3:0], Aff1 = id[11:4], Aff2 = id[19:12]. */
+static uint64_t fake_mpidr(unsigned id)
+{
+	return 0x80000000ULL | ((id >> 12) & 0xffULL) << 16 | ((id >> 4) & 0xffULL) << 8 | (id & 0xf);
+}
+
+static void fake_vcpus(struct vm *vm, unsigned nr)
+{
+	vm->nr_vcpus = nr;
+	vm->vcpus = nr ? calloc(nr, sizeof(*vm->vcpus)) : NULL;
+	for (unsigned i = 0; vm->vcpus && i < nr; i++) {
+		vm->vcpus[i].vm = vm;
+		vm->vcpus[i].id = i;
+		vm->vcpus[i].fd = 2000 + i; /* never a real fd: the wrapper answers KVM requests */
+		vm->vcpus[i].mpidr = fake_mpidr(i);
+	}
+	/* No vCPU threads: count them parked, so vm_pause returns at once. */
+	vm->nr_parked = nr;
+}
+
+struct vm *fake_vm_create(uint64_t ram_size, enum fake_gic gic, unsigned nr_vcpus)
+{
+	struct vm *vm = calloc(1, sizeof(*vm));
+	static struct vm_config default_cfg;
+
+	if (!vm)
+		abort();
+	memset(&fake_kvm, 0, sizeof(fake_kvm));
+	mmio_bus_init(&vm->mmio);
+	vm->cfg = &default_cfg;
+	vm->kvm_fd = 999;
+	vm->vm_fd = 1000;
+	vm->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	vm->gic_ops = gic_ops_of(gic);
+	vm->gic.dev_fd = vm->gic.its_fd = -1;
+	vm->gic.its_enabled = gic == FAKE_GICV3_ITS;
+	vm->boot.kernel_fd = vm->boot.initrd_fd = -1;
+	atomic_init(&vm->exit_code, -1);
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
+	irq_routing_init(&vm->routing, gic == FAKE_GICV3_ITS);
+	vm->ram_gpa = FAKE_RAM_GPA;
+	vm->ram_size = ram_size;
+	vm->ram = ram_size ? calloc(1, ram_size) : NULL;
+	fake_vcpus(vm, nr_vcpus);
+	iothread_create(&vm->io, NULL, NULL);
+	if ((ram_size && !vm->ram) || (nr_vcpus && !vm->vcpus) || vm->event_fd < 0 ||
+	    (gic == FAKE_GICV2M && gicv2m_create(vm)) || pci_bus_create(vm))
+		abort();
+	return vm;
+}
+
+void fake_vm_destroy(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nr_virtio; i++)
+		virtio_destroy(vm->virtio[i]);
+	uart_destroy(vm->uart);
+	free(vm->test_exit);
+	pci_bus_destroy(vm);
+	gicv2m_destroy(vm);
+	close(vm->event_fd);
+	free(vm->vcpus);
+	free(vm->ram);
+	free(vm);
+}
