@@ -155,6 +155,7 @@ void console_out_drain(struct console *c)
 	while (c->out_fd >= 0 && c->out_len) {
 		/* At most PIPE_BUF after POLLOUT: a pipe takes that much without blocking (pipe(7)). */
 		size_t n = CONSOLE_OUT_BUF - c->out_head;
+		struct pollfd p = { .fd = c->out_fd, .events = POLLOUT };
 		ssize_t w;
 
 		n = n < c->out_len ? n : c->out_len;
@@ -172,7 +173,6 @@ void console_out_drain(struct console *c)
 		if ((size_t)w < n)
 			break;
 		/* More only if stdout can still take it. */
-		struct pollfd p = { .fd = c->out_fd, .events = POLLOUT };
 		if (poll(&p, 1, 0) != 1 || !(p.revents & POLLOUT))
 			break;
 	}

@@ -79,16 +79,17 @@ static void blk_process(struct virtio_blk *blk);
 static void blk_complete(struct virtio_blk *blk, struct blk_req *r, uint8_t status)
 {
 	struct virtq *q = virtio_queue(blk->vd, 0);
-	uint8_t *s = gpa_to_hva(blk->vm, r->status_gpa, 1);
+	uint8_t *s;
 
 	if (status != VIRTIO_BLK_S_OK)
 		blk->vd->io_errors++;
 	blk->head_busy[r->head] = false;
 	if (q->broken)
 		return; /* the queue stopped (DEVICE_NEEDS_RESET): guest memory is left alone */
+	s = gpa_to_hva(blk->vm, r->status_gpa, 1);
 	if (s)
 		*s = status;
-	virtq_push(virtio_queue(blk->vd, 0), r->head, r->used_len);
+	virtq_push(q, r->head, r->used_len);
 }
 
 /* CQE for a request (I/O thread). */
@@ -324,9 +325,9 @@ static void blk_destroy(void *dev)
 
 	/* The I/O thread has drained: make every write the guest made durable before exit,
 	 * flushed by the guest or not (a stop by signal included). */
-	if (blk->fd >= 0 && !blk->read_only && blk->vd && fdatasync(blk->fd) < 0)
-		log_err("virtio-blk: fdatasync at exit: %s", strerror(errno));
 	if (blk->fd >= 0) {
+		if (!blk->read_only && blk->vd && fdatasync(blk->fd) < 0)
+			log_err("virtio-blk: fdatasync at exit: %s", strerror(errno));
 		/* The I/O thread's ring still holds the file for a moment after its close (the
 		 * kernel lets registered files go from a worker), and with it the OFD lock:
 		 * unlock now, or a --reboot=restart finds its own image locked. */
@@ -355,7 +356,6 @@ static int blk_open(struct virtio_blk *blk, const char *path)
 {
 	uint64_t bytes;
 	struct stat st;
-
 	struct flock lock = { .l_type = blk->read_only ? F_RDLCK : F_WRLCK, .l_whence = SEEK_SET };
 	int err;
 

@@ -59,8 +59,7 @@ size_t virtio_console_receive(void *opaque, const uint8_t *buf, size_t len)
 	vq = virtio_queue(vd, CONSOLE_RX);
 	/* Without Bus Master Enable the input waits (PCI 3.0, 6.2.2): the guest may have
 	 * handed the receive buffers' memory to something else (kexec, shutdown). */
-	if ((vd->status & VIRTIO_STATUS_DRIVER_OK) && !(vd->status & VIRTIO_STATUS_NEEDS_RESET) && vq->ready &&
-	    virtio_dma_allowed(vd)) {
+	if (virtio_queue_live(vd, CONSOLE_RX)) {
 		ret = virtq_pop(vq, &con->chain);
 		if (ret == 1) {
 			n = len < con->chain.in_len ? len : con->chain.in_len;

@@ -98,9 +98,11 @@ struct kick_watch {
 	unsigned q;
 };
 
-bool virtio_dma_allowed(struct virtio_dev *vd)
+bool virtio_queue_live(struct virtio_dev *vd, unsigned q)
 {
-	return !vd->transport->dma_allowed || vd->transport->dma_allowed(vd);
+	return (vd->status & VIRTIO_STATUS_DRIVER_OK) && !(vd->status & VIRTIO_STATUS_NEEDS_RESET) &&
+	       q < vd->ops->nr_queues && vd->queues[q].enabled &&
+	       (!vd->transport->dma_allowed || vd->transport->dma_allowed(vd));
 }
 
 /* A queue kick, from KVM_IOEVENTFD or a notify write KVM did not catch (I/O thread). */
@@ -111,8 +113,7 @@ static void queue_kicked(void *arg)
 
 	pthread_mutex_lock(&vd->lock);
 	vd->kicks++;
-	if ((vd->status & VIRTIO_STATUS_DRIVER_OK) && !(vd->status & VIRTIO_STATUS_NEEDS_RESET) &&
-	    vd->queues[k->q].enabled && virtio_dma_allowed(vd))
+	if (virtio_queue_live(vd, k->q))
 		vd->ops->queue_notify(vd->dev, k->q);
 	pthread_mutex_unlock(&vd->lock);
 }

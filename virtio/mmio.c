@@ -113,8 +113,8 @@ static void mmio_queue_write(struct virtio_dev *vd, struct virtio_queue_state *q
 		vd->transport->kicks_update(vd);
 		return;
 	}
-	if (!qs || qs->enabled)
-		return; /* no such queue, or fixed while ready (4.2.2.2) */
+	if (qs->enabled)
+		return; /* fixed while ready (4.2.2.2) */
 	switch (off) {
 	case MMIO_QUEUE_NUM: qs->vq.size = val <= vd->ops->queue_size ? val : 0; break;
 	case MMIO_QUEUE_READY: if (val == 1) virtio_queue_enable(vd, qs); break;

@@ -128,9 +128,10 @@ bool virtio_has_feature(const struct virtio_dev *vd, unsigned bit);
 struct virtq *virtio_queue(struct virtio_dev *vd, unsigned q);
 /* After pushing used buffers on queue q: interrupt the driver if it wants one (lock held). */
 void virtio_queue_interrupt(struct virtio_dev *vd, unsigned q);
-/* May the device touch guest memory now (PCI: Bus Master Enable)? Every path that starts
- * DMA outside a queue kick (host input, I/O completions) asks first. (lock held) */
-bool virtio_dma_allowed(struct virtio_dev *vd);
+/* May the device take buffers from queue q now: DRIVER_OK, no DEVICE_NEEDS_RESET, the queue
+ * enabled, and guest memory reachable (PCI: Bus Master Enable)? Kicks and host input (a
+ * path that starts DMA on its own) both ask. (lock held) */
+bool virtio_queue_live(struct virtio_dev *vd, unsigned q);
 /* The driver broke the rules (why): set DEVICE_NEEDS_RESET, report it (rate-limited) and
  * tell the driver; no queue of the device is processed until reset (lock held). */
 void virtio_needs_reset(struct virtio_dev *vd, const char *why);
