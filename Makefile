@@ -9,7 +9,9 @@ RUN_AARCH64 ?=
 else
 # Cross-compile; KVM headers come from the arm64 sysroot, never the host's.
 CROSS ?= aarch64-linux-gnu-
-RUN_AARCH64 ?= qemu-aarch64-static -L /usr/aarch64-linux-gnu
+# The arm64 multiarch libc (libc6:arm64, which libcmocka0:arm64 brings) with its own ld.so:
+# the cross sysroot's older ld.so with the newer multiarch libc hangs in pthread_create.
+RUN_AARCH64 ?= qemu-aarch64-static -L /
 endif
 CC := $(CROSS)gcc
 
@@ -18,7 +20,7 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -D_GNU_
 LDLIBS := -lfdt -luring -lpthread
 
 # Arch files are chosen here, not by #ifdef.
-LIB_SRCS := cli.c vm.c util.c term.c probe.c console.c report.c command.c control.c seccomp.c \
+LIB_SRCS := cli.c vm.c util.c outq.c term.c probe.c console.c report.c command.c control.c seccomp.c \
 	$(wildcard arch/$(ARCH)/*.c) $(wildcard irqchip/*.c) $(wildcard fdt/*.c) \
 	$(wildcard devices/*.c) $(wildcard virtio/*.c)
 OBJDIR := build

@@ -13,19 +13,21 @@ struct vm;
 
 #define CONSOLE_LINE_MAX 4096
 #define CONSOLE_MAX_MATCHES 16
-/* Guest output waiting for stdout. A reader that stops reading costs the guest its
- * output past this, never a blocked vCPU (the log file still gets every byte). */
-#define CONSOLE_OUT_BUF (64 * 1024)
+/* Guest output waiting for stdout and for the log. Each has a writer thread (outq.h): a
+ * reader or a disk that stops taking bytes costs the guest its output past this, never a
+ * blocked vCPU, I/O thread or event loop. */
+#define CONSOLE_OUT_BUF (256 * 1024)
+#define CONSOLE_LOG_BUF (1024 * 1024)
+
+struct outq;
 
 struct console {
 	struct vm *vm;
-	pthread_mutex_t lock;
-	int out_fd;             /* stdout; -1 once it is gone */
-	uint8_t *out_buf;       /* CONSOLE_OUT_BUF bytes for out_fd, written by the event loop */
-	size_t out_head, out_len;
-	uint64_t out_dropped;   /* bytes stdout could not take in time */
+	pthread_mutex_t lock;   /* the line and the matches; never held across a write */
+	struct outq *out;       /* stdout, or NULL */
+	struct outq *log;       /* --console-log, or NULL */
+	int log_fd;             /* closed by console_destroy, on the thread that owns it */
 	bool out_tty;           /* a terminal gets bytes at once; anything else whole lines */
-	int log_fd;             /* --console-log, or -1 */
 	bool have_expect, have_fail_on;
 	regex_t expect, fail_on;
 	char line[CONSOLE_LINE_MAX];
@@ -36,20 +38,21 @@ struct console {
 	unsigned nr_matches;
 };
 
-/* Set up the stream (regexes compiled, log opened); 0 or -errno with a one-line reason. */
+/* Set up the stream (regexes compiled, log opened, writer threads started); 0 or -errno
+ * with a one-line reason. Call after seccomp_configure. */
 int console_init(struct console *c, struct vm *vm, int out_fd, const char *log_path,
 		 const char *expect, const char *fail_on, char *err, size_t errlen);
-/* Guest output from any device: written out, logged, matched. Thread safe. */
+/* Guest output from any device: queued for stdout and the log, matched. Never blocks on
+ * either. Thread safe. */
 void console_output(struct console *c, const void *buf, size_t len);
+/* The VMM's own text for the person at the console (the monitor prompt): stdout only,
+ * neither logged nor matched. Never blocks. Thread safe. */
+void console_host_output(struct console *c, const void *buf, size_t len);
 /* Flush a partial line (at exit). */
 void console_flush(struct console *c);
-/* The fd the event loop should poll for POLLOUT (output is waiting), or -1. */
-int console_out_pollfd(struct console *c);
-/* Write waiting output to stdout without blocking (event loop, after POLLOUT). */
-void console_out_drain(struct console *c);
-/* At exit: write what is left, waiting at most timeout_ms for a slow reader. */
-void console_out_finish(struct console *c, int timeout_ms);
-/* Free regexes, close the log. */
+/* At exit: wait at most timeout_ms for stdout and the log to take what is queued. */
+void console_finish(struct console *c, int timeout_ms);
+/* Stop the writers (what they still hold is reported), free regexes, close the log. */
 void console_destroy(struct console *c);
 
 #endif

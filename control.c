@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "command.h"
+#include "console.h"
 #include "util.h"
 #include "vm.h"
 
@@ -302,9 +303,10 @@ void control_serve(struct control *c, struct vm *vm, const struct pollfd *pfd, u
 
 /* ---- console escape ---- */
 
-static void monitor_print(const char *s)
+/* Through the console's stdout queue: a stalled terminal never blocks the event loop. */
+static void monitor_print(struct vm *vm, const char *s)
 {
-	(void)!write_full(STDOUT_FILENO, s, strlen(s));
+	console_host_output(vm->console, s, strlen(s));
 }
 
 static void monitor_key(struct control *c, struct vm *vm, uint8_t ch)
@@ -312,26 +314,26 @@ static void monitor_key(struct control *c, struct vm *vm, uint8_t ch)
 	if (ch == '\r' || ch == '\n') {
 		struct strbuf sb = { 0 };
 
-		monitor_print("\n");
+		monitor_print(vm, "\n");
 		c->mline[c->mlen] = '\0';
 		if (c->mlen) {
 			command_run(vm, c->mline, &sb);
 			if (sb.buf)
-				monitor_print(sb.buf);
+				monitor_print(vm, sb.buf);
 			sb_free(&sb);
 		}
 		c->mlen = 0;
-		monitor_print("(vmm) ");
+		monitor_print(vm, "(vmm) ");
 	} else if (ch == 0x7f || ch == 0x08) {
 		if (c->mlen) {
 			c->mlen--;
-			monitor_print("\b \b");
+			monitor_print(vm, "\b \b");
 		}
 	} else if (ch >= 0x20 && ch < 0x7f && c->mlen + 1 < sizeof(c->mline)) {
 		char s[2] = { (char)ch, 0 };
 
 		c->mline[c->mlen++] = ch;
-		monitor_print(s);
+		monitor_print(vm, s);
 	}
 }
 
@@ -342,7 +344,7 @@ static bool escape_key(struct control *c, struct vm *vm, uint8_t ch)
 	case 'c':
 		c->monitor = !c->monitor;
 		c->mlen = 0;
-		monitor_print(c->monitor ? "\n(vmm) " : "\n");
+		monitor_print(vm, c->monitor ? "\n(vmm) " : "\n");
 		return false;
 	case 'x':
 		vm_request_stop(vm, VMM_EXIT_FORCED);

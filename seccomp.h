@@ -10,8 +10,9 @@
 #include <stdint.h>
 
 /* Which allowlist a thread gets. SC_ROLE_SETUP is what building a VM needs on top: the
- * main thread keeps it under --reboot=restart, where it builds the VM again. */
-enum sc_role { SC_ROLE_VCPU, SC_ROLE_IO, SC_ROLE_MAIN, SC_ROLE_SETUP, SC_NR_ROLES };
+ * main thread keeps it under --reboot=restart, where it builds the VM again. SC_ROLE_WRITER:
+ * the console's output writers (outq.c), which only write and wait. */
+enum sc_role { SC_ROLE_VCPU, SC_ROLE_IO, SC_ROLE_MAIN, SC_ROLE_SETUP, SC_ROLE_WRITER, SC_NR_ROLES };
 
 /* What an argument is compared with: a constant, our process id, or the fd the thread was
  * given at install time (its vCPU fd, its io_uring fd). */

@@ -624,7 +624,7 @@ static void vm_console_input(struct vm *vm, uint8_t *buf, size_t *pending, size_
  */
 static void vm_event_loop(struct vm *vm, int sig_fd)
 {
-	struct pollfd pfd[4 + 1 + CONTROL_MAX_CLIENTS];
+	struct pollfd pfd[3 + 1 + CONTROL_MAX_CLIENTS];
 	uint8_t buf[256];
 	size_t pending = 0, done = 0;
 	bool stdin_open = true;
@@ -638,10 +638,8 @@ static void vm_event_loop(struct vm *vm, int sig_fd)
 		pfd[0] = (struct pollfd){ .fd = vm->event_fd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = sig_fd, .events = POLLIN };
 		pfd[2] = (struct pollfd){ .fd = (stdin_open && !pending) ? STDIN_FILENO : -1, .events = POLLIN };
-		pfd[3] = (struct pollfd){ .fd = vm->console ? console_out_pollfd(vm->console) : -1,
-					  .events = POLLOUT };
-		nctl = control_pollfds(vm->control, pfd + 4, ARRAY_SIZE(pfd) - 4);
-		if (poll(pfd, 4 + nctl, timeout) < 0 && errno != EINTR) {
+		nctl = control_pollfds(vm->control, pfd + 3, ARRAY_SIZE(pfd) - 3);
+		if (poll(pfd, 3 + nctl, timeout) < 0 && errno != EINTR) {
 			log_err("vm: poll: %s", strerror(errno));
 			vm_request_stop(vm, VMM_EXIT_ERROR);
 			return;
@@ -670,9 +668,7 @@ static void vm_event_loop(struct vm *vm, int sig_fd)
 		}
 		if (pending)
 			vm_console_input(vm, buf, &pending, &done);
-		if (pfd[3].revents)
-			console_out_drain(vm->console);
-		control_serve(vm->control, vm, pfd + 4, nctl);
+		control_serve(vm->control, vm, pfd + 3, nctl);
 	}
 }
 

@@ -109,7 +109,7 @@ static int cmd_run(int argc, char **argv, double t_exec)
 		restarts++;
 		log_err("run: the guest reset; restarting it (--reboot=restart, restart %u)", restarts);
 	}
-	console_out_finish(&con, 2000);
+	console_finish(&con, 2000);
 	console_destroy(&con);
 	return code;
 }

@@ -57,6 +57,13 @@ static const struct sc_rule io_rules[] = {
 	COMMON,
 };
 
+/* Output writers (outq.c): write, and wait in ppoll when an fd is non-blocking. A failed
+ * write is reported, never followed by a close here. */
+static const struct sc_rule writer_rules[] = {
+	ANY(__NR_ppoll),
+	COMMON,
+};
+
 /* The main thread's event loop and everything after it: console input, signalfd, the
  * control socket, control commands (vCPU counters for pause/resume, vGIC and ITS state,
  * inject, info dtb FILE), the terminal restored, --report written, the VM torn down. */
@@ -101,6 +108,7 @@ const struct sc_rule *seccomp_arch_rules(enum sc_role role, unsigned *n)
 	case SC_ROLE_IO: *n = sizeof(io_rules) / sizeof(io_rules[0]); return io_rules;
 	case SC_ROLE_MAIN: *n = sizeof(main_rules) / sizeof(main_rules[0]); return main_rules;
 	case SC_ROLE_SETUP: *n = sizeof(setup_rules) / sizeof(setup_rules[0]); return setup_rules;
+	case SC_ROLE_WRITER: *n = sizeof(writer_rules) / sizeof(writer_rules[0]); return writer_rules;
 	default: *n = 0; return NULL;
 	}
 }

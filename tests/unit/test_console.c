@@ -1,5 +1,7 @@
-/* test_console.c - the console stream: a stalled stdout never blocks the writer,
- * keeps at most CONSOLE_OUT_BUF bytes, and drains in order once the reader is back. */
+/* test_console.c - the console stream: output goes through writer threads (outq.c), so a
+ * stalled stdout or a failing log never blocks the thread that produced the output, keeps
+ * at most its queue, drains in order once the reader is back, and a failed log write is
+ * reported without the producer's thread closing anything. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -9,11 +11,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "../../console.h"
+#include "../../outq.h"
 #include "../../vm.h"
 
 static struct vm vm;
@@ -21,17 +24,30 @@ static struct vm_config cfg;
 static struct console con;
 static int pipe_fd[2];
 
-static int setup(void **state)
+/* stdout a pipe whose write end blocks, like a terminal: only the writer thread may wait. */
+static int setup_log(const char *log_path)
 {
 	char err[128];
 
-	(void)state;
 	memset(&vm, 0, sizeof(vm));
 	vm.cfg = &cfg;
-	vm.event_fd = eventfd(0, EFD_NONBLOCK);
-	assert_int_equal(pipe2(pipe_fd, O_NONBLOCK), 0);
-	assert_int_equal(console_init(&con, &vm, pipe_fd[1], NULL, NULL, NULL, err, sizeof(err)), 0);
+	vm.event_fd = -1;
+	assert_int_equal(pipe(pipe_fd), 0);
+	assert_int_equal(fcntl(pipe_fd[0], F_SETFL, O_NONBLOCK), 0);
+	assert_int_equal(console_init(&con, &vm, pipe_fd[1], log_path, NULL, NULL, err, sizeof(err)), 0);
 	return 0;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return setup_log(NULL);
+}
+
+static int setup_full_log(void **state)
+{
+	(void)state;
+	return setup_log("/dev/full");
 }
 
 static int teardown(void **state)
@@ -40,11 +56,10 @@ static int teardown(void **state)
 	console_destroy(&con);
 	close(pipe_fd[0]);
 	close(pipe_fd[1]);
-	close(vm.event_fd);
 	return 0;
 }
 
-/* Read everything the pipe holds; the byte count. */
+/* Read everything the pipe holds now; the byte count. */
 static size_t pipe_drain(uint8_t *buf, size_t cap)
 {
 	size_t n = 0;
@@ -55,7 +70,7 @@ static size_t pipe_drain(uint8_t *buf, size_t cap)
 	return n;
 }
 
-/* Lines numbered 0..n-1, 16 bytes each ("L0000012345678\r\n" style). */
+/* Lines numbered first.., 16 bytes each ("L0000000000012\r\n"). */
 static void write_lines(unsigned first, unsigned n)
 {
 	char line[17];
@@ -66,49 +81,85 @@ static void write_lines(unsigned first, unsigned n)
 	}
 }
 
-static void test_output_queued_and_drained(void **state)
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void test_output_in_order(void **state)
 {
 	uint8_t buf[64];
-	uint64_t wakes = 0;
 
 	(void)state;
 	write_lines(0, 2);
-	/* Nothing is written by the writer itself: the event loop is woken to do it. */
-	assert_int_equal(read(pipe_fd[0], buf, sizeof(buf)), -1);
-	assert_int_equal(read(vm.event_fd, &wakes, sizeof(wakes)), sizeof(wakes));
-	assert_int_equal(wakes, 1);
-	assert_int_equal(console_out_pollfd(&con), pipe_fd[1]);
-	console_out_drain(&con);
-	assert_int_equal(console_out_pollfd(&con), -1);
+	console_finish(&con, 5000);
+	assert_int_equal(outq_pending(con.out), 0);
 	assert_int_equal(pipe_drain(buf, sizeof(buf)), 32);
 	assert_memory_equal(buf, "L0000000000000\r\nL0000000000001\r\n", 32);
 }
 
 static void test_stalled_reader_bounded(void **state)
 {
-	static uint8_t buf[4 * CONSOLE_OUT_BUF];
+	static uint8_t buf[8 * CONSOLE_OUT_BUF];
 	unsigned lines = 3 * CONSOLE_OUT_BUF / 16;
-	size_t got, pipe_cap;
+	size_t got = 0, kept;
+	double t0 = now_s();
 
 	(void)state;
-	/* Nobody reads: fill the pipe through the console, then flood it. */
-	write_lines(0, lines);
-	console_out_drain(&con);    /* the pipe takes what it can and no more */
-	write_lines(lines, lines);  /* the writer never blocks */
-	assert_true(con.out_len <= CONSOLE_OUT_BUF);
-	assert_true(con.out_dropped > 0);
-	/* The reader comes back: what was kept arrives in order, whole lines first. */
-	got = pipe_drain(buf, sizeof(buf));
-	pipe_cap = got;
-	while (console_out_pollfd(&con) >= 0) {
-		console_out_drain(&con);
-		got += pipe_drain(buf + got, sizeof(buf) - got);
+	/* Nobody reads and the fd blocks: the producer still returns at once, every time. */
+	write_lines(0, 2 * lines);
+	assert_true(now_s() - t0 < 10);
+	assert_true(outq_pending(con.out) <= CONSOLE_OUT_BUF + 16384);
+	assert_true(outq_dropped(con.out) > 0);
+	/* The reader comes back: what was kept arrives in order. */
+	for (int idle = 0; idle < 200;) {
+		size_t n = pipe_drain(buf + got, sizeof(buf) - got);
+
+		got += n;
+		idle = n || outq_pending(con.out) ? 0 : idle + 1;
+		usleep(1000);
 	}
-	assert_true(pipe_cap > 0);
-	assert_int_equal(got + con.out_dropped, 2 * (size_t)lines * 16);
+	kept = got;
+	assert_int_equal(kept + outq_dropped(con.out), 2 * (size_t)lines * 16);
 	assert_memory_equal(buf, "L0000000000000\r\n", 16);
-	for (size_t off = 16; off + 16 <= pipe_cap; off += 16)
+	for (size_t off = 16; off + 16 <= kept; off += 16)
 		assert_int_equal(buf[off], 'L');
+}
+
+/* The reader never comes back: teardown does not wait for ever on the blocked writer. */
+static void test_destroy_with_stalled_reader(void **state)
+{
+	double t0 = now_s();
+
+	(void)state;
+	write_lines(0, CONSOLE_OUT_BUF / 4);
+	console_finish(&con, 200);
+	console_destroy(&con);
+	assert_true(now_s() - t0 < 10);
+	assert_null(con.out);
+}
+
+/* A log on a full disk: the write fails on the writer thread, which reports it and drops the
+ * rest; nothing is closed there (a vCPU's seccomp list has no close), the guest runs on. */
+static void test_log_write_fails(void **state)
+{
+	int fd;
+
+	(void)state;
+	write_lines(0, 100);
+	assert_int_equal(outq_flush(con.log, 5000), -ENOSPC);
+	write_lines(100, 100);
+	assert_int_equal(outq_pending(con.log), 0);
+	assert_true(outq_dropped(con.log) >= 100 * 16);
+	fd = con.log_fd;
+	assert_true(fd >= 0);
+	assert_true(fcntl(fd, F_GETFD) >= 0); /* still open: only console_destroy closes it */
+	/* stdout is unaffected. */
+	console_finish(&con, 5000);
+	assert_int_equal(outq_pending(con.out), 0);
 }
 
 static void test_closed_reader(void **state)
@@ -117,17 +168,19 @@ static void test_closed_reader(void **state)
 	close(pipe_fd[0]);
 	pipe_fd[0] = open("/dev/null", O_RDONLY);
 	write_lines(0, 4);
-	console_out_drain(&con); /* EPIPE (SIGPIPE ignored): output is gone, the guest runs on */
-	assert_int_equal(con.out_fd, -1);
+	/* EPIPE (SIGPIPE ignored): output is gone, the guest runs on. */
+	assert_int_equal(outq_flush(con.out, 5000), -EPIPE);
 	write_lines(4, 4);
-	assert_int_equal(console_out_pollfd(&con), -1);
+	assert_int_equal(outq_pending(con.out), 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_output_queued_and_drained, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_output_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stalled_reader_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_destroy_with_stalled_reader, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_write_fails, setup_full_log, teardown),
 		cmocka_unit_test_setup_teardown(test_closed_reader, setup, teardown),
 	};
 
