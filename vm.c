@@ -726,12 +726,22 @@ int vm_run(struct vm *vm)
 	return code;
 }
 
+int vm_stop_io(struct vm *vm)
+{
+	if (vm->io && iothread_destroy(vm->io) < 0)
+		vm->io_abandoned = true;
+	vm->io = NULL;
+	return vm->io_abandoned ? -EBUSY : 0;
+}
+
 void vm_destroy(struct vm *vm)
 {
 	/* vCPUs are stopped: the I/O thread goes first, then the devices it served. */
-	iothread_destroy(vm->io);
-	vm->io = NULL;
-	for (unsigned i = 0; i < vm->nr_virtio; i++)
+	vm_stop_io(vm);
+	/* Requests the drain gave up on are still the kernel's (io-wq workers): they read and
+	 * write guest RAM and use the disks' files, and the image's OFD lock must hold while a
+	 * write may land. Nothing of that is released; the process exits (vmm.c). */
+	for (unsigned i = 0; !vm->io_abandoned && i < vm->nr_virtio; i++)
 		virtio_destroy(vm->virtio[i]);
 	vm->nr_virtio = 0;
 	pci_bus_destroy(vm);
@@ -742,7 +752,7 @@ void vm_destroy(struct vm *vm)
 	boot_close(vm);
 	vcpus_destroy(vm);
 	irqchip_destroy(vm);
-	if (vm->ram_map)
+	if (vm->ram_map && !vm->io_abandoned)
 		munmap(vm->ram_map, vm->ram_map_size);
 	vm->ram_map = NULL;
 	if (vm->vm_fd >= 0)

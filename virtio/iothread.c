@@ -25,7 +25,8 @@
 #define IO_RING_ENTRIES 256
 #define IO_MAX_WATCHES  64
 #define IO_MAX_FILES    (IO_MAX_WATCHES + 16)
-/* At stop, how long requests already submitted may take to finish (then they are abandoned). */
+/* At stop, how long requests already submitted may take to finish (then they are abandoned,
+ * and the process exits). VMM_DRAIN_TIMEOUT_S overrides it, for the tests (README). */
 #define IO_DRAIN_TIMEOUT_S 30
 
 struct io_watch {
@@ -50,6 +51,8 @@ struct iothread {
 	/* What the start-up checks of the restrictions saw (info io): -errno of each. */
 	int check_register, check_nop;
 	unsigned inflight;      /* io_ops submitted and not yet completed */
+	unsigned drain_timeout_s;
+	bool abandoned;         /* stopped with io_ops still in the kernel's hands */
 };
 
 /* CQE user_data: an io_op pointer, or a watch pointer with bit 0 set (both are aligned). */
@@ -58,6 +61,24 @@ struct iothread {
 static void stop_cb(void *arg)
 {
 	((struct iothread *)arg)->stop = true;
+}
+
+/* IO_DRAIN_TIMEOUT_S, or VMM_DRAIN_TIMEOUT_S (1 to 3600) when set: a short one lets the
+ * boot tests see a drain give up without waiting half a minute. */
+static unsigned drain_timeout(void)
+{
+	const char *env = getenv("VMM_DRAIN_TIMEOUT_S");
+	char *end;
+	unsigned long v;
+
+	if (!env || !*env)
+		return IO_DRAIN_TIMEOUT_S;
+	v = strtoul(env, &end, 10);
+	if (*end || v < 1 || v > 3600) {
+		log_err("iothread: VMM_DRAIN_TIMEOUT_S=%s ignored (1 to 3600 seconds)", env);
+		return IO_DRAIN_TIMEOUT_S;
+	}
+	return v;
 }
 
 int iothread_create(struct iothread **out, void (*fatal)(void *arg), void *fatal_arg)
@@ -69,6 +90,7 @@ int iothread_create(struct iothread **out, void (*fatal)(void *arg), void *fatal
 		return -ENOMEM;
 	io->fatal = fatal;
 	io->fatal_arg = fatal_arg;
+	io->drain_timeout_s = drain_timeout();
 	/* Disabled until iothread_start has registered the files and the restrictions. */
 	ret = io_uring_queue_init(IO_RING_ENTRIES, &io->ring, IORING_SETUP_R_DISABLED);
 	if (ret < 0) {
@@ -192,7 +214,8 @@ static void iothread_step(struct iothread *io, struct __kernel_timespec *timeout
 }
 
 /* At stop (vCPUs already stopped): let the device I/O already submitted finish, so what the
- * guest wrote reaches the disk before exit (SIGTERM included); bounded by IO_DRAIN_TIMEOUT_S. */
+ * guest wrote reaches the disk before exit (SIGTERM included); bounded by drain_timeout_s.
+ * What is left then is abandoned: the kernel still owns it (iothread_destroy). */
 static void iothread_drain(struct iothread *io)
 {
 	struct timespec t0, t;
@@ -203,12 +226,13 @@ static void iothread_drain(struct iothread *io)
 
 		iothread_step(io, &ts);
 		clock_gettime(CLOCK_MONOTONIC, &t);
-		if (io->inflight && t.tv_sec - t0.tv_sec >= IO_DRAIN_TIMEOUT_S) {
-			log_err("iothread: %u disk requests still unfinished after %d s; exiting without them",
-				io->inflight, IO_DRAIN_TIMEOUT_S);
+		if (io->inflight && t.tv_sec - t0.tv_sec >= io->drain_timeout_s) {
+			log_err("iothread: %u disk requests still unfinished after %u s; giving up on them",
+				io->inflight, io->drain_timeout_s);
 			break;
 		}
 	}
+	io->abandoned = io->inflight != 0;
 }
 
 static void *iothread_main(void *arg)
@@ -337,16 +361,21 @@ int iothread_start(struct iothread *io)
 	return 0;
 }
 
-void iothread_destroy(struct iothread *io)
+int iothread_destroy(struct iothread *io)
 {
 	uint64_t one = 1;
 
 	if (!io)
-		return;
+		return 0;
 	if (io->started) {
 		(void)!write(io->stop_fd, &one, sizeof(one));
 		pthread_join(io->thread, NULL);
 	}
+	/* Requests the drain gave up on are still running in the kernel (an io-wq worker in a
+	 * read of a hung disk): the ring, its files and the buffers they name stay until the
+	 * process exits, when the kernel waits for them (io_uring_cancel_generic). */
+	if (io->abandoned)
+		return -EBUSY;
 	/* The kernel drops the ring's registered files later, from a worker, so a disk image
 	 * stays open a while after this: blk_destroy unlocks it before its close. (Unregistering
 	 * them here would wait forever on the armed multishot polls.) */
@@ -354,4 +383,5 @@ void iothread_destroy(struct iothread *io)
 	if (io->stop_fd >= 0)
 		close(io->stop_fd);
 	free(io);
+	return 0;
 }

@@ -40,7 +40,10 @@ static inline void iothread_sqe_fixed(struct io_uring_sqe *sqe)
 int iothread_start(struct iothread *io);
 /* The ring's restrictions and the start-up checks, for info io. */
 void iothread_describe(struct iothread *io, struct strbuf *out);
-/* Stop and join the thread, then free everything. Safe on NULL and before start. */
-void iothread_destroy(struct iothread *io);
+/* Stop and join the thread (it drains submitted requests first, bounded), then free
+ * everything: 0. -EBUSY when requests were still in the kernel at the drain's end: then
+ * nothing is freed, and guest RAM and the registered files must stay until the process
+ * exits. Safe on NULL and before start. */
+int iothread_destroy(struct iothread *io);
 
 #endif
