@@ -260,18 +260,16 @@ static void blk_request(struct virtio_blk *blk, struct blk_req *r, const struct 
 /* Take every available request (several in flight); lock held. */
 static void blk_process(struct virtio_blk *blk)
 {
-	struct virtq *q = virtio_queue(blk->vd, 0);
-
 	for (;;) {
 		struct blk_req *r;
 		int ret;
 
-		if (!q->ready || q->broken)
-			break;
 		r = blk_req_alloc(blk);
 		if (!r)
 			break; /* all slots busy: a completion calls us again */
-		ret = virtq_pop(q, &blk->chain);
+		/* 0 too when the queue is no longer live: called from completions, it may have
+		 * stopped (DEVICE_NEEDS_RESET, Bus Master Enable cleared) since the kick. */
+		ret = virtio_queue_pop(blk->vd, 0, &blk->chain);
 		if (ret <= 0 || blk->head_busy[blk->chain.head] ||
 		    !blk_status_gpa(&blk->chain, &r->status_gpa)) {
 			r->in_use = false;
