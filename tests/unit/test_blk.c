@@ -30,6 +30,7 @@
 #define T_OUT   1
 #define T_FLUSH 4
 #define S_OK    0
+#define S_IOERR 1
 #define PENDING 0xff         /* a status byte the device has not written yet */
 
 static struct vm *vm;
@@ -208,12 +209,101 @@ static void test_rng_pops_only_live_queue(void **state)
 	vd = saved;
 }
 
+/* ---- issue 11, defect 7: every FLUSH that covers a lost write fails ---- */
+
+/* Two FLUSHes at once share one fdatasync (the kernel reports a writeback error to one
+ * fdatasync only): when it fails, both fail. */
+static void test_flushes_share_one_fdatasync(void **state)
+{
+	(void)state;
+	request(0, T_FLUSH);
+	request(1, T_FLUSH);
+	kick();
+	assert_int_equal(fake_io_pending(fake_io()), 1);
+	fake_io_complete(fake_io(), 1, true);
+	assert_int_equal(status_of(0), S_IOERR);
+	assert_int_equal(status_of(1), S_IOERR);
+	assert_int_equal(fake_io_pending(fake_io()), 0);
+	request(2, T_FLUSH); /* latched: refused at once */
+	kick();
+	assert_int_equal(fake_io_pending(fake_io()), 0);
+	assert_int_equal(status_of(2), S_IOERR);
+}
+
+/* A FLUSH arriving while an fdatasync is in flight needs one started after it (that one may
+ * miss writes completed since it started): it waits, then gets its own. */
+static void test_flush_waits_for_its_own_fdatasync(void **state)
+{
+	(void)state;
+	request(0, T_FLUSH);
+	kick();
+	request(1, T_OUT);
+	request(2, T_FLUSH);
+	kick();
+	assert_int_equal(fake_io_pending(fake_io()), 2); /* the fdatasync and the write */
+	fake_io_complete(fake_io(), 2, false);
+	assert_int_equal(status_of(0), S_OK);
+	assert_int_equal(status_of(1), S_OK);
+	assert_int_equal(status_of(2), PENDING);
+	assert_int_equal(fake_io_pending(fake_io()), 1);
+	fake_io_complete(fake_io(), 1, false);
+	assert_int_equal(status_of(2), S_OK);
+}
+
+/* A FLUSH the driver forgot (device reset) whose fdatasync then fails: the error is latched
+ * for the next FLUSH, which covers the lost write; once a FLUSH has reported it, a reset
+ * clears it. */
+static void test_stale_flush_failure_latched(void **state)
+{
+	(void)state;
+	request(0, T_OUT);
+	kick();
+	fake_io_complete(fake_io(), 1, false);
+	assert_int_equal(status_of(0), S_OK);
+	request(1, T_FLUSH);
+	kick();
+	assert_int_equal(fake_io_pending(fake_io()), 1);
+	virtio_status_write(vd, 0); /* reset with the fdatasync in flight */
+	fake_io_complete(fake_io(), 1, true);
+	driver_init();
+	request(0, T_FLUSH);
+	kick();
+	assert_int_equal(fake_io_pending(fake_io()), 0);
+	assert_int_equal(status_of(0), S_IOERR);
+	driver_init(); /* the driver was told: the reset ends it */
+	request(0, T_FLUSH);
+	kick();
+	assert_int_equal(fake_io_pending(fake_io()), 1);
+	fake_io_complete(fake_io(), 1, false);
+	assert_int_equal(status_of(0), S_OK);
+}
+
+/* After a reset, a FLUSH waits for the old fdatasync still in flight, and fails with it. */
+static void test_flush_after_reset_waits_for_old_fdatasync(void **state)
+{
+	(void)state;
+	request(0, T_FLUSH);
+	kick();
+	driver_init();
+	request(1, T_FLUSH);
+	kick();
+	assert_int_equal(fake_io_pending(fake_io()), 1);
+	fake_io_complete(fake_io(), 1, true);
+	assert_int_equal(status_of(0), PENDING); /* forgotten by the reset */
+	assert_int_equal(status_of(1), S_IOERR);
+	assert_int_equal(fake_io_pending(fake_io()), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_completion_path_respects_bus_master, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_driver_cannot_set_needs_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rng_pops_only_live_queue, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flushes_share_one_fdatasync, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flush_waits_for_its_own_fdatasync, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_flush_failure_latched, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flush_after_reset_waits_for_old_fdatasync, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
