@@ -58,6 +58,36 @@ struct iothread {
 /* CQE user_data: an io_op pointer, or a watch pointer with bit 0 set (both are aligned). */
 #define WATCH_TAG 1ULL
 
+int iothread_features_check(unsigned features, const char **missing)
+{
+	/* IORING_FEAT_EXT_ARG (Linux 5.11): io_uring_submit_and_wait_timeout passes its timeout
+	 * to io_uring_enter. Without it liburing queues an IORING_OP_TIMEOUT sqe of its own,
+	 * which the ring's restrictions refuse. IORING_POLL_ADD_MULTI (the eventfd watches)
+	 * came in 5.13 with no feature flag; IORING_FEAT_RSRC_TAGS came in that release too. */
+	static const struct { unsigned flag; const char *name; } need[] = {
+		{ IORING_FEAT_EXT_ARG, "IORING_FEAT_EXT_ARG (Linux 5.11)" },
+		{ IORING_FEAT_RSRC_TAGS, "IORING_FEAT_RSRC_TAGS, for multishot poll (Linux 5.13)" },
+	};
+
+	for (unsigned i = 0; i < ARRAY_SIZE(need); i++) {
+		if (!(features & need[i].flag)) {
+			*missing = need[i].name;
+			return -EOPNOTSUPP;
+		}
+	}
+	return 0;
+}
+
+enum io_cqe_kind iothread_cqe_kind(uint64_t user_data)
+{
+	/* 0: the start-up NOP (ring_check reaps it itself). LIBURING_UDATA_TIMEOUT (all ones,
+	 * bit 0 set): liburing's own timeout sqe, never ours; taken for a watch it would be a
+	 * wild pointer. Only reachable without IORING_FEAT_EXT_ARG, which start refuses. */
+	if (user_data == 0 || user_data == LIBURING_UDATA_TIMEOUT)
+		return IO_CQE_FOREIGN;
+	return (user_data & WATCH_TAG) ? IO_CQE_WATCH : IO_CQE_OP;
+}
+
 static void stop_cb(void *arg)
 {
 	((struct iothread *)arg)->stop = true;
@@ -84,6 +114,7 @@ static unsigned drain_timeout(void)
 int iothread_create(struct iothread **out, void (*fatal)(void *arg), void *fatal_arg)
 {
 	struct iothread *io = calloc(1, sizeof(*io));
+	const char *missing;
 	int ret;
 
 	if (!io)
@@ -96,7 +127,15 @@ int iothread_create(struct iothread **out, void (*fatal)(void *arg), void *fatal
 	if (ret < 0) {
 		log_err("iothread: io_uring_queue_init: %s%s", strerror(-ret),
 			ret == -ENOSYS ? " (this kernel has no io_uring; virtio devices need it)" :
-			ret == -EINVAL ? " (IORING_SETUP_R_DISABLED needs Linux 5.10 or later)" : "");
+			ret == -EINVAL ? " (IORING_SETUP_R_DISABLED: virtio devices need Linux 5.13 or later)" : "");
+		free(io);
+		return ret;
+	}
+	ret = iothread_features_check(io->ring.features, &missing);
+	if (ret) {
+		log_err("iothread: this kernel's io_uring lacks %s: virtio devices need Linux 5.13 or later",
+			missing);
+		io_uring_queue_exit(&io->ring);
 		free(io);
 		return ret;
 	}
@@ -168,8 +207,15 @@ struct io_uring_sqe *iothread_sqe(struct iothread *io, struct io_op *op)
 static void handle_cqe(struct iothread *io, struct io_uring_cqe *cqe)
 {
 	uint64_t ud = io_uring_cqe_get_data64(cqe);
+	enum io_cqe_kind kind = iothread_cqe_kind(ud);
 
-	if (ud & WATCH_TAG) {
+	if (kind == IO_CQE_FOREIGN) {
+		if (ud)
+			log_ratelimited("iothread: a completion of liburing's own (%s) ignored",
+					strerror(-cqe->res));
+		return;
+	}
+	if (kind == IO_CQE_WATCH) {
 		struct io_watch *w = (struct io_watch *)(uintptr_t)(ud & ~WATCH_TAG);
 		uint64_t n;
 
@@ -186,7 +232,7 @@ static void handle_cqe(struct iothread *io, struct io_uring_cqe *cqe)
 		if (!(cqe->flags & IORING_CQE_F_MORE))
 			arm_watch(io, w); /* the kernel ended the multishot poll: re-arm */
 		w->cb(w->arg);
-	} else if (ud) {
+	} else {
 		struct io_op *op = (struct io_op *)(uintptr_t)ud;
 
 		io->inflight--;
