@@ -147,6 +147,9 @@ void vm_vcpu_park(struct vcpu *v);
 int vm_create(struct vm *vm, const struct vm_config *cfg, struct console *con);
 /* Run until the guest stops; returns the vmm exit code. */
 int vm_run(struct vm *vm);
+/* poll(2)'s timeout for a deadline wait_s seconds away (< 0: none, -1): rounded up, at most
+ * a day (the event loop then computes it again), never negative otherwise. */
+int vm_poll_timeout_ms(double wait_s);
 /* Stop the I/O thread, letting submitted disk requests finish (bounded): 0, or -EBUSY
  * when some never did; then the process must exit, not build the VM again. */
 int vm_stop_io(struct vm *vm);
