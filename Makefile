@@ -50,9 +50,18 @@ $(OBJDIR)/%.o: %.c
 # Unit tests link the VMM's objects and cmocka (Debian ships cmocka as a shared library only).
 # A test may stand in for KVM at the ioctl boundary: TEST_LDFLAGS_<test> = -Wl,--wrap=ioctl.
 TEST_LDFLAGS_test_pci := -Wl,--wrap=ioctl
+# Tests of device models that submit I/O (qemu-user has no io_uring) link the fuzzers' fake
+# VM instead of the I/O thread and seccomp (tests/fuzz/fake_vm.c: KVM at ioctl, log_msg
+# quiet unless VMM_FUZZ_LOG=1, submissions queued until the test completes them).
+FAKE_VM_TESTS := test_blk
+FAKE_VM_REPLACES := $(OBJDIR)/virtio/iothread.o $(OBJDIR)/seccomp.o $(OBJDIR)/arch/$(ARCH)/seccomp_arch.o
+$(FAKE_VM_TESTS:%=$(OBJDIR)/tests/%): $(OBJDIR)/tests/fuzz/fake_vm.o
+$(foreach t,$(FAKE_VM_TESTS),$(eval TEST_LDFLAGS_$(t) := -Wl,--wrap=ioctl,--wrap=log_msg))
+test_objs = $(if $(filter $(1),$(FAKE_VM_TESTS)),$(filter-out $(FAKE_VM_REPLACES),$(LIB_OBJS)) \
+	$(OBJDIR)/tests/fuzz/fake_vm.o,$(LIB_OBJS))
 $(OBJDIR)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(LIB_OBJS) $(TEST_LDFLAGS_$*) $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) -o $@ $< $(call test_objs,$*) $(TEST_LDFLAGS_$*) $(LDLIBS) -lcmocka
 
 unit: deps $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; timeout 300 $(RUN_AARCH64) ./$$t; done

@@ -573,6 +573,20 @@ static int vm_setup_signals(sigset_t *loop_set)
 /* Seconds a panicked guest may go on printing (its backtrace) before it is stopped. */
 #define PANIC_GRACE_S 5.0
 
+/* The longest poll: the loop wakes and computes the deadline again after it. */
+#define POLL_MAX_MS (24 * 3600 * 1000)
+
+int vm_poll_timeout_ms(double wait_s)
+{
+	/* poll(2) takes an int of ms: a --timeout of 597 hours or more made (int)(wait * 1000)
+	 * + 1 overflow (negative: wait forever). Rounded up, so the deadline has passed then. */
+	if (wait_s < 0)
+		return -1;
+	if (wait_s >= POLL_MAX_MS / 1000.0)
+		return POLL_MAX_MS;
+	return (int)(wait_s * 1000) + 1;
+}
+
 /* Poll timeout in ms until the next deadline (--timeout, panic grace), -1 for none;
  * stops the VM when one has passed. */
 static int vm_next_deadline(struct vm *vm, bool input_pending)
@@ -600,7 +614,7 @@ static int vm_next_deadline(struct vm *vm, bool input_pending)
 	}
 	if (input_pending && (wait < 0 || wait > 0.01))
 		wait = 0.01;
-	return wait < 0 ? -1 : (int)(wait * 1000) + 1;
+	return vm_poll_timeout_ms(wait);
 }
 
 /* Console input: the escape and monitor first, then the guest's console device. */
@@ -722,12 +736,22 @@ int vm_run(struct vm *vm)
 	return code;
 }
 
+int vm_stop_io(struct vm *vm)
+{
+	if (vm->io && iothread_destroy(vm->io) < 0)
+		vm->io_abandoned = true;
+	vm->io = NULL;
+	return vm->io_abandoned ? -EBUSY : 0;
+}
+
 void vm_destroy(struct vm *vm)
 {
 	/* vCPUs are stopped: the I/O thread goes first, then the devices it served. */
-	iothread_destroy(vm->io);
-	vm->io = NULL;
-	for (unsigned i = 0; i < vm->nr_virtio; i++)
+	vm_stop_io(vm);
+	/* Requests the drain gave up on are still the kernel's (io-wq workers): they read and
+	 * write guest RAM and use the disks' files, and the image's OFD lock must hold while a
+	 * write may land. Nothing of that is released; the process exits (vmm.c). */
+	for (unsigned i = 0; !vm->io_abandoned && i < vm->nr_virtio; i++)
 		virtio_destroy(vm->virtio[i]);
 	vm->nr_virtio = 0;
 	pci_bus_destroy(vm);
@@ -738,7 +762,7 @@ void vm_destroy(struct vm *vm)
 	boot_close(vm);
 	vcpus_destroy(vm);
 	irqchip_destroy(vm);
-	if (vm->ram_map)
+	if (vm->ram_map && !vm->io_abandoned)
 		munmap(vm->ram_map, vm->ram_map_size);
 	vm->ram_map = NULL;
 	if (vm->vm_fd >= 0)

@@ -90,6 +90,9 @@ struct vm {
 	struct mmio_bus mmio;
 	struct pci_bus *pci;   /* NULL without PCI devices */
 	struct iothread *io;   /* NULL without virtio devices */
+	/* The I/O thread stopped with disk requests still in the kernel (drain timeout): guest
+	 * RAM and the disks' files stay as they are until the process exits. */
+	bool io_abandoned;
 	struct virtio_dev *virtio[CLI_MAX_DISKS + 2];
 	unsigned nr_virtio;
 	unsigned nr_mmio_slots; /* virtio-mmio windows handed out */
@@ -144,7 +147,14 @@ void vm_vcpu_park(struct vcpu *v);
 int vm_create(struct vm *vm, const struct vm_config *cfg, struct console *con);
 /* Run until the guest stops; returns the vmm exit code. */
 int vm_run(struct vm *vm);
-/* Release everything vm_create acquired; safe on a partially built VM. */
+/* poll(2)'s timeout for a deadline wait_s seconds away (< 0: none, -1): rounded up, at most
+ * a day (the event loop then computes it again), never negative otherwise. */
+int vm_poll_timeout_ms(double wait_s);
+/* Stop the I/O thread, letting submitted disk requests finish (bounded): 0, or -EBUSY
+ * when some never did; then the process must exit, not build the VM again. */
+int vm_stop_io(struct vm *vm);
+/* Release everything vm_create acquired; safe on a partially built VM. After a failed
+ * drain (vm_stop_io), guest RAM and the devices are left to the process's exit. */
 void vm_destroy(struct vm *vm);
 
 #endif

@@ -68,6 +68,16 @@ static int run_once(struct vm *vm, const struct vm_config *cfg, struct console *
 
 	if (code == VMM_EXIT_ERROR && !vm->t_end)
 		vm->t_end = vm_uptime(vm);
+	/* Disk requests the drain gave up on still use guest RAM and the image (and its lock):
+	 * a new VM in this process would run beside them. Exit instead, never with success. */
+	if (vm_stop_io(vm)) {
+		bool restart = code == VMM_RESTART;
+
+		if (restart || code == VMM_EXIT_POWEROFF)
+			code = VMM_EXIT_ERROR;
+		log_err("run: disk requests never finished; exiting with %d (%s)%s", code, vm_exit_name(code),
+			restart ? " instead of restarting the guest (--reboot=restart)" : "");
+	}
 	if (cfg->report && code != VMM_RESTART)
 		report_write(cfg->report, vm, code, restarts);
 	vm_destroy(vm);

@@ -44,7 +44,7 @@ struct blk_req {
 	struct virtio_blk *blk;
 	bool in_use;
 	unsigned generation;    /* device resets since creation, when submitted */
-	bool flush;             /* an fdatasync */
+	struct blk_req *next_flush; /* FLUSHes covered by, or waiting for, one fdatasync */
 	uint16_t head;
 	uint64_t status_gpa;    /* the last device-writable byte of the chain */
 	uint64_t expect;        /* bytes the host I/O must transfer */
@@ -65,10 +65,21 @@ struct virtio_blk {
 	uint8_t config[24];
 	unsigned generation;
 	unsigned stale;         /* requests from before the last reset still in flight */
-	/* An fdatasync failed: the kernel may have dropped the dirty pages and a later fdatasync
-	 * would succeed without them (errseq semantics, Documentation/filesystems/vfs.rst). Every
-	 * FLUSH fails until the driver resets the device, so no flush is acknowledged falsely. */
+	/* FLUSH (5.2.6.1): one fdatasync in flight per disk. The kernel reports a writeback
+	 * error to one fdatasync of a file description only (errseq, vfs.rst "Handling
+	 * errors during writeback"): two at once could let a FLUSH succeed past a lost write.
+	 * FLUSHes arriving meanwhile wait; they need an fdatasync started after them. */
+	struct io_op fsync_op;
+	bool fsync_inflight;
+	struct blk_req *fsync_batch;   /* the FLUSHes the fdatasync in flight answers */
+	struct blk_req *fsync_waiting; /* FLUSHes for the next one */
+	/* An fdatasync failed, whichever generation asked for it: the kernel may have dropped
+	 * the dirty pages, and a later fdatasync would succeed without them. Every FLUSH fails
+	 * until the driver was told (flush_failed_told: a FLUSH failed for it) and reset the
+	 * device; a failure no FLUSH reported (its FLUSH was dropped by a reset) outlives the
+	 * reset, so the error reaches the next FLUSH, which covers the lost write. */
 	bool flush_failed;
+	bool flush_failed_told;
 	bool head_busy[BLK_QUEUE_SIZE];
 	struct virtq_chain chain;
 	struct blk_req reqs[BLK_MAX_REQS];
@@ -107,10 +118,8 @@ static void blk_io_done(void *arg, int res)
 		blk->stale--;
 	} else {
 		if (res < 0 || (uint64_t)res != r->expect)
-			log_ratelimited("virtio-blk: host %s failed (%s): IOERR to the guest",
-					r->flush ? "flush" : "I/O", res < 0 ? strerror(-res) : "short transfer");
-		if (r->flush && res < 0)
-			blk->flush_failed = true;
+			log_ratelimited("virtio-blk: host I/O failed (%s): IOERR to the guest",
+					res < 0 ? strerror(-res) : "short transfer");
 		blk_complete(blk, r, (res >= 0 && (uint64_t)res == r->expect) ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR);
 	}
 	blk_process(blk); /* requests may have waited for a free slot */
@@ -127,7 +136,7 @@ static struct blk_req *blk_req_alloc(struct virtio_blk *blk)
 			r->blk = blk;
 			r->generation = blk->generation;
 			r->op = (struct io_op){ blk_io_done, r };
-			r->flush = false;
+			r->next_flush = NULL;
 			r->niov = 0;
 			return r;
 		}
@@ -192,24 +201,76 @@ static uint8_t blk_submit_rw(struct virtio_blk *blk, struct blk_req *r, const st
 	return VIRTIO_BLK_S_OK;
 }
 
-static uint8_t blk_submit_flush(struct virtio_blk *blk, struct blk_req *r)
+/* Start the fdatasync that answers every FLUSH in batch (none in flight); 0 or -EBUSY. */
+static int blk_fsync_start(struct virtio_blk *blk, struct blk_req *batch)
 {
-	struct io_uring_sqe *sqe;
+	struct io_uring_sqe *sqe = iothread_sqe(blk->io, &blk->fsync_op);
 
-	if (blk->flush_failed) {
-		log_ratelimited("virtio-blk: FLUSH refused: an earlier flush failed (reset the device)");
-		return VIRTIO_BLK_S_IOERR;
-	}
-	sqe = iothread_sqe(blk->io, &r->op);
 	if (!sqe)
-		return VIRTIO_BLK_S_IOERR;
-	r->flush = true;
-	r->expect = 0;
-	r->used_len = 1;
+		return -EBUSY;
 	io_uring_prep_fsync(sqe, blk->file, IORING_FSYNC_DATASYNC);
 	iothread_sqe_fixed(sqe);
+	blk->fsync_inflight = true;
+	blk->fsync_batch = batch;
+	return 0;
+}
+
+/* Complete every FLUSH of a list with status. */
+static void blk_flushes_complete(struct virtio_blk *blk, struct blk_req *list, uint8_t status)
+{
+	while (list) {
+		struct blk_req *r = list;
+
+		list = r->next_flush;
+		r->in_use = false;
+		/* A stopped queue returns nothing: then the driver was not told. */
+		if (status != VIRTIO_BLK_S_OK && !virtio_queue(blk->vd, 0)->broken)
+			blk->flush_failed_told = true;
+		blk_complete(blk, r, status);
+	}
+}
+
+/* The fdatasync's CQE (I/O thread). Its FLUSHes get its result; those that waited need one
+ * of their own, unless this one failed: then the lost write is theirs too. */
+static void blk_fsync_done(void *arg, int res)
+{
+	struct virtio_blk *blk = arg;
+	struct blk_req *waiting;
+
+	pthread_mutex_lock(&blk->vd->lock);
+	blk->fsync_inflight = false;
+	if (res < 0) {
+		log_ratelimited("virtio-blk: host flush failed (%s): IOERR to the guest", strerror(-res));
+		blk->flush_failed = true; /* latched even if a reset dropped its FLUSHes */
+	}
+	blk_flushes_complete(blk, blk->fsync_batch, res < 0 ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK);
+	blk->fsync_batch = NULL;
+	waiting = blk->fsync_waiting;
+	blk->fsync_waiting = NULL;
+	if (waiting && (blk->flush_failed || blk_fsync_start(blk, waiting)))
+		blk_flushes_complete(blk, waiting, VIRTIO_BLK_S_IOERR);
+	blk_process(blk); /* requests may have waited for a free slot */
+	pthread_mutex_unlock(&blk->vd->lock);
+}
+
+/* A FLUSH: answered by the next fdatasync to start, which covers every write completed
+ * before it (5.2.6.1); OK when it is on its way (blk_fsync_done completes it). */
+static uint8_t blk_submit_flush(struct virtio_blk *blk, struct blk_req *r)
+{
+	if (blk->flush_failed) {
+		log_ratelimited("virtio-blk: FLUSH refused: an earlier flush failed (reset the device)");
+		blk->flush_failed_told = true;
+		return VIRTIO_BLK_S_IOERR;
+	}
+	r->expect = 0;
+	r->used_len = 1;
 	blk->vd->io_flushes++;
-	return VIRTIO_BLK_S_OK;
+	if (blk->fsync_inflight) {
+		r->next_flush = blk->fsync_waiting;
+		blk->fsync_waiting = r;
+		return VIRTIO_BLK_S_OK;
+	}
+	return blk_fsync_start(blk, r) ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
 }
 
 static uint8_t blk_get_id(struct virtio_blk *blk, struct blk_req *r, const struct virtq_chain *c)
@@ -260,18 +321,16 @@ static void blk_request(struct virtio_blk *blk, struct blk_req *r, const struct 
 /* Take every available request (several in flight); lock held. */
 static void blk_process(struct virtio_blk *blk)
 {
-	struct virtq *q = virtio_queue(blk->vd, 0);
-
 	for (;;) {
 		struct blk_req *r;
 		int ret;
 
-		if (!q->ready || q->broken)
-			break;
 		r = blk_req_alloc(blk);
 		if (!r)
 			break; /* all slots busy: a completion calls us again */
-		ret = virtq_pop(q, &blk->chain);
+		/* 0 too when the queue is no longer live: called from completions, it may have
+		 * stopped (DEVICE_NEEDS_RESET, Bus Master Enable cleared) since the kick. */
+		ret = virtio_queue_pop(blk->vd, 0, &blk->chain);
 		if (ret <= 0 || blk->head_busy[blk->chain.head] ||
 		    !blk_status_gpa(&blk->chain, &r->status_gpa)) {
 			r->in_use = false;
@@ -294,14 +353,25 @@ static void blk_queue_notify(void *dev, unsigned q)
 static void blk_reset(void *dev)
 {
 	struct virtio_blk *blk = dev;
+	struct blk_req *lists[] = { blk->fsync_batch, blk->fsync_waiting };
 
+	/* FLUSHes are no host I/O of their own: the driver forgot them, free them now. The
+	 * fdatasync in flight goes on; a FLUSH after the reset waits for it (and fails if it
+	 * did: it may have lost writes the new FLUSH covers). */
+	for (unsigned i = 0; i < ARRAY_SIZE(lists); i++)
+		for (struct blk_req *r = lists[i]; r; r = r->next_flush)
+			r->in_use = false;
+	blk->fsync_batch = blk->fsync_waiting = NULL;
 	/* Requests in flight become stale: they are not returned to the driver (generation),
 	 * and until they finish the reset is not complete (blk_busy). */
 	for (unsigned i = 0; i < BLK_MAX_REQS; i++)
 		if (blk->reqs[i].in_use && blk->reqs[i].generation == blk->generation)
 			blk->stale++;
 	blk->generation++;
-	blk->flush_failed = false;
+	/* A failed flush the driver heard of ends with the reset; one it never heard of not. */
+	if (blk->flush_failed_told)
+		blk->flush_failed = false;
+	blk->flush_failed_told = false;
 	memset(blk->head_busy, 0, sizeof(blk->head_busy));
 }
 
@@ -405,6 +475,7 @@ int virtio_blk_create(struct vm *vm, struct iothread *io, const char *path, bool
 	blk->vm = vm;
 	blk->io = io;
 	blk->fd = -1;
+	blk->fsync_op = (struct io_op){ blk_fsync_done, blk };
 	blk->read_only = read_only;
 	ret = blk_open(blk, path);
 	if (!ret) {

@@ -38,7 +38,7 @@ static void console_queue_notify(void *dev, unsigned q)
 
 	if (q != CONSOLE_TX)
 		return; /* new receive buffers: used when input arrives */
-	while ((ret = virtq_pop(vq, &con->chain)) == 1) {
+	while ((ret = virtio_queue_pop(con->vd, q, &con->chain)) == 1) {
 		console_transmit(con, &con->chain);
 		virtq_push(vq, con->chain.head, 0);
 	}
@@ -60,7 +60,7 @@ size_t virtio_console_receive(void *opaque, const uint8_t *buf, size_t len)
 	/* Without Bus Master Enable the input waits (PCI 3.0, 6.2.2): the guest may have
 	 * handed the receive buffers' memory to something else (kexec, shutdown). */
 	if (virtio_queue_live(vd, CONSOLE_RX)) {
-		ret = virtq_pop(vq, &con->chain);
+		ret = virtio_queue_pop(vd, CONSOLE_RX, &con->chain);
 		if (ret == 1) {
 			n = len < con->chain.in_len ? len : con->chain.in_len;
 			if (virtq_chain_write(vq, &con->chain, 0, buf, n))

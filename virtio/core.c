@@ -105,6 +105,16 @@ bool virtio_queue_live(struct virtio_dev *vd, unsigned q)
 	       (!vd->transport->dma_allowed || vd->transport->dma_allowed(vd));
 }
 
+int virtio_queue_pop(struct virtio_dev *vd, unsigned q, struct virtq_chain *c)
+{
+	/* Every path that takes a chain asks first: kicks, a model's own completion path
+	 * (blk takes waiting requests when a slot frees), host input. Without Bus Master
+	 * Enable a chain's buffers may no longer be the device's (PCI 3.0, 6.2.2). */
+	if (!virtio_queue_live(vd, q))
+		return 0;
+	return virtq_pop(&vd->queues[q].vq, c);
+}
+
 /* A queue kick, from KVM_IOEVENTFD or a notify write KVM did not catch (I/O thread). */
 static void queue_kicked(void *arg)
 {
@@ -166,12 +176,20 @@ uint8_t virtio_status_read(struct virtio_dev *vd)
 	return vd->status;
 }
 
+/* The status bits a driver may set (2.1): DEVICE_NEEDS_RESET is the device's alone. */
+#define VIRTIO_STATUS_DRIVER_BITS (VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | \
+				   VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_FAILED)
+
 void virtio_status_write(struct virtio_dev *vd, uint8_t val)
 {
 	if (val == 0) {
 		virtio_reset(vd);
 		return;
 	}
+	/* 2.1.2: "The driver MUST NOT set DEVICE_NEEDS_RESET" (nor a reserved bit). Kept, a
+	 * driver-set NEEDS_RESET made virtio_needs_reset a no-op, so a chain the device
+	 * refused no longer stopped the queue. */
+	val &= VIRTIO_STATUS_DRIVER_BITS;
 	/* 2.1.2: the driver never clears a status bit; only a reset does. Clearing DRIVER_OK or
 	 * FEATURES_OK would thaw the frozen queue registers and features without the reset that
 	 * drops requests in flight: refused, and the device needs that reset. */

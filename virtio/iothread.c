@@ -25,7 +25,8 @@
 #define IO_RING_ENTRIES 256
 #define IO_MAX_WATCHES  64
 #define IO_MAX_FILES    (IO_MAX_WATCHES + 16)
-/* At stop, how long requests already submitted may take to finish (then they are abandoned). */
+/* At stop, how long requests already submitted may take to finish (then they are abandoned,
+ * and the process exits). VMM_DRAIN_TIMEOUT_S overrides it, for the tests (README). */
 #define IO_DRAIN_TIMEOUT_S 30
 
 struct io_watch {
@@ -50,31 +51,91 @@ struct iothread {
 	/* What the start-up checks of the restrictions saw (info io): -errno of each. */
 	int check_register, check_nop;
 	unsigned inflight;      /* io_ops submitted and not yet completed */
+	unsigned drain_timeout_s;
+	bool abandoned;         /* stopped with io_ops still in the kernel's hands */
 };
 
 /* CQE user_data: an io_op pointer, or a watch pointer with bit 0 set (both are aligned). */
 #define WATCH_TAG 1ULL
+
+int iothread_features_check(unsigned features, const char **missing)
+{
+	/* IORING_FEAT_EXT_ARG (Linux 5.11): io_uring_submit_and_wait_timeout passes its timeout
+	 * to io_uring_enter. Without it liburing queues an IORING_OP_TIMEOUT sqe of its own,
+	 * which the ring's restrictions refuse. IORING_POLL_ADD_MULTI (the eventfd watches)
+	 * came in 5.13 with no feature flag; IORING_FEAT_RSRC_TAGS came in that release too. */
+	static const struct { unsigned flag; const char *name; } need[] = {
+		{ IORING_FEAT_EXT_ARG, "IORING_FEAT_EXT_ARG (Linux 5.11)" },
+		{ IORING_FEAT_RSRC_TAGS, "IORING_FEAT_RSRC_TAGS, for multishot poll (Linux 5.13)" },
+	};
+
+	for (unsigned i = 0; i < ARRAY_SIZE(need); i++) {
+		if (!(features & need[i].flag)) {
+			*missing = need[i].name;
+			return -EOPNOTSUPP;
+		}
+	}
+	return 0;
+}
+
+enum io_cqe_kind iothread_cqe_kind(uint64_t user_data)
+{
+	/* 0: the start-up NOP (ring_check reaps it itself). LIBURING_UDATA_TIMEOUT (all ones,
+	 * bit 0 set): liburing's own timeout sqe, never ours; taken for a watch it would be a
+	 * wild pointer. Only reachable without IORING_FEAT_EXT_ARG, which start refuses. */
+	if (user_data == 0 || user_data == LIBURING_UDATA_TIMEOUT)
+		return IO_CQE_FOREIGN;
+	return (user_data & WATCH_TAG) ? IO_CQE_WATCH : IO_CQE_OP;
+}
 
 static void stop_cb(void *arg)
 {
 	((struct iothread *)arg)->stop = true;
 }
 
+/* IO_DRAIN_TIMEOUT_S, or VMM_DRAIN_TIMEOUT_S (1 to 3600) when set: a short one lets the
+ * boot tests see a drain give up without waiting half a minute. */
+static unsigned drain_timeout(void)
+{
+	const char *env = getenv("VMM_DRAIN_TIMEOUT_S");
+	char *end;
+	unsigned long v;
+
+	if (!env || !*env)
+		return IO_DRAIN_TIMEOUT_S;
+	v = strtoul(env, &end, 10);
+	if (*end || v < 1 || v > 3600) {
+		log_err("iothread: VMM_DRAIN_TIMEOUT_S=%s ignored (1 to 3600 seconds)", env);
+		return IO_DRAIN_TIMEOUT_S;
+	}
+	return v;
+}
+
 int iothread_create(struct iothread **out, void (*fatal)(void *arg), void *fatal_arg)
 {
 	struct iothread *io = calloc(1, sizeof(*io));
+	const char *missing;
 	int ret;
 
 	if (!io)
 		return -ENOMEM;
 	io->fatal = fatal;
 	io->fatal_arg = fatal_arg;
+	io->drain_timeout_s = drain_timeout();
 	/* Disabled until iothread_start has registered the files and the restrictions. */
 	ret = io_uring_queue_init(IO_RING_ENTRIES, &io->ring, IORING_SETUP_R_DISABLED);
 	if (ret < 0) {
 		log_err("iothread: io_uring_queue_init: %s%s", strerror(-ret),
 			ret == -ENOSYS ? " (this kernel has no io_uring; virtio devices need it)" :
-			ret == -EINVAL ? " (IORING_SETUP_R_DISABLED needs Linux 5.10 or later)" : "");
+			ret == -EINVAL ? " (IORING_SETUP_R_DISABLED: virtio devices need Linux 5.13 or later)" : "");
+		free(io);
+		return ret;
+	}
+	ret = iothread_features_check(io->ring.features, &missing);
+	if (ret) {
+		log_err("iothread: this kernel's io_uring lacks %s: virtio devices need Linux 5.13 or later",
+			missing);
+		io_uring_queue_exit(&io->ring);
 		free(io);
 		return ret;
 	}
@@ -146,8 +207,15 @@ struct io_uring_sqe *iothread_sqe(struct iothread *io, struct io_op *op)
 static void handle_cqe(struct iothread *io, struct io_uring_cqe *cqe)
 {
 	uint64_t ud = io_uring_cqe_get_data64(cqe);
+	enum io_cqe_kind kind = iothread_cqe_kind(ud);
 
-	if (ud & WATCH_TAG) {
+	if (kind == IO_CQE_FOREIGN) {
+		if (ud)
+			log_ratelimited("iothread: a completion of liburing's own (%s) ignored",
+					strerror(-cqe->res));
+		return;
+	}
+	if (kind == IO_CQE_WATCH) {
 		struct io_watch *w = (struct io_watch *)(uintptr_t)(ud & ~WATCH_TAG);
 		uint64_t n;
 
@@ -164,7 +232,7 @@ static void handle_cqe(struct iothread *io, struct io_uring_cqe *cqe)
 		if (!(cqe->flags & IORING_CQE_F_MORE))
 			arm_watch(io, w); /* the kernel ended the multishot poll: re-arm */
 		w->cb(w->arg);
-	} else if (ud) {
+	} else {
 		struct io_op *op = (struct io_op *)(uintptr_t)ud;
 
 		io->inflight--;
@@ -192,7 +260,8 @@ static void iothread_step(struct iothread *io, struct __kernel_timespec *timeout
 }
 
 /* At stop (vCPUs already stopped): let the device I/O already submitted finish, so what the
- * guest wrote reaches the disk before exit (SIGTERM included); bounded by IO_DRAIN_TIMEOUT_S. */
+ * guest wrote reaches the disk before exit (SIGTERM included); bounded by drain_timeout_s.
+ * What is left then is abandoned: the kernel still owns it (iothread_destroy). */
 static void iothread_drain(struct iothread *io)
 {
 	struct timespec t0, t;
@@ -203,12 +272,13 @@ static void iothread_drain(struct iothread *io)
 
 		iothread_step(io, &ts);
 		clock_gettime(CLOCK_MONOTONIC, &t);
-		if (io->inflight && t.tv_sec - t0.tv_sec >= IO_DRAIN_TIMEOUT_S) {
-			log_err("iothread: %u disk requests still unfinished after %d s; exiting without them",
-				io->inflight, IO_DRAIN_TIMEOUT_S);
+		if (io->inflight && t.tv_sec - t0.tv_sec >= io->drain_timeout_s) {
+			log_err("iothread: %u disk requests still unfinished after %u s; giving up on them",
+				io->inflight, io->drain_timeout_s);
 			break;
 		}
 	}
+	io->abandoned = io->inflight != 0;
 }
 
 static void *iothread_main(void *arg)
@@ -337,16 +407,21 @@ int iothread_start(struct iothread *io)
 	return 0;
 }
 
-void iothread_destroy(struct iothread *io)
+int iothread_destroy(struct iothread *io)
 {
 	uint64_t one = 1;
 
 	if (!io)
-		return;
+		return 0;
 	if (io->started) {
 		(void)!write(io->stop_fd, &one, sizeof(one));
 		pthread_join(io->thread, NULL);
 	}
+	/* Requests the drain gave up on are still running in the kernel (an io-wq worker in a
+	 * read of a hung disk): the ring, its files and the buffers they name stay until the
+	 * process exits, when the kernel waits for them (io_uring_cancel_generic). */
+	if (io->abandoned)
+		return -EBUSY;
 	/* The kernel drops the ring's registered files later, from a worker, so a disk image
 	 * stays open a while after this: blk_destroy unlocks it before its close. (Unregistering
 	 * them here would wait forever on the armed multishot polls.) */
@@ -354,4 +429,5 @@ void iothread_destroy(struct iothread *io)
 	if (io->stop_fd >= 0)
 		close(io->stop_fd);
 	free(io);
+	return 0;
 }

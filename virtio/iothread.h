@@ -19,8 +19,16 @@ struct io_op {
 	void *arg;
 };
 
+/* Does a ring with these io_uring_params features have what the I/O thread needs? 0, or
+ * -EOPNOTSUPP with *missing naming the first feature lacking (and its Linux release). */
+int iothread_features_check(unsigned features, const char **missing);
+/* What a CQE's user_data is: one of our io_ops, one of our eventfd watches, or nothing of
+ * ours (0, or liburing's internal LIBURING_UDATA_TIMEOUT): ignored. */
+enum io_cqe_kind { IO_CQE_OP, IO_CQE_WATCH, IO_CQE_FOREIGN };
+enum io_cqe_kind iothread_cqe_kind(uint64_t user_data);
+
 /* Set up the ring; fatal(arg) runs if the loop has to give up. -ENOSYS (logged) when the
- * kernel has no io_uring. */
+ * kernel has no io_uring, -EOPNOTSUPP (logged) when it is older than Linux 5.13. */
 int iothread_create(struct iothread **out, void (*fatal)(void *arg), void *fatal_arg);
 /* Register fd as a fixed file of the ring (before iothread_start): its index for SQEs, or
  * -ENOSPC. The ring takes no other file: sqes name files by index, with iothread_sqe_fixed. */
@@ -40,7 +48,10 @@ static inline void iothread_sqe_fixed(struct io_uring_sqe *sqe)
 int iothread_start(struct iothread *io);
 /* The ring's restrictions and the start-up checks, for info io. */
 void iothread_describe(struct iothread *io, struct strbuf *out);
-/* Stop and join the thread, then free everything. Safe on NULL and before start. */
-void iothread_destroy(struct iothread *io);
+/* Stop and join the thread (it drains submitted requests first, bounded), then free
+ * everything: 0. -EBUSY when requests were still in the kernel at the drain's end: then
+ * nothing is freed, and guest RAM and the registered files must stay until the process
+ * exits. Safe on NULL and before start. */
+int iothread_destroy(struct iothread *io);
 
 #endif

@@ -41,7 +41,7 @@ static void rng_queue_notify(void *dev, unsigned q)
 	struct virtq *vq = virtio_queue(rng->vd, q);
 	int ret;
 
-	while ((ret = virtq_pop(vq, &rng->chain)) == 1)
+	while ((ret = virtio_queue_pop(rng->vd, q, &rng->chain)) == 1)
 		virtq_push(vq, rng->chain.head, rng_fill(rng, &rng->chain));
 	if (ret < 0)
 		virtio_needs_reset(rng->vd, "bad buffer chain");

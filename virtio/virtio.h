@@ -132,6 +132,10 @@ void virtio_queue_interrupt(struct virtio_dev *vd, unsigned q);
  * enabled, and guest memory reachable (PCI: Bus Master Enable)? Kicks and host input (a
  * path that starts DMA on its own) both ask. (lock held) */
 bool virtio_queue_live(struct virtio_dev *vd, unsigned q);
+/* Take the next available chain of queue q, only while it is live (virtio_queue_live):
+ * 1 with *c filled, 0 for none (or not live), -errno for a broken ring (lock held). Every
+ * device model pops through this. */
+int virtio_queue_pop(struct virtio_dev *vd, unsigned q, struct virtq_chain *c);
 /* The driver broke the rules (why): set DEVICE_NEEDS_RESET, report it (rate-limited) and
  * tell the driver; no queue of the device is processed until reset (lock held). */
 void virtio_needs_reset(struct virtio_dev *vd, const char *why);

@@ -665,6 +665,32 @@ if want v3 $c; then
 		expect $c 'GUEST-TICKER-READY' && pass $c
 fi
 
+# ---- a disk slower than the drain at stop (issue 11): vmm gives up on its requests, leaves
+# guest RAM and the image to them, and exits (never restarts, never crashes). null_blk with
+# irqmode=2 completes every request after completion_nsec; VMM_DRAIN_TIMEOUT_S=2 (README)
+# keeps the drain short.
+slow_disk() {
+	[ -b /dev/nullb0 ] && return 0
+	insmod /lib/modules/configfs.ko 2>/dev/null
+	insmod /lib/modules/null_blk.ko nr_devices=1 irqmode=2 completion_nsec=10000000000 gb=1
+	[ -b /dev/nullb0 ] || { fail $1 "no /dev/nullb0 (null_blk)"; return 1; }
+}
+c=drain-timeout-stop
+want v3 $c && slow_disk $c && cmd_case $c 5 env VMM_DRAIN_TIMEOUT_S=2 /vmm run --timeout 60 -c 1 -m 256 \
+	-d /dev/nullb0 -i $G/initrd.cpio -p "$VCMD vmmtest=slowdisk-hang" $G/Image &&
+	expect $c GUEST-SLOWDISK-IO-STARTED && expect $c 'disk requests still unfinished after 2 s' &&
+	expect $c 'disk requests never finished; exiting with 5 (timeout)' && pass $c
+c=drain-timeout-restart
+if want v3 $c && slow_disk $c; then
+	cmd_case $c 1 env VMM_DRAIN_TIMEOUT_S=2 /vmm run --reboot=restart -c 1 -m 256 -d /dev/nullb0 \
+		-i $G/initrd.cpio -p "$VCMD vmmtest=slowdisk-reset" $G/Image &&
+		expect $c GUEST-SLOWDISK-IO-STARTED && expect $c 'disk requests still unfinished after 2 s' &&
+		expect $c 'exiting with 1 (vmm-error) instead of restarting the guest' && {
+		if grep -q 'restarting it (--reboot=restart' /tmp/$c.log; then fail $c "vmm restarted the guest"
+		else pass $c; fi; }
+fi
+rmmod null_blk 2>/dev/null
+
 # ---- a hostile guest (issue 7): tests/hostile attacks virtio-blk, PCI and the UART from inside ----
 # hostile_case NAME L1GIC VMM-OPTIONS...: every attack answered (HOSTILE-DONE, exit 0) and the
 # misbehaviour named in vmm's log, which stays rate-limited: while the guest breaks the queue

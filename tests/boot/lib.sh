@@ -30,9 +30,12 @@ build_images() {
 	cp "$top/build/hostile/hostile.bin" "$work/l1/guest/hostile.bin"
 
 	cp "$cache/busybox" "$work/l1/bin/busybox"
-	# The L1 needs loop devices for a disk whose flushes fail (fault-flush-latched).
+	# The L1 needs loop devices for a disk whose flushes fail (fault-flush-latched), and
+	# null_blk (with configfs, its dependency) for a disk slower than the drain (drain-timeout-*).
 	mkdir -p "$work/l1/lib/modules"
-	find "$cache/modules" -name "loop.ko*" -exec cp {} "$work/l1/lib/modules/" \;
+	for m in loop configfs null_blk; do
+		find "$cache/modules" -name "$m.ko*" -exec cp {} "$work/l1/lib/modules/" \;
+	done
 	install -m 755 "$top/tests/boot/l1-init" "$work/l1/init"
 	cp "$L1_CASES" "$work/l1/cases.sh"
 	cp "$top/vmm" "$work/l1/vmm"

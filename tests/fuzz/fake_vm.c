@@ -220,10 +220,11 @@ int iothread_start(struct iothread *io)
 	return 0;
 }
 
-void iothread_destroy(struct iothread *io)
+int iothread_destroy(struct iothread *io)
 {
 	if (io)
 		memset(io, 0, sizeof(*io));
+	return 0;
 }
 
 bool fake_io_fire(struct iothread *io, int fd)

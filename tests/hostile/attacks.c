@@ -383,6 +383,23 @@ static void status_bits_cleared(struct vdev *d)
 	report_ok("status-bits-cleared-without-reset");
 }
 
+/* 2.1.2: DEVICE_NEEDS_RESET is the device's. A driver writing it (and a reserved bit) sets
+ * neither: the queue stays live, and a chain the device refuses still stops it (a
+ * driver-set bit once made vmm's own report a no-op, so the queue went on). */
+static void status_needs_reset_by_driver(struct vdev *d, uint64_t ram_end)
+{
+	uint8_t st = vio_status(d);
+
+	vio_set_status(d, st | ST_NEEDS_RESET | 0x20);
+	check(vio_status(d) == st, "a driver's write set DEVICE_NEEDS_RESET", vio_status(d));
+	vio_good_read(d, "a driver wrote DEVICE_NEEDS_RESET");
+	vio_set_status(d, st | ST_NEEDS_RESET);
+	vio_submit(d, loop_writable(d, ram_end));
+	check(vio_wait(d) == OUT_RESET, "a refused chain did not stop the queue", vio_status(d));
+	vio_recover(d, "a driver wrote DEVICE_NEEDS_RESET");
+	report_ok("status-needs-reset-by-driver");
+}
+
 /* Kicks for queues that do not exist, and the notify area past the last queue. */
 static void bogus_notify(struct vdev *d)
 {
@@ -424,6 +441,7 @@ void run_queue_attacks(struct vdev *d, const struct platform *p)
 	reset_during_io(d);
 	queue_regs_after_driver_ok(d, ram_end);
 	status_bits_cleared(d);
+	status_needs_reset_by_driver(d, ram_end);
 	bogus_notify(d);
 	hammer(d, ram_end);
 }
