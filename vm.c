@@ -420,7 +420,7 @@ static void *vcpu_thread_start(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	/* From here on: KVM_RUN on this vCPU and what its MMIO exits do (seccomp.c). */
 	snprintf(name, sizeof(name), "vcpu%u", v->id);
-	if (seccomp_thread_enter(SC_ROLE_VCPU, name, v->fd)) {
+	if (seccomp_thread_enter(SC_ROLE_VCPU, name, (const int[SC_VCPU_NR_FDS]){ v->fd }, SC_VCPU_NR_FDS)) {
 		vm_request_stop(v->vm, VMM_EXIT_ERROR);
 		return NULL;
 	}
@@ -704,7 +704,7 @@ int vm_run(struct vm *vm)
 		ret = vm_start_vcpus(vm);
 	/* Setup is over: the event loop and the teardown after it get the main thread's list. */
 	if (!ret)
-		ret = seccomp_thread_enter(SC_ROLE_MAIN, "main", -1);
+		ret = seccomp_thread_enter(SC_ROLE_MAIN, "main", NULL, 0);
 	if (ret)
 		vm_request_stop(vm, VMM_EXIT_ERROR);
 	else

@@ -22,6 +22,12 @@ const uint32_t seccomp_arch_audit = AUDIT_ARCH_AARCH64;
 #define ANY(n)                 { .nr = (n) }
 #define ARG(n, a, m, v)        { .nr = (n), .nconds = 1, .cond = { { (a), SC_CONST, (m), (v) } } }
 #define ARG_IS(n, a, kind)     { .nr = (n), .nconds = 1, .cond = { { (a), (kind), 0xffffffffu, 0 } } }
+/* Argument a is the thread's fd number idx (seccomp.h's enums). */
+#define ARG_FD(n, a, idx)      { .nr = (n), .nconds = 1, .cond = { { (a), SC_THREAD_FD, 0xffffffffu, (idx) } } }
+/* ioctl req on the thread's fd number idx. */
+#define IOCTL_ON(req, idx)     { .nr = __NR_ioctl, .nconds = 2,                                    \
+				 .cond = { { 1, SC_CONST, 0xffffffffu, (uint32_t)(req) },                \
+					   { 0, SC_THREAD_FD, 0xffffffffu, (idx) } } }
 #define IOCTL(req)             ARG(__NR_ioctl, 1, 0xffffffffu, (uint32_t)(req))
 /* Memory may be mapped or re-protected (malloc arenas, thread stacks), never executable. */
 #define NO_EXEC(n)             ARG(n, 2, PROT_EXEC, 0)
@@ -39,11 +45,9 @@ const uint32_t seccomp_arch_audit = AUDIT_ARCH_AARCH64;
  * the devices do: raise SPIs (UART, GICv2m, virtio-mmio), program MSI-X routes and irqfds,
  * move ioeventfds when a BAR or a queue changes, write eventfds and the console. */
 static const struct sc_rule vcpu_rules[] = {
-	{ .nr = __NR_ioctl, .nconds = 2,
-	  .cond = { { 1, SC_CONST, 0xffffffffu, KVM_RUN }, { 0, SC_THREAD_FD, 0xffffffffu, 0 } } },
+	IOCTL_ON(KVM_RUN, SC_VCPU_FD),
 	/* An access KVM cannot decode (KVM_EXIT_ARM_NISV) is answered with an external abort. */
-	{ .nr = __NR_ioctl, .nconds = 2,
-	  .cond = { { 1, SC_CONST, 0xffffffffu, KVM_SET_VCPU_EVENTS }, { 0, SC_THREAD_FD, 0xffffffffu, 0 } } },
+	IOCTL_ON(KVM_SET_VCPU_EVENTS, SC_VCPU_FD),
 	IOCTL(KVM_IRQ_LINE), IOCTL(KVM_SET_GSI_ROUTING), IOCTL(KVM_IRQFD), IOCTL(KVM_IOEVENTFD),
 	IOCTL(KVM_SIGNAL_MSI),
 	COMMON,
@@ -52,7 +56,7 @@ static const struct sc_rule vcpu_rules[] = {
 /* The I/O thread: io_uring_enter on its own ring, eventfd reads, getrandom for virtio-rng,
  * eventfd writes (irqfds) and console output for virtio-console. */
 static const struct sc_rule io_rules[] = {
-	ARG_IS(__NR_io_uring_enter, 0, SC_THREAD_FD),
+	ARG_FD(__NR_io_uring_enter, 0, SC_IO_RING_FD),
 	ANY(__NR_read), ANY(__NR_getrandom),
 	COMMON,
 };
