@@ -34,12 +34,18 @@ const uint32_t seccomp_arch_audit = AUDIT_ARCH_AARCH64;
 /* Signals only to threads of this process: the vCPU kick, and the SIGSYS report's re-raise. */
 #define TGKILL_OWN             ARG_IS(__NR_tgkill, 0, SC_OWN_PID)
 
-/* Every thread: log lines, locks, the SIGSYS report, malloc and thread exit. */
+/* Every thread: log lines, locks, the SIGSYS report, malloc and thread exit. glibc's
+ * allocator may run on any thread at any time: a new arena asks how many CPUs there are
+ * (sched_getaffinity), and realloc moves a block past the mmap threshold with mremap (a
+ * control reply over 128 KiB). mremap cannot make memory executable (only mprotect can).
+ * glibc's fatal-error path (malloc's consistency checks, __chk_fail) writes its message
+ * with writev before abort() raises SIGABRT with tgkill. */
 #define COMMON                                                                            \
-	ANY(__NR_write), ANY(__NR_futex), TGKILL_OWN, ANY(__NR_getpid),                  \
+	ANY(__NR_write), ANY(__NR_writev), ANY(__NR_futex), TGKILL_OWN, ANY(__NR_getpid), \
 	ANY(__NR_rt_sigreturn), ANY(__NR_rt_sigprocmask), ANY(__NR_restart_syscall),      \
 	ANY(__NR_clock_gettime), NO_EXEC(__NR_mmap), NO_EXEC(__NR_mprotect),              \
-	ANY(__NR_munmap), ANY(__NR_madvise), ANY(__NR_brk), ANY(__NR_exit)
+	ANY(__NR_mremap), ANY(__NR_munmap), ANY(__NR_madvise), ANY(__NR_brk),             \
+	ANY(__NR_sched_getaffinity), ANY(__NR_exit)
 
 /* vCPU threads: KVM_RUN on their own vCPU (first: the hot path), then what MMIO exits into
  * the devices do: raise SPIs (UART, GICv2m, virtio-mmio), program MSI-X routes and irqfds,

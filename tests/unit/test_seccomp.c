@@ -133,6 +133,30 @@ static void test_restart_union(void **state)
 	assert_int_equal(call(__NR_execve, 0, 0, 0, 0), TRAP);
 }
 
+/* glibc's allocator runs on every thread: a new arena (sched_getaffinity), realloc past the
+ * mmap threshold (mremap), and its fatal-error report (writev). Issue 11 (a): the main thread
+ * died on mremap growing a large `info gic all` reply. */
+static void test_allocator_everywhere(void **state)
+{
+	static const long nrs[] = { __NR_mremap, __NR_sched_getaffinity, __NR_writev, __NR_brk,
+				    __NR_munmap, __NR_madvise };
+	static const struct { enum sc_role role; bool restart; const int *fds; unsigned n; } t[] = {
+		{ SC_ROLE_VCPU, false, vcpu_fds, SC_VCPU_NR_FDS },
+		{ SC_ROLE_IO, false, io_fds, SC_IO_NR_FDS },
+		{ SC_ROLE_MAIN, false, NULL, 0 },
+		{ SC_ROLE_MAIN, true, NULL, 0 },
+	};
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		build(t[i].role, t[i].restart, t[i].fds, t[i].n);
+		for (unsigned j = 0; j < sizeof(nrs) / sizeof(nrs[0]); j++)
+			if (call(nrs[j], 0, 4096, 8192, MREMAP_MAYMOVE) != ALLOW)
+				fail_msg("role %d%s: syscall %ld trapped", t[i].role, t[i].restart ? " (restart)" : "",
+					 nrs[j]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -141,6 +165,7 @@ int main(void)
 		cmocka_unit_test(test_missing_fd_allows_nothing),
 		cmocka_unit_test(test_io_ring_fd),
 		cmocka_unit_test(test_restart_union),
+		cmocka_unit_test(test_allocator_everywhere),
 	};
 	return cmocka_run_group_tests_name("seccomp", tests, NULL, NULL);
 }
