@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "command.h"
 #include "util.h"
 #include "vm.h"
@@ -81,11 +82,28 @@ static int socket_path(const char *name, char *path, size_t len, char *err, size
 
 	if (ret)
 		return ret;
+	/* The same check as --name (cli.c): a name never leads outside the directory. */
+	if (!cli_name_valid(name)) {
+		snprintf(err, errlen, "'%.80s' is not a VM name: " CLI_NAME_RULE, name);
+		return -EINVAL;
+	}
 	if ((size_t)snprintf(path, len, "%s/%s.sock", dir, name) >= len) {
 		snprintf(err, errlen, "control socket path %s/%s.sock is too long", dir, name);
 		return -ENAMETOOLONG;
 	}
 	return 0;
+}
+
+/* Remove path if it is a socket (a VM's, gone); anything else is left alone. 0 if removed. */
+static int unlink_socket(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -ENOTSOCK;
+	return unlink(path) < 0 ? -errno : 0;
 }
 
 static int unix_connect(const char *path)
@@ -113,6 +131,7 @@ int control_open(struct vm *vm, const char *name, struct control **out)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct control *c = calloc(1, sizeof(*c));
+	struct stat st;
 	char err[256];
 	int fd, ret;
 
@@ -143,13 +162,19 @@ int control_open(struct vm *vm, const char *name, struct control **out)
 		free(c);
 		return -ENAMETOOLONG;
 	}
-	unlink(sa.sun_path);
+	unlink_socket(sa.sun_path);
+	/* rename() replaces whatever is there: only ever a socket (a stale one). */
+	if (lstat(c->path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		log_err("control: %s is not a socket; remove it or pick another --name", c->path);
+		free(c);
+		return -EEXIST;
+	}
 	c->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (c->listen_fd < 0 || bind(c->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    chmod(sa.sun_path, 0600) < 0 || listen(c->listen_fd, 8) < 0 || rename(sa.sun_path, c->path) < 0) {
 		ret = -errno;
 		log_err("control: cannot listen on %s: %s", c->path, strerror(-ret));
-		unlink(sa.sun_path);
+		unlink_socket(sa.sun_path);
 		c->path[0] = '\0';
 		control_close(c);
 		return ret;
@@ -389,9 +414,11 @@ int control_connect(const char *name, char *err, size_t errlen)
 	if (ret)
 		return ret;
 	ret = unix_connect(path);
-	if (ret == -ECONNREFUSED) {
-		unlink(path); /* stale: its VM is gone */
+	if (ret == -ECONNREFUSED && !unlink_socket(path)) {
+		/* stale: its VM is gone */
 		snprintf(err, errlen, "no VM named %s is running (removed its stale socket)", name);
+	} else if (ret == -ECONNREFUSED) {
+		snprintf(err, errlen, "no VM named %s is running (%s is not a socket; left alone)", name, path);
 	} else if (ret < 0) {
 		snprintf(err, errlen, "no VM named %s is running (%s)", name, strerror(-ret));
 	}
