@@ -38,4 +38,11 @@ int control_connect(const char *name, char *err, size_t errlen);
  * error reply, -errno if the connection failed. */
 int control_request(int fd, const char *line, struct strbuf *reply);
 
+/* Client: the DTB of an `info dtb` reply (its "dtb:" base64 lines, checked against the size
+ * line) written to path; 0 or -errno with a reason in err. *size gets the bytes written. */
+int control_save_dtb(const struct strbuf *reply, const char *path, size_t *size, char *err, size_t errlen);
+/* Write a DTB of len bytes to path (created 0644, truncated): --dump-dtb and the clients.
+ * 0 or -errno with a reason in err. */
+int dtb_write_file(const char *path, const void *buf, size_t len, char *err, size_t errlen);
+
 #endif

@@ -331,6 +331,15 @@ static int vm_build_fdt(struct vm *vm)
 	if (ret)
 		return ret;
 	vm->fdt = buf;
+	/* Once the guest runs, the copy in its RAM is the guest's to rewrite (totalsize too):
+	 * what vmm reports is this copy, taken while the size is still the one we built. */
+	vm->dtb_size = fdt_totalsize(buf);
+	if (vm->dtb_size > vm->boot.dtb_max)
+		return -EOVERFLOW;
+	vm->dtb = malloc(vm->dtb_size);
+	if (!vm->dtb)
+		return -ENOMEM;
+	memcpy(vm->dtb, buf, vm->dtb_size);
 	return 0;
 }
 
@@ -745,6 +754,9 @@ void vm_destroy(struct vm *vm)
 	if (vm->ram_map)
 		munmap(vm->ram_map, vm->ram_map_size);
 	vm->ram_map = NULL;
+	vm->fdt = NULL;
+	free(vm->dtb);
+	vm->dtb = NULL;
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)

@@ -1,12 +1,11 @@
 /* vmm.c - entry point: subcommands and exit codes. */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <libfdt.h>
 
 #include "cli.h"
 #include "command.h"
@@ -42,15 +41,12 @@ static void usage(FILE *f)
 
 static int dump_dtb(struct vm *vm, const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	char err[256];
 
-	if (fd < 0 || write_full(fd, vm->fdt, fdt_totalsize(vm->fdt)) < 0) {
-		log_err("run: --dump-dtb %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (dtb_write_file(path, vm->dtb, vm->dtb_size, err, sizeof(err))) {
+		log_err("run: --dump-dtb %s", err);
 		return VMM_EXIT_ERROR;
 	}
-	close(fd);
 	return 0;
 }
 
@@ -171,6 +167,38 @@ static void print_json_reply(const struct strbuf *sb, int ret)
 	printf("]}\n");
 }
 
+/* One request; with dtb_path (info dtb FILE) the VM sends the DTB and this process writes
+ * FILE: the reply becomes what the VM used to say, "wrote N bytes to FILE". */
+static int client_request(int fd, const char *line, const char *dtb_path, struct strbuf *reply)
+{
+	struct strbuf raw = { 0 };
+	char err[300];
+	size_t size;
+	int ret = control_request(fd, dtb_path ? "info dtb" : line, dtb_path ? &raw : reply);
+
+	if (!dtb_path)
+		return ret;
+	if (ret == 0 && control_save_dtb(&raw, dtb_path, &size, err, sizeof(err)) == 0) {
+		sb_printf(reply, "wrote %zu bytes to %s\nok\n", size, dtb_path);
+	} else if (ret == 0) {
+		sb_printf(reply, "error: %s\n", err);
+		ret = 1;
+	} else if (raw.buf) {
+		sb_printf(reply, "%s", raw.buf);
+	}
+	sb_free(&raw);
+	return ret;
+}
+
+/* "info dtb FILE" as words: FILE, else NULL. */
+static const char *dtb_file_arg(const char *line, char *buf, size_t len)
+{
+	char fmt[32], extra;
+
+	snprintf(fmt, sizeof(fmt), " info dtb %%%zus %%c", len - 1);
+	return sscanf(line, fmt, buf, &extra) == 1 ? buf : NULL;
+}
+
 /* vmm stop without --force: wait for the VM to go (its socket stops answering). */
 static int wait_gone(const char *name, int seconds)
 {
@@ -192,8 +220,8 @@ static int cmd_client(int argc, char **argv)
 {
 	struct strbuf line = { 0 }, reply = { 0 };
 	bool json = false, stop = !strcmp(argv[0], "stop"), force = false;
-	const char *name = NULL;
-	char err[256];
+	const char *name = NULL, *dtb_path;
+	char err[256], path[4096];
 	int fd, ret;
 
 	sb_printf(&line, "%s", argv[0]);
@@ -218,7 +246,8 @@ static int cmd_client(int argc, char **argv)
 		sb_free(&line);
 		return VMM_EXIT_ERROR;
 	}
-	ret = control_request(fd, line.buf, &reply);
+	dtb_path = dtb_file_arg(line.buf, path, sizeof(path));
+	ret = client_request(fd, line.buf, dtb_path, &reply);
 	close(fd);
 	if (ret < 0)
 		sb_printf(&reply, "error: the VM closed the connection\n");
@@ -294,7 +323,7 @@ static int cmd_list(int argc, char **argv)
 /* vmm monitor NAME: a (vmm) prompt; each line goes over the socket. Works without a tty. */
 static int cmd_monitor(int argc, char **argv)
 {
-	char err[256], *line = NULL;
+	char err[256], path[4096], *line = NULL;
 	bool tty = isatty(STDIN_FILENO);
 	size_t cap = 0;
 	int fd;
@@ -322,7 +351,7 @@ static int cmd_monitor(int argc, char **argv)
 			continue;
 		if (!strcmp(line, "quit"))
 			break;
-		ret = control_request(fd, line, &reply);
+		ret = client_request(fd, line, dtb_file_arg(line, path, sizeof(path)), &reply);
 		if (reply.buf)
 			fputs(reply.buf, stdout);
 		sb_free(&reply);
