@@ -27,7 +27,9 @@ struct control_client {
 
 struct control {
 	int listen_fd;
+	int dir_fd;             /* the control directory: the socket leaves with unlinkat in it */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	size_t base;            /* where NAME.sock starts in path */
 	struct control_client clients[CONTROL_MAX_CLIENTS];
 	/* console escape and the (vmm) prompt on the serial console */
 	bool escape, monitor;
@@ -138,7 +140,7 @@ int control_open(struct vm *vm, const char *name, struct control **out)
 	(void)vm;
 	if (!c)
 		return -ENOMEM;
-	c->listen_fd = -1;
+	c->listen_fd = c->dir_fd = -1;
 	for (unsigned i = 0; i < CONTROL_MAX_CLIENTS; i++)
 		c->clients[i].fd = -1;
 	ret = socket_path(name, c->path, sizeof(c->path), err, sizeof(err));
@@ -147,11 +149,23 @@ int control_open(struct vm *vm, const char *name, struct control **out)
 		free(c);
 		return ret;
 	}
+	/* Opened now, at setup: the main thread's filter allows unlinkat in this fd only. */
+	c->base = strrchr(c->path, '/') + 1 - c->path;
+	c->path[c->base - 1] = '\0';
+	c->dir_fd = open(c->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	c->path[c->base - 1] = '/';
+	if (c->dir_fd < 0) {
+		ret = -errno;
+		log_err("control: %.*s: %s", (int)c->base - 1, c->path, strerror(-ret));
+		free(c);
+		return ret;
+	}
 	fd = unix_connect(c->path);
 	if (fd >= 0) {
 		close(fd);
 		log_err("control: a VM named %s is already running (%s); pick another --name", name, c->path);
-		free(c);
+		c->path[0] = '\0';
+		control_close(c);
 		return -EEXIST;
 	}
 	/* Bind and listen under a private name, then rename into place: a client never sees
@@ -159,14 +173,16 @@ int control_open(struct vm *vm, const char *name, struct control **out)
 	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s.%d", c->path, (int)getpid()) >=
 	    sizeof(sa.sun_path)) {
 		log_err("control: socket path %s is too long", c->path);
-		free(c);
+		c->path[0] = '\0';
+		control_close(c);
 		return -ENAMETOOLONG;
 	}
 	unlink_socket(sa.sun_path);
 	/* rename() replaces whatever is there: only ever a socket (a stale one). */
 	if (lstat(c->path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
 		log_err("control: %s is not a socket; remove it or pick another --name", c->path);
-		free(c);
+		c->path[0] = '\0';
+		control_close(c);
 		return -EEXIST;
 	}
 	c->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -183,6 +199,12 @@ int control_open(struct vm *vm, const char *name, struct control **out)
 	return 0;
 }
 
+void control_seccomp_fds(const struct control *c, int *dir_fd, int *listen_fd)
+{
+	*dir_fd = c ? c->dir_fd : -1;
+	*listen_fd = c ? c->listen_fd : -1;
+}
+
 void control_close(struct control *c)
 {
 	if (!c)
@@ -192,8 +214,10 @@ void control_close(struct control *c)
 			close(c->clients[i].fd);
 	if (c->listen_fd >= 0)
 		close(c->listen_fd);
-	if (c->path[0])
-		unlink(c->path);
+	if (c->path[0] && unlinkat(c->dir_fd, c->path + c->base, 0) < 0)
+		log_err("control: removing %s: %s", c->path, strerror(errno));
+	if (c->dir_fd >= 0)
+		close(c->dir_fd);
 	free(c);
 }
 

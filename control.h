@@ -22,6 +22,9 @@ int control_dir(char *buf, size_t len, char *err, size_t errlen);
 /* Listen on DIR/NAME.sock (0600), clearing a stale socket; a live one means the name is taken.
  * 0 or -errno (logged). */
 int control_open(struct vm *vm, const char *name, struct control **out);
+/* The fds the main thread's seccomp filter names: the control directory (the socket is
+ * removed with unlinkat in it) and the listening socket. */
+void control_seccomp_fds(const struct control *c, int *dir_fd, int *listen_fd);
 /* Close every connection and remove the socket. Safe on NULL. */
 void control_close(struct control *c);
 /* Fill pfd with the listening socket and the clients; returns how many. */

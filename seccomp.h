@@ -18,9 +18,13 @@ enum sc_role { SC_ROLE_VCPU, SC_ROLE_IO, SC_ROLE_MAIN, SC_ROLE_SETUP, SC_NR_ROLE
  * fd the thread does not have (index past the array, or fd -1) allows nothing. */
 enum sc_value { SC_CONST, SC_OWN_PID, SC_THREAD_FD };
 
-/* The fds each role passes to seccomp_thread_enter, by index. */
-enum { SC_VCPU_FD, SC_VCPU_NR_FDS };
+/* The fds each role passes to seccomp_thread_enter, by index. vCPU: its own fd and the VM's;
+ * I/O: its ring; main: the VM, the vGIC and ITS devices (-1 without an ITS), the control
+ * directory and listening socket, the terminal (console input). */
+enum { SC_VCPU_FD, SC_VCPU_VM_FD, SC_VCPU_NR_FDS };
 enum { SC_IO_RING_FD, SC_IO_NR_FDS };
+enum { SC_MAIN_VM_FD, SC_MAIN_GIC_FD, SC_MAIN_ITS_FD, SC_MAIN_CTL_DIR_FD, SC_MAIN_CTL_LISTEN_FD,
+       SC_MAIN_TTY_FD, SC_MAIN_NR_FDS };
 
 /* (low 32 bits of argument arg) & mask == value (for SC_THREAD_FD, == fds[value]). The calls compared here (ioctl request,
  * fds, pids, mmap prot) take 32-bit values: the kernel ignores the high half. */

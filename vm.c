@@ -429,7 +429,7 @@ static void *vcpu_thread_start(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	/* From here on: KVM_RUN on this vCPU and what its MMIO exits do (seccomp.c). */
 	snprintf(name, sizeof(name), "vcpu%u", v->id);
-	if (seccomp_thread_enter(SC_ROLE_VCPU, name, (const int[SC_VCPU_NR_FDS]){ v->fd }, SC_VCPU_NR_FDS)) {
+	if (seccomp_thread_enter(SC_ROLE_VCPU, name, (const int[SC_VCPU_NR_FDS]){ v->fd, v->vm->vm_fd }, SC_VCPU_NR_FDS)) {
 		vm_request_stop(v->vm, VMM_EXIT_ERROR);
 		return NULL;
 	}
@@ -712,8 +712,13 @@ int vm_run(struct vm *vm)
 	if (!ret)
 		ret = vm_start_vcpus(vm);
 	/* Setup is over: the event loop and the teardown after it get the main thread's list. */
-	if (!ret)
-		ret = seccomp_thread_enter(SC_ROLE_MAIN, "main", NULL, 0);
+	if (!ret) {
+		int fds[SC_MAIN_NR_FDS] = { [SC_MAIN_VM_FD] = vm->vm_fd, [SC_MAIN_GIC_FD] = vm->gic.dev_fd,
+					    [SC_MAIN_ITS_FD] = vm->gic.its_fd, [SC_MAIN_TTY_FD] = STDIN_FILENO };
+
+		control_seccomp_fds(vm->control, &fds[SC_MAIN_CTL_DIR_FD], &fds[SC_MAIN_CTL_LISTEN_FD]);
+		ret = seccomp_thread_enter(SC_ROLE_MAIN, "main", fds, SC_MAIN_NR_FDS);
+	}
 	if (ret)
 		vm_request_stop(vm, VMM_EXIT_ERROR);
 	else

@@ -51,7 +51,8 @@ static int dump_dtb(struct vm *vm, const char *path)
 }
 
 /* One VM from create to destroy; the exit code, or VMM_RESTART. */
-static int run_once(struct vm *vm, const struct vm_config *cfg, struct console *con, unsigned restarts)
+static int run_once(struct vm *vm, const struct vm_config *cfg, struct console *con, struct report *rep,
+		    unsigned restarts)
 {
 	int code;
 
@@ -65,7 +66,7 @@ static int run_once(struct vm *vm, const struct vm_config *cfg, struct console *
 	if (code == VMM_EXIT_ERROR && !vm->t_end)
 		vm->t_end = vm_uptime(vm);
 	if (cfg->report && code != VMM_RESTART)
-		report_write(cfg->report, vm, code, restarts);
+		report_write(rep, vm, code, restarts);
 	vm_destroy(vm);
 	return code;
 }
@@ -74,6 +75,7 @@ static int cmd_run(int argc, char **argv, double t_exec)
 {
 	struct vm_config cfg;
 	struct console con;
+	struct report rep = { 0 };
 	struct vm vm;
 	unsigned restarts = 0;
 	char err[256], name[32];
@@ -88,8 +90,13 @@ static int cmd_run(int argc, char **argv, double t_exec)
 		return 0;
 	}
 	cfg.t_exec = t_exec;
-	if (seccomp_configure(!cfg.no_seccomp && !cfg.dump_dtb, cfg.reboot_restart))
+	/* Opened before anything runs: the main thread opens no file once the VM does. */
+	if (cfg.report && report_open(&rep, cfg.report))
 		return VMM_EXIT_ERROR;
+	if (seccomp_configure(!cfg.no_seccomp && !cfg.dump_dtb, cfg.reboot_restart)) {
+		report_close(&rep);
+		return VMM_EXIT_ERROR;
+	}
 	if (!cfg.name) {
 		snprintf(name, sizeof(name), "vm-%d", (int)getpid());
 		cfg.name = name;
@@ -98,15 +105,17 @@ static int cmd_run(int argc, char **argv, double t_exec)
 			 sizeof(err))) {
 		log_err("run: %s", err);
 		console_destroy(&con);
+		report_close(&rep);
 		return VMM_EXIT_USAGE;
 	}
 	/* --reboot=restart: a guest reset builds the VM again, fresh, in this process. */
-	while ((code = run_once(&vm, &cfg, &con, restarts)) == VMM_RESTART) {
+	while ((code = run_once(&vm, &cfg, &con, &rep, restarts)) == VMM_RESTART) {
 		restarts++;
 		log_err("run: the guest reset; restarting it (--reboot=restart, restart %u)", restarts);
 	}
 	console_out_finish(&con, 2000);
 	console_destroy(&con);
+	report_close(&rep);
 	return code;
 }
 

@@ -48,14 +48,16 @@ const uint32_t seccomp_arch_audit = AUDIT_ARCH_AARCH64;
 	ANY(__NR_sched_getaffinity), ANY(__NR_exit)
 
 /* vCPU threads: KVM_RUN on their own vCPU (first: the hot path), then what MMIO exits into
- * the devices do: raise SPIs (UART, GICv2m, virtio-mmio), program MSI-X routes and irqfds,
- * move ioeventfds when a BAR or a queue changes, write eventfds and the console. */
+ * the devices do, on the VM fd: raise SPIs (UART, GICv2m, virtio-mmio), program MSI-X
+ * routes and irqfds, move ioeventfds when a BAR or a queue changes; write eventfds and the
+ * console. */
 static const struct sc_rule vcpu_rules[] = {
 	IOCTL_ON(KVM_RUN, SC_VCPU_FD),
 	/* An access KVM cannot decode (KVM_EXIT_ARM_NISV) is answered with an external abort. */
 	IOCTL_ON(KVM_SET_VCPU_EVENTS, SC_VCPU_FD),
-	IOCTL(KVM_IRQ_LINE), IOCTL(KVM_SET_GSI_ROUTING), IOCTL(KVM_IRQFD), IOCTL(KVM_IOEVENTFD),
-	IOCTL(KVM_SIGNAL_MSI),
+	IOCTL_ON(KVM_IRQ_LINE, SC_VCPU_VM_FD), IOCTL_ON(KVM_SET_GSI_ROUTING, SC_VCPU_VM_FD),
+	IOCTL_ON(KVM_IRQFD, SC_VCPU_VM_FD), IOCTL_ON(KVM_IOEVENTFD, SC_VCPU_VM_FD),
+	IOCTL_ON(KVM_SIGNAL_MSI, SC_VCPU_VM_FD),
 	COMMON,
 };
 
@@ -69,16 +71,24 @@ static const struct sc_rule io_rules[] = {
 
 /* The main thread's event loop and everything after it: console input, signalfd, the
  * control socket, control commands (vCPU counters for pause/resume, vGIC and ITS state,
- * inject, info dtb FILE), the terminal restored, --report written, the VM torn down. */
+ * inject), the terminal restored, --report written, the VM torn down. It opens no file:
+ * --report's files were opened at setup (report.c), info dtb FILE is written by the client,
+ * and the socket goes with unlinkat in the control directory's fd. */
 static const struct sc_rule main_rules[] = {
 	ANY(__NR_ppoll), ANY(__NR_read), ANY(__NR_close),
-	ANY(__NR_accept4), ANY(__NR_recvfrom), ANY(__NR_sendto),
-	IOCTL(KVM_GET_ONE_REG), IOCTL(KVM_SET_ONE_REG), IOCTL(KVM_GET_DEVICE_ATTR),
-	IOCTL(KVM_SET_DEVICE_ATTR), IOCTL(KVM_HAS_DEVICE_ATTR), IOCTL(KVM_IRQ_LINE),
-	IOCTL(KVM_SIGNAL_MSI), IOCTL(TCGETS), IOCTL(TCSETS), IOCTL(TCSETSW), IOCTL(TCSETSF),
-	ANY(__NR_openat), ANY(__NR_newfstatat), ANY(__NR_fstat), ANY(__NR_lseek),
-	ANY(__NR_mincore), ANY(__NR_unlinkat), ANY(__NR_gettid), ANY(__NR_getrandom),
-	ANY(__NR_clock_nanosleep), ANY(__NR_exit_group),
+	ARG_FD(__NR_accept4, 0, SC_MAIN_CTL_LISTEN_FD), ANY(__NR_recvfrom), ANY(__NR_sendto),
+	/* The vCPU counters (pause/resume): on one of many vCPU fds, which one seccomp's
+	 * equality checks cannot bound without a rule per vCPU (README, Security). */
+	IOCTL(KVM_GET_ONE_REG), IOCTL(KVM_SET_ONE_REG),
+	IOCTL_ON(KVM_GET_DEVICE_ATTR, SC_MAIN_GIC_FD), IOCTL_ON(KVM_GET_DEVICE_ATTR, SC_MAIN_ITS_FD),
+	IOCTL_ON(KVM_SET_DEVICE_ATTR, SC_MAIN_ITS_FD), /* KVM_DEV_ARM_ITS_SAVE_TABLES (info its) */
+	IOCTL_ON(KVM_IRQ_LINE, SC_MAIN_VM_FD), IOCTL_ON(KVM_SIGNAL_MSI, SC_MAIN_VM_FD),
+	IOCTL_ON(TCGETS, SC_MAIN_TTY_FD), IOCTL_ON(TCSETS, SC_MAIN_TTY_FD),
+	IOCTL_ON(TCSETSW, SC_MAIN_TTY_FD), IOCTL_ON(TCSETSF, SC_MAIN_TTY_FD),
+	/* stdio's fstat of the report's streams: fstatat(fd, "", AT_EMPTY_PATH). */
+	ARG(__NR_newfstatat, 3, AT_EMPTY_PATH, AT_EMPTY_PATH), ANY(__NR_fstat), ANY(__NR_lseek),
+	ANY(__NR_mincore), ARG_FD(__NR_unlinkat, 0, SC_MAIN_CTL_DIR_FD), ANY(__NR_gettid),
+	ANY(__NR_getrandom), ANY(__NR_clock_nanosleep), ANY(__NR_exit_group),
 	/* Teardown (blk_destroy): disks synced, then their OFD locks dropped before the close. */
 	ANY(__NR_fdatasync), ARG(__NR_fcntl, 1, 0xffffffffu, F_OFD_SETLK),
 	COMMON,
@@ -87,7 +97,8 @@ static const struct sc_rule main_rules[] = {
 /* Building a VM (with --reboot=restart the main thread does it again): any ioctl (KVM,
  * BLKGETSIZE64, the terminal), files, eventfds, a ring, threads, signals, the socket. */
 static const struct sc_rule setup_rules[] = {
-	ANY(__NR_ioctl), ANY(__NR_pread64), ANY(__NR_eventfd2),
+	ANY(__NR_ioctl), ANY(__NR_openat), ANY(__NR_newfstatat), ANY(__NR_unlinkat),
+	ANY(__NR_pread64), ANY(__NR_eventfd2),
 	ANY(__NR_io_uring_setup), ANY(__NR_io_uring_register), ANY(__NR_io_uring_enter),
 	/* pthread_create: clone3's flags sit behind a pointer seccomp cannot read, so it gets
 	 * ENOSYS and glibc falls back to clone, whose flags must make a thread. */

@@ -507,8 +507,15 @@ if want v3 $c; then
 	check grep -q '00:00.0 virtio-blk .* MSI-X enabled' /tmp/$c.ctl
 	check ctl $c stat ctl1
 	check grep -q '^vcpu 0 exits: mmio [1-9]' /tmp/$c.ctl
+	# The client writes the file, from the host's copy of the DTB the VM sends (issue 11 b).
 	check ctl $c info ctl1 dtb /tmp/ctl1.dtb
-	check [ -s /tmp/ctl1.dtb ]
+	check [ "$(head -c 4 /tmp/ctl1.dtb | od -An -tx1 | tr -d ' ')" = d00dfeed ]
+	check grep -q "^wrote $(wc -c </tmp/ctl1.dtb) bytes to /tmp/ctl1.dtb" /tmp/$c.ctl
+	printf 'info dtb /tmp/ctl1-mon.dtb\n' | /vmm monitor ctl1 >>/tmp/$c.ctl 2>&1
+	check cmp -s /tmp/ctl1.dtb /tmp/ctl1-mon.dtb
+	# A name is a name (issue 11 c): no path out of the control directory.
+	check refused ctl $c status ../vmm/ctl1
+	check grep -q "'../vmm/ctl1' is not a VM name" /tmp/$c.ctl
 	check ctl $c info ctl1 mem
 	check grep -q '^gicv3-its *0x000008080000 size 0x20000' /tmp/$c.ctl
 	check ctl $c inject ctl1 spi 200

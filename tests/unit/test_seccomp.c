@@ -9,6 +9,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <linux/audit.h>
@@ -69,7 +71,11 @@ static uint32_t call(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3
 #define ALLOW SECCOMP_RET_ALLOW
 #define TRAP SECCOMP_RET_TRAP
 
-static const int vcpu_fds[SC_VCPU_NR_FDS] = { [SC_VCPU_FD] = 11 };
+static const int vcpu_fds[SC_VCPU_NR_FDS] = { [SC_VCPU_FD] = 11, [SC_VCPU_VM_FD] = 5 };
+static const int main_fds[SC_MAIN_NR_FDS] = {
+	[SC_MAIN_VM_FD] = 5, [SC_MAIN_GIC_FD] = 9, [SC_MAIN_ITS_FD] = 10, [SC_MAIN_CTL_DIR_FD] = 20,
+	[SC_MAIN_CTL_LISTEN_FD] = 21, [SC_MAIN_TTY_FD] = 0,
+};
 static const int io_fds[SC_IO_NR_FDS] = { [SC_IO_RING_FD] = 7 };
 
 static void test_arch_checked_first(void **state)
@@ -113,6 +119,64 @@ static void test_missing_fd_allows_nothing(void **state)
 	assert_int_equal(call(__NR_write, 1, 0, 0, 0), ALLOW);
 }
 
+/* Issue 11 (d): what MMIO exits do to the VM goes to the VM fd only. */
+static void test_vcpu_vm_ioctls_on_the_vm_fd(void **state)
+{
+	static const unsigned long reqs[] = { KVM_SET_GSI_ROUTING, KVM_IRQFD, KVM_IOEVENTFD,
+					      KVM_SIGNAL_MSI, KVM_IRQ_LINE };
+
+	(void)state;
+	build(SC_ROLE_VCPU, false, vcpu_fds, SC_VCPU_NR_FDS);
+	for (unsigned i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+		assert_int_equal(call(__NR_ioctl, 5, reqs[i], 0, 0), ALLOW);
+		assert_int_equal(call(__NR_ioctl, 6, reqs[i], 0, 0), TRAP);
+		assert_int_equal(call(__NR_ioctl, 11, reqs[i], 0, 0), TRAP);
+	}
+	assert_int_equal(call(__NR_ioctl, 5, KVM_RUN, 0, 0), TRAP);
+	assert_int_equal(call(__NR_openat, AT_FDCWD, 0, O_RDONLY, 0), TRAP);
+}
+
+/* Issue 11 (d): after setup the main thread opens nothing, removes only in the control
+ * directory, accepts only on its socket, and reaches the vGIC, the ITS, the VM and the
+ * terminal each on its own fd. */
+static void test_main_after_setup(void **state)
+{
+	int no_its[SC_MAIN_NR_FDS];
+
+	(void)state;
+	build(SC_ROLE_MAIN, false, main_fds, SC_MAIN_NR_FDS);
+	assert_int_equal(call(__NR_openat, AT_FDCWD, 0, O_RDONLY, 0), TRAP);
+	assert_int_equal(call(__NR_openat, 20, 0, O_WRONLY | O_CREAT, 0), TRAP);
+	assert_int_equal(call(__NR_unlinkat, 20, 0, 0, 0), ALLOW);
+	assert_int_equal(call(__NR_unlinkat, (uint32_t)AT_FDCWD, 0, 0, 0), TRAP);
+	assert_int_equal(call(__NR_unlinkat, 21, 0, 0, 0), TRAP);
+	assert_int_equal(call(__NR_accept4, 21, 0, 0, 0), ALLOW);
+	assert_int_equal(call(__NR_accept4, 22, 0, 0, 0), TRAP);
+	assert_int_equal(call(__NR_ioctl, 9, KVM_GET_DEVICE_ATTR, 0, 0), ALLOW);
+	assert_int_equal(call(__NR_ioctl, 10, KVM_GET_DEVICE_ATTR, 0, 0), ALLOW);
+	assert_int_equal(call(__NR_ioctl, 10, KVM_SET_DEVICE_ATTR, 0, 0), ALLOW);
+	assert_int_equal(call(__NR_ioctl, 9, KVM_SET_DEVICE_ATTR, 0, 0), TRAP);
+	assert_int_equal(call(__NR_ioctl, 5, KVM_GET_DEVICE_ATTR, 0, 0), TRAP);
+	assert_int_equal(call(__NR_ioctl, 5, KVM_IRQ_LINE, 0, 0), ALLOW);
+	assert_int_equal(call(__NR_ioctl, 5, KVM_SIGNAL_MSI, 0, 0), ALLOW);
+	assert_int_equal(call(__NR_ioctl, 9, KVM_IRQ_LINE, 0, 0), TRAP);
+	assert_int_equal(call(__NR_ioctl, 5, KVM_SET_GSI_ROUTING, 0, 0), TRAP);
+	assert_int_equal(call(__NR_ioctl, 5, KVM_CREATE_DEVICE, 0, 0), TRAP);
+	assert_int_equal(call(__NR_ioctl, 0, TCSETS, 0, 0), ALLOW);
+	assert_int_equal(call(__NR_ioctl, 3, TCSETS, 0, 0), TRAP);
+	/* fstat of a stream, not stat of a path. */
+	assert_int_equal(call(__NR_newfstatat, 3, 0, 0, AT_EMPTY_PATH), ALLOW);
+	assert_int_equal(call(__NR_newfstatat, (uint32_t)AT_FDCWD, 0, 0, 0), TRAP);
+	assert_int_equal(call(__NR_clone, CLONE_THREAD, 0, 0, 0), TRAP);
+	assert_int_equal(call(__NR_socket, 1, 1, 0, 0), TRAP);
+	/* No ITS: nothing reaches fd -1. */
+	memcpy(no_its, main_fds, sizeof(no_its));
+	no_its[SC_MAIN_ITS_FD] = -1;
+	build(SC_ROLE_MAIN, false, no_its, SC_MAIN_NR_FDS);
+	assert_int_equal(call(__NR_ioctl, 0xffffffffu, KVM_GET_DEVICE_ATTR, 0, 0), TRAP);
+	assert_int_equal(call(__NR_ioctl, 9, KVM_GET_DEVICE_ATTR, 0, 0), ALLOW);
+}
+
 static void test_io_ring_fd(void **state)
 {
 	(void)state;
@@ -126,8 +190,10 @@ static void test_io_ring_fd(void **state)
 static void test_restart_union(void **state)
 {
 	(void)state;
-	build(SC_ROLE_MAIN, true, NULL, 0);
+	build(SC_ROLE_MAIN, true, main_fds, SC_MAIN_NR_FDS);
 	assert_int_equal(call(__NR_ioctl, 42, KVM_RUN, 0, 0), ALLOW);
+	assert_int_equal(call(__NR_openat, AT_FDCWD, 0, O_RDONLY, 0), ALLOW);
+	assert_int_equal(call(__NR_clone, CLONE_THREAD | CLONE_VM, 0, 0, 0), ALLOW);
 	assert_int_equal(call(__NR_io_uring_enter, 42, 0, 0, 0), ALLOW);
 	assert_int_equal(call(__NR_clone, 0, 0, 0, 0), TRAP);
 	assert_int_equal(call(__NR_execve, 0, 0, 0, 0), TRAP);
@@ -143,8 +209,8 @@ static void test_allocator_everywhere(void **state)
 	static const struct { enum sc_role role; bool restart; const int *fds; unsigned n; } t[] = {
 		{ SC_ROLE_VCPU, false, vcpu_fds, SC_VCPU_NR_FDS },
 		{ SC_ROLE_IO, false, io_fds, SC_IO_NR_FDS },
-		{ SC_ROLE_MAIN, false, NULL, 0 },
-		{ SC_ROLE_MAIN, true, NULL, 0 },
+		{ SC_ROLE_MAIN, false, main_fds, SC_MAIN_NR_FDS },
+		{ SC_ROLE_MAIN, true, main_fds, SC_MAIN_NR_FDS },
 	};
 
 	(void)state;
@@ -163,6 +229,8 @@ int main(void)
 		cmocka_unit_test(test_arch_checked_first),
 		cmocka_unit_test(test_vcpu_own_fd),
 		cmocka_unit_test(test_missing_fd_allows_nothing),
+		cmocka_unit_test(test_vcpu_vm_ioctls_on_the_vm_fd),
+		cmocka_unit_test(test_main_after_setup),
 		cmocka_unit_test(test_io_ring_fd),
 		cmocka_unit_test(test_restart_union),
 		cmocka_unit_test(test_allocator_everywhere),
