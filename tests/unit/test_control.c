@@ -151,6 +151,29 @@ static void test_live_socket(void **state)
 	assert_true(exists(path));
 }
 
+/* The server side: it never replaces a non-socket with its own, and at exit removes its
+ * socket (unlinkat in the directory fd it opened at setup) and nothing else. */
+static void test_server_socket(void **state)
+{
+	struct control *c = NULL;
+	char path[256], err[256];
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/plain.sock", dir);
+	touch(path);
+	assert_int_equal(control_open(NULL, "plain", &c), -EEXIST);
+	assert_true(exists(path));
+
+	assert_int_equal(control_open(NULL, "served", &c), 0);
+	fd = control_connect("served", err, sizeof(err));
+	assert_true(fd >= 0);
+	close(fd);
+	control_close(c);
+	snprintf(path, sizeof(path), "%s/served.sock", dir);
+	assert_false(exists(path));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -158,6 +181,7 @@ int main(void)
 		cmocka_unit_test(test_name_cannot_leave_the_directory),
 		cmocka_unit_test(test_only_sockets_are_unlinked),
 		cmocka_unit_test(test_live_socket),
+		cmocka_unit_test(test_server_socket),
 	};
 	return cmocka_run_group_tests_name("control", tests, setup, teardown);
 }
