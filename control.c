@@ -498,6 +498,20 @@ int control_request(int fd, const char *line, struct strbuf *reply)
 	}
 }
 
+const char *control_dtb_file(const char *line, char *buf, size_t len)
+{
+	char copy[COMMAND_LINE_MAX], *w[4], *save = NULL;
+	unsigned n = 0;
+
+	if (snprintf(copy, sizeof(copy), "%s", line) >= (int)sizeof(copy))
+		return NULL;
+	for (char *t = strtok_r(copy, " \t\r\n", &save); t && n < 4; t = strtok_r(NULL, " \t\r\n", &save))
+		w[n++] = t;
+	if (n != 3 || strcmp(w[0], "info") || strcmp(w[1], "dtb") || strlen(w[2]) >= len)
+		return NULL;
+	return strcpy(buf, w[2]);
+}
+
 int dtb_write_file(const char *path, const void *buf, size_t len, char *err, size_t errlen)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), ret;

@@ -41,6 +41,9 @@ int control_connect(const char *name, char *err, size_t errlen);
  * error reply, -errno if the connection failed. */
 int control_request(int fd, const char *line, struct strbuf *reply);
 
+/* Client: a command line that is "info dtb FILE" (three words) gives FILE, copied to buf
+ * (len bytes); anything else NULL. The client sends "info dtb" and writes FILE itself. */
+const char *control_dtb_file(const char *line, char *buf, size_t len);
 /* Client: the DTB of an `info dtb` reply (its "dtb:" base64 lines, checked against the size
  * line) written to path; 0 or -errno with a reason in err. *size gets the bytes written. */
 int control_save_dtb(const struct strbuf *reply, const char *path, size_t *size, char *err, size_t errlen);

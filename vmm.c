@@ -199,15 +199,6 @@ static int client_request(int fd, const char *line, const char *dtb_path, struct
 	return ret;
 }
 
-/* "info dtb FILE" as words: FILE, else NULL. */
-static const char *dtb_file_arg(const char *line, char *buf, size_t len)
-{
-	char fmt[32], extra;
-
-	snprintf(fmt, sizeof(fmt), " info dtb %%%zus %%c", len - 1);
-	return sscanf(line, fmt, buf, &extra) == 1 ? buf : NULL;
-}
-
 /* vmm stop without --force: wait for the VM to go (its socket stops answering). */
 static int wait_gone(const char *name, int seconds)
 {
@@ -255,7 +246,7 @@ static int cmd_client(int argc, char **argv)
 		sb_free(&line);
 		return VMM_EXIT_ERROR;
 	}
-	dtb_path = dtb_file_arg(line.buf, path, sizeof(path));
+	dtb_path = control_dtb_file(line.buf, path, sizeof(path));
 	ret = client_request(fd, line.buf, dtb_path, &reply);
 	close(fd);
 	if (ret < 0)
@@ -360,7 +351,7 @@ static int cmd_monitor(int argc, char **argv)
 			continue;
 		if (!strcmp(line, "quit"))
 			break;
-		ret = client_request(fd, line, dtb_file_arg(line, path, sizeof(path)), &reply);
+		ret = client_request(fd, line, control_dtb_file(line, path, sizeof(path)), &reply);
 		if (reply.buf)
 			fputs(reply.buf, stdout);
 		sb_free(&reply);

@@ -174,6 +174,21 @@ static void test_server_socket(void **state)
 	assert_false(exists(path));
 }
 
+/* The client's reading of "info dtb FILE": exactly three words, nothing else. */
+static void test_dtb_file_words(void **state)
+{
+	char buf[16];
+
+	(void)state;
+	assert_string_equal(control_dtb_file("info dtb /tmp/x.dtb", buf, sizeof(buf)), "/tmp/x.dtb");
+	assert_string_equal(control_dtb_file("  info\tdtb  f  ", buf, sizeof(buf)), "f");
+	assert_null(control_dtb_file("info dtbfile", buf, sizeof(buf)));
+	assert_null(control_dtb_file("info dtb", buf, sizeof(buf)));
+	assert_null(control_dtb_file("info dtb a b", buf, sizeof(buf)));
+	assert_null(control_dtb_file("info gic all", buf, sizeof(buf)));
+	assert_null(control_dtb_file("info dtb 0123456789abcdef", buf, sizeof(buf)));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -182,6 +197,7 @@ int main(void)
 		cmocka_unit_test(test_only_sockets_are_unlinked),
 		cmocka_unit_test(test_live_socket),
 		cmocka_unit_test(test_server_socket),
+		cmocka_unit_test(test_dtb_file_words),
 	};
 	return cmocka_run_group_tests_name("control", tests, setup, teardown);
 }
