@@ -122,7 +122,7 @@ const char *cli_gic_name(enum gic_model m)
 	}
 }
 
-static bool name_valid(const char *s)
+bool cli_name_valid(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -206,8 +206,8 @@ static int cli_opt(int c, const char *arg, struct vm_config *cfg, char *err, siz
 		}
 		return 0;
 	case OPT_NAME:
-		if (!name_valid(arg)) {
-			snprintf(err, errlen, "--name %s: use 1-64 letters, digits, '.', '_' or '-'", arg);
+		if (!cli_name_valid(arg)) {
+			snprintf(err, errlen, "--name %s: " CLI_NAME_RULE, arg);
 			return -EINVAL;
 		}
 		cfg->name = arg;

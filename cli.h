@@ -52,6 +52,11 @@ struct vm_config {
 int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_t errlen);
 /* Print the `vmm run` usage text to the given stream. */
 void cli_usage_run(void *stream);
+/* A VM name, checked the same way by `vmm run --name` and by every client (it becomes
+ * DIR/NAME.sock in the private control directory, so it must stay a plain file name):
+ * 1-64 letters, digits, '.', '_' or '-', not starting with '.' or '-'. */
+bool cli_name_valid(const char *s);
+#define CLI_NAME_RULE "use 1-64 letters, digits, '.', '_' or '-' (not first '.' or '-')"
 /* Name of a GIC model as the CLI spells it. */
 const char *cli_gic_name(enum gic_model m);
 

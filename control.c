@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "command.h"
 #include "console.h"
 #include "util.h"
@@ -27,7 +28,9 @@ struct control_client {
 
 struct control {
 	int listen_fd;
+	int dir_fd;             /* the control directory: the socket leaves with unlinkat in it */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	size_t base;            /* where NAME.sock starts in path */
 	struct control_client clients[CONTROL_MAX_CLIENTS];
 	/* console escape and the (vmm) prompt on the serial console */
 	bool escape, monitor;
@@ -82,11 +85,28 @@ static int socket_path(const char *name, char *path, size_t len, char *err, size
 
 	if (ret)
 		return ret;
+	/* The same check as --name (cli.c): a name never leads outside the directory. */
+	if (!cli_name_valid(name)) {
+		snprintf(err, errlen, "'%.80s' is not a VM name: " CLI_NAME_RULE, name);
+		return -EINVAL;
+	}
 	if ((size_t)snprintf(path, len, "%s/%s.sock", dir, name) >= len) {
 		snprintf(err, errlen, "control socket path %s/%s.sock is too long", dir, name);
 		return -ENAMETOOLONG;
 	}
 	return 0;
+}
+
+/* Remove path if it is a socket (a VM's, gone); anything else is left alone. 0 if removed. */
+static int unlink_socket(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -ENOTSOCK;
+	return unlink(path) < 0 ? -errno : 0;
 }
 
 static int unix_connect(const char *path)
@@ -114,13 +134,14 @@ int control_open(struct vm *vm, const char *name, struct control **out)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct control *c = calloc(1, sizeof(*c));
+	struct stat st;
 	char err[256];
 	int fd, ret;
 
 	(void)vm;
 	if (!c)
 		return -ENOMEM;
-	c->listen_fd = -1;
+	c->listen_fd = c->dir_fd = -1;
 	for (unsigned i = 0; i < CONTROL_MAX_CLIENTS; i++)
 		c->clients[i].fd = -1;
 	ret = socket_path(name, c->path, sizeof(c->path), err, sizeof(err));
@@ -129,11 +150,23 @@ int control_open(struct vm *vm, const char *name, struct control **out)
 		free(c);
 		return ret;
 	}
+	/* Opened now, at setup: the main thread's filter allows unlinkat in this fd only. */
+	c->base = strrchr(c->path, '/') + 1 - c->path;
+	c->path[c->base - 1] = '\0';
+	c->dir_fd = open(c->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	c->path[c->base - 1] = '/';
+	if (c->dir_fd < 0) {
+		ret = -errno;
+		log_err("control: %.*s: %s", (int)c->base - 1, c->path, strerror(-ret));
+		free(c);
+		return ret;
+	}
 	fd = unix_connect(c->path);
 	if (fd >= 0) {
 		close(fd);
 		log_err("control: a VM named %s is already running (%s); pick another --name", name, c->path);
-		free(c);
+		c->path[0] = '\0';
+		control_close(c);
 		return -EEXIST;
 	}
 	/* Bind and listen under a private name, then rename into place: a client never sees
@@ -141,22 +174,36 @@ int control_open(struct vm *vm, const char *name, struct control **out)
 	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s.%d", c->path, (int)getpid()) >=
 	    sizeof(sa.sun_path)) {
 		log_err("control: socket path %s is too long", c->path);
-		free(c);
+		c->path[0] = '\0';
+		control_close(c);
 		return -ENAMETOOLONG;
 	}
-	unlink(sa.sun_path);
+	unlink_socket(sa.sun_path);
+	/* rename() replaces whatever is there: only ever a socket (a stale one). */
+	if (lstat(c->path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		log_err("control: %s is not a socket; remove it or pick another --name", c->path);
+		c->path[0] = '\0';
+		control_close(c);
+		return -EEXIST;
+	}
 	c->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (c->listen_fd < 0 || bind(c->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    chmod(sa.sun_path, 0600) < 0 || listen(c->listen_fd, 8) < 0 || rename(sa.sun_path, c->path) < 0) {
 		ret = -errno;
 		log_err("control: cannot listen on %s: %s", c->path, strerror(-ret));
-		unlink(sa.sun_path);
+		unlink_socket(sa.sun_path);
 		c->path[0] = '\0';
 		control_close(c);
 		return ret;
 	}
 	*out = c;
 	return 0;
+}
+
+void control_seccomp_fds(const struct control *c, int *dir_fd, int *listen_fd)
+{
+	*dir_fd = c ? c->dir_fd : -1;
+	*listen_fd = c ? c->listen_fd : -1;
 }
 
 void control_close(struct control *c)
@@ -168,8 +215,10 @@ void control_close(struct control *c)
 			close(c->clients[i].fd);
 	if (c->listen_fd >= 0)
 		close(c->listen_fd);
-	if (c->path[0])
-		unlink(c->path);
+	if (c->path[0] && unlinkat(c->dir_fd, c->path + c->base, 0) < 0)
+		log_err("control: removing %s: %s", c->path, strerror(errno));
+	if (c->dir_fd >= 0)
+		close(c->dir_fd);
 	free(c);
 }
 
@@ -391,9 +440,11 @@ int control_connect(const char *name, char *err, size_t errlen)
 	if (ret)
 		return ret;
 	ret = unix_connect(path);
-	if (ret == -ECONNREFUSED) {
-		unlink(path); /* stale: its VM is gone */
+	if (ret == -ECONNREFUSED && !unlink_socket(path)) {
+		/* stale: its VM is gone */
 		snprintf(err, errlen, "no VM named %s is running (removed its stale socket)", name);
+	} else if (ret == -ECONNREFUSED) {
+		snprintf(err, errlen, "no VM named %s is running (%s is not a socket; left alone)", name, path);
 	} else if (ret < 0) {
 		snprintf(err, errlen, "no VM named %s is running (%s)", name, strerror(-ret));
 	}
@@ -447,4 +498,106 @@ int control_request(int fd, const char *line, struct strbuf *reply)
 			p = nl + 1;
 		}
 	}
+}
+
+const char *control_dtb_file(const char *line, char *buf, size_t len)
+{
+	char copy[COMMAND_LINE_MAX], *w[4], *save = NULL;
+	unsigned n = 0;
+
+	if (snprintf(copy, sizeof(copy), "%s", line) >= (int)sizeof(copy))
+		return NULL;
+	for (char *t = strtok_r(copy, " \t\r\n", &save); t && n < 4; t = strtok_r(NULL, " \t\r\n", &save))
+		w[n++] = t;
+	if (n != 3 || strcmp(w[0], "info") || strcmp(w[1], "dtb") || strlen(w[2]) >= len)
+		return NULL;
+	return strcpy(buf, w[2]);
+}
+
+int dtb_write_file(const char *path, const void *buf, size_t len, char *err, size_t errlen)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), ret;
+
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+		return ret;
+	}
+	ret = write_full(fd, buf, len);
+	if (close(fd) < 0 && !ret)
+		ret = -errno;
+	if (ret)
+		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+	return ret;
+}
+
+static int b64_value(char ch)
+{
+	if (ch >= 'A' && ch <= 'Z')
+		return ch - 'A';
+	if (ch >= 'a' && ch <= 'z')
+		return ch - 'a' + 26;
+	if (ch >= '0' && ch <= '9')
+		return ch - '0' + 52;
+	return ch == '+' ? 62 : ch == '/' ? 63 : -1;
+}
+
+/* One "dtb:" line of base64 (whole quads, '=' padding only at the end) onto out. */
+static int b64_line(const char *p, size_t n, uint8_t *out, size_t cap, size_t *len)
+{
+	if (n % 4)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i += 4) {
+		int v[4], pad = (p[i + 3] == '=') + (p[i + 2] == '=' && p[i + 3] == '=');
+		uint32_t w = 0;
+
+		for (int j = 0; j < 4; j++) {
+			v[j] = j >= 4 - pad ? 0 : b64_value(p[i + j]);
+			if (v[j] < 0)
+				return -EINVAL;
+			w = w << 6 | v[j];
+		}
+		if (pad && i + 4 != n)
+			return -EINVAL;
+		if (*len + 3 - pad > cap)
+			return -EFBIG;
+		out[(*len)++] = w >> 16;
+		if (pad < 2)
+			out[(*len)++] = w >> 8;
+		if (pad < 1)
+			out[(*len)++] = w;
+	}
+	return 0;
+}
+
+int control_save_dtb(const struct strbuf *reply, const char *path, size_t *size, char *err, size_t errlen)
+{
+	const char *p = reply->buf ? reply->buf : "", *end = p + reply->len;
+	size_t want = SIZE_MAX, len = 0;
+	uint8_t *buf = NULL;
+	int ret = 0;
+
+	for (; p < end && !ret; ) {
+		const char *nl = memchr(p, '\n', end - p);
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (want == SIZE_MAX && sscanf(p, "dtb %zu bytes, base64:", &want) == 1) {
+			/* A DTB is at most a few hundred KiB (fdt_build's room in RAM). */
+			buf = want <= (64u << 20) ? malloc(want ? want : 1) : NULL;
+			ret = buf ? 0 : -EFBIG;
+		} else if (n >= 4 && !strncmp(p, "dtb:", 4)) {
+			ret = buf ? b64_line(p + 4, n - 4, buf, want, &len) : -EINVAL;
+		}
+		p += n + 1;
+	}
+	if (ret || !buf || len != want) {
+		ret = -EINVAL;
+		snprintf(err, errlen, "the VM's info dtb reply is malformed or incomplete");
+	} else {
+		ret = dtb_write_file(path, buf, len, err, errlen);
+	}
+	if (!ret)
+		*size = len;
+	free(buf);
+	return ret;
 }

@@ -121,19 +121,19 @@ static void report_devices(FILE *f, struct vm *vm)
 	fprintf(f, "\n  ],\n");
 }
 
-/* kB of a "Key:   N kB" line of /proc/self/status. */
-static long status_kib(const char *key)
+/* kB of a "Key:   N kB" line of /proc/self/status (read from the start: the kernel
+ * generates it anew then). */
+static long status_kib(FILE *f, const char *key)
 {
 	char line[256];
 	long v = -1;
-	FILE *f = fopen("/proc/self/status", "r");
 
 	if (!f)
 		return -1;
+	rewind(f);
 	while (fgets(line, sizeof(line), f))
 		if (!strncmp(line, key, strlen(key)) && sscanf(line + strlen(key), " %ld", &v) == 1)
 			break;
-	fclose(f);
 	return v;
 }
 
@@ -155,29 +155,28 @@ static long guest_resident_kib(struct vm *vm)
 }
 
 /* Resident KiB of every mapping but guest RAM, from the page tables (/proc/self/smaps). */
-static long smaps_rss_excluding(uintptr_t lo, uintptr_t hi)
+static long smaps_rss_excluding(FILE *f, uintptr_t lo, uintptr_t hi)
 {
 	char line[512];
 	long kib = 0, v;
 	bool guest = false;
 	unsigned long start, end;
-	FILE *f = fopen("/proc/self/smaps", "r");
 
 	if (!f)
 		return -1;
+	rewind(f);
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%lx-%lx ", &start, &end) == 2)
 			guest = start < hi && end > lo;
 		else if (!guest && sscanf(line, "Rss: %ld kB", &v) == 1)
 			kib += v;
 	}
-	fclose(f);
 	return kib;
 }
 
-static void report_memory(FILE *f, struct vm *vm)
+static void report_memory(FILE *f, struct report *r, struct vm *vm)
 {
-	long hwm = status_kib("VmHWM:"), guest = guest_resident_kib(vm);
+	long hwm = status_kib(r->status, "VmHWM:"), guest = guest_resident_kib(vm);
 	uintptr_t lo = (uintptr_t)vm->ram_map, hi = lo + (vm->ram_map ? vm->ram_map_size : 0);
 
 	/* Guest pages only ever become resident during a run, so at the end they are at their
@@ -186,7 +185,7 @@ static void report_memory(FILE *f, struct vm *vm)
 	fprintf(f, "  \"memory\": {\"vmm_rss_kib_excluding_guest_ram\": %ld, "
 		"\"vmm_peak_rss_kib_excluding_guest_ram\": %ld, \"peak_rss_kib\": %ld, "
 		"\"guest_ram_resident_kib\": %ld, \"guest_ram_kib\": %" PRIu64 "},\n",
-		smaps_rss_excluding(lo, hi), hwm >= 0 && guest >= 0 ? hwm - guest : -1, hwm, guest,
+		smaps_rss_excluding(r->smaps, lo, hi), hwm >= 0 && guest >= 0 ? hwm - guest : -1, hwm, guest,
 		vm->ram_size >> 10);
 	fprintf(f, "  \"memory_map\": [");
 	for (unsigned i = 0; i < MEM_NR; i++)
@@ -196,14 +195,41 @@ static void report_memory(FILE *f, struct vm *vm)
 	fprintf(f, "\n  ]\n");
 }
 
-int report_write(const char *path, struct vm *vm, int code, unsigned restarts)
+int report_open(struct report *r, const char *path)
 {
-	FILE *f = fopen(path, "w");
+	int ret;
 
-	if (!f) {
-		log_err("report: cannot write %s: %s", path, strerror(errno));
-		return -errno;
+	memset(r, 0, sizeof(*r));
+	r->out = fopen(path, "w");
+	if (!r->out) {
+		ret = -errno;
+		log_err("report: cannot write %s: %s", path, strerror(-ret));
+		return ret;
 	}
+	/* Without these the memory figures are -1; the report is still written. */
+	r->status = fopen("/proc/self/status", "re");
+	r->smaps = fopen("/proc/self/smaps", "re");
+	return 0;
+}
+
+void report_close(struct report *r)
+{
+	FILE **files[] = { &r->out, &r->status, &r->smaps };
+
+	for (unsigned i = 0; i < ARRAY_SIZE(files); i++) {
+		if (*files[i])
+			fclose(*files[i]);
+		*files[i] = NULL;
+	}
+}
+
+int report_write(struct report *r, struct vm *vm, int code, unsigned restarts)
+{
+	FILE *f = r->out;
+	int ret = 0;
+
+	if (!f)
+		return -EBADF;
 	fprintf(f, "{\n  \"exit_code\": %d,\n  \"exit_reason\": \"%s\",\n  \"restarts\": %u,\n"
 		"  \"gic\": \"%s\",\n  \"its\": %s,\n  \"nr_vcpus\": %u,\n", code, vm_exit_name(code),
 		restarts, vm->gic_ops ? vm->gic_ops->name : "none", vm->gic.its_enabled ? "true" : "false",
@@ -212,11 +238,14 @@ int report_write(const char *path, struct vm *vm, int code, unsigned restarts)
 	report_vcpus(f, vm);
 	report_irqs(f, vm);
 	report_devices(f, vm);
-	report_memory(f, vm);
+	report_memory(f, r, vm);
 	fprintf(f, "}\n");
-	if (fclose(f) != 0) {
-		log_err("report: writing %s: %s", path, strerror(errno));
-		return -EIO;
+	r->out = NULL;
+	ret = ferror(f);
+	if (fclose(f) || ret) {
+		log_err("report: writing the report: %s", strerror(errno));
+		ret = -EIO;
 	}
-	return 0;
+	report_close(r);
+	return ret;
 }

@@ -189,37 +189,56 @@ static unsigned hi_word(size_t off)
 	return off + (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? 4 : 0);
 }
 
-static bool cond_used(const struct sc_cond *c, bool any_fd)
+/* The thread's fds and how the program is built: any_fd drops the SC_THREAD_FD conditions
+ * (the main thread's restart union, inherited by threads whose fds do not exist yet). */
+struct fdset {
+	const int *fds;
+	unsigned n;
+	bool any_fd;
+};
+
+static bool cond_used(const struct sc_cond *c, const struct fdset *fs)
 {
-	return !(any_fd && c->kind == SC_THREAD_FD);
+	return !(fs->any_fd && c->kind == SC_THREAD_FD);
+}
+
+/* A rule whose fd the thread lacks can never match: it is left out. */
+static bool rule_possible(const struct sc_rule *r, const struct fdset *fs)
+{
+	for (unsigned i = 0; i < r->nconds; i++)
+		if (r->cond[i].kind == SC_THREAD_FD && !fs->any_fd &&
+		    (r->cond[i].value >= fs->n || fs->fds[r->cond[i].value] < 0))
+			return false;
+	return true;
 }
 
 /* Instructions of one rule: load nr, compare, per condition load [and] compare, return. */
-static unsigned rule_len(const struct sc_rule *r, bool any_fd)
+static unsigned rule_len(const struct sc_rule *r, const struct fdset *fs)
 {
 	unsigned n = 3;
 
 	for (unsigned i = 0; i < r->nconds; i++)
-		if (cond_used(&r->cond[i], any_fd))
+		if (cond_used(&r->cond[i], fs))
 			n += 2 + (r->cond[i].mask != 0xffffffffu);
 	return n;
 }
 
-/* A rule: every failed comparison jumps to the next rule; all passed returns its action.
- * any_fd drops the SC_THREAD_FD conditions (the main thread's restart union, inherited by
- * threads whose fds do not exist yet). */
-static void emit_rule(struct prog *p, const struct sc_rule *r, int fd, bool any_fd)
+/* A rule: every failed comparison jumps to the next rule; all passed returns its action. */
+static void emit_rule(struct prog *p, const struct sc_rule *r, const struct fdset *fs)
 {
-	unsigned n = rule_len(r, any_fd), pos = 1;
+	unsigned n = rule_len(r, fs), pos = 1;
 
+	if (!rule_possible(r, fs))
+		return;
 	emit(p, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr), 0, 0);
 	emit(p, BPF_JMP | BPF_JEQ | BPF_K, r->nr, 0, n - pos - 1);
 	pos++;
 	for (unsigned i = 0; i < r->nconds; i++) {
 		const struct sc_cond *c = &r->cond[i];
-		uint32_t v = c->kind == SC_OWN_PID ? (uint32_t)sc.pid : c->kind == SC_THREAD_FD ? (uint32_t)fd : c->value;
+		uint32_t v = c->kind == SC_OWN_PID ? (uint32_t)sc.pid :
+			     c->kind == SC_THREAD_FD ? (uint32_t)fs->fds[c->value] : c->value;
 
-		if (!cond_used(c, any_fd))
+		if (!cond_used(c, fs))
 			continue;
 		emit(p, BPF_LD | BPF_W | BPF_ABS, lo_word(offsetof(struct seccomp_data, args[c->arg])), 0, 0);
 		pos++;
@@ -233,17 +252,19 @@ static void emit_rule(struct prog *p, const struct sc_rule *r, int fd, bool any_
 	emit(p, BPF_RET | BPF_K, r->enosys ? SECCOMP_RET_ERRNO | ENOSYS : SECCOMP_RET_ALLOW, 0, 0);
 }
 
-static void emit_role(struct prog *p, enum sc_role role, int fd, bool any_fd)
+static void emit_role(struct prog *p, enum sc_role role, const struct fdset *fs)
 {
 	unsigned n;
 	const struct sc_rule *rules = seccomp_arch_rules(role, &n);
 
 	for (unsigned i = 0; i < n; i++)
-		emit_rule(p, &rules[i], fd, any_fd);
+		emit_rule(p, &rules[i], fs);
 }
 
-static void build(struct prog *p, enum sc_role role, int fd)
+static void build(struct prog *p, enum sc_role role, bool restart, const int *fds, unsigned nfds)
 {
+	struct fdset fs = { fds, fds ? nfds : 0, false };
+
 	/* Numbers mean different calls on another ABI (AArch32 compat): check the arch first,
 	 * and kill outright on a mismatch (seccomp_filter.rst, "Pitfalls"). */
 	emit(p, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch), 0, 0);
@@ -259,17 +280,36 @@ static void build(struct prog *p, enum sc_role role, int fd)
 		emit(p, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(pc >> 32), 0, 1);
 		emit(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
 	}
-	if (role == SC_ROLE_MAIN && sc.restart) {
+	if (role == SC_ROLE_MAIN && restart) {
 		/* --reboot=restart: this thread builds the next VM and starts its threads, which
 		 * inherit this filter before they add their own. */
-		emit_role(p, SC_ROLE_VCPU, -1, true);
-		emit_role(p, SC_ROLE_IO, -1, true);
-		emit_role(p, SC_ROLE_MAIN, -1, true);
-		emit_role(p, SC_ROLE_SETUP, -1, true);
+		fs.any_fd = true;
+		emit_role(p, SC_ROLE_VCPU, &fs);
+		emit_role(p, SC_ROLE_IO, &fs);
+		emit_role(p, SC_ROLE_MAIN, &fs);
+		emit_role(p, SC_ROLE_SETUP, &fs);
 	} else {
-		emit_role(p, role, fd, false);
+		emit_role(p, role, &fs);
 	}
 	emit(p, BPF_RET | BPF_K, SECCOMP_RET_TRAP, 0, 0);
+}
+
+int seccomp_build_program(enum sc_role role, bool restart, const int *fds, unsigned nfds,
+			  struct sock_filter *insn, unsigned cap)
+{
+	struct prog *p = calloc(1, sizeof(*p));
+	int ret;
+
+	if (!p)
+		return -ENOMEM;
+	if (!sc.pid)
+		sc.pid = getpid();
+	build(p, role, restart, fds, nfds);
+	ret = p->overflow || p->len > cap ? -E2BIG : (int)p->len;
+	if (ret > 0)
+		memcpy(insn, p->insn, p->len * sizeof(*insn));
+	free(p);
+	return ret;
 }
 
 /* VMM_SECCOMP_SELFTEST=<thread>: that thread, filter installed, tries to run a program. */
@@ -282,7 +322,7 @@ static void selftest(const char *name)
 	log_err("seccomp: VMM_SECCOMP_SELFTEST: thread %s: execve came back: %s", name, strerror(errno));
 }
 
-int seccomp_thread_enter(enum sc_role role, const char *name, int fd)
+int seccomp_thread_enter(enum sc_role role, const char *name, const int *fds, unsigned nfds)
 {
 	struct sock_fprog fprog;
 	struct prog *p;
@@ -300,7 +340,7 @@ int seccomp_thread_enter(enum sc_role role, const char *name, int fd)
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	build(p, role, fd);
+	build(p, role, sc.restart, fds, nfds);
 	if (p->overflow) {
 		log_err("seccomp: thread %s: the filter needs more than %d instructions", name, SC_MAX_INSNS);
 		ret = -E2BIG;

@@ -14,11 +14,20 @@
  * the console's output writers (outq.c), which only write and wait. */
 enum sc_role { SC_ROLE_VCPU, SC_ROLE_IO, SC_ROLE_MAIN, SC_ROLE_SETUP, SC_ROLE_WRITER, SC_NR_ROLES };
 
-/* What an argument is compared with: a constant, our process id, or the fd the thread was
- * given at install time (its vCPU fd, its io_uring fd). */
+/* What an argument is compared with: a constant, our process id, or one of the fds the
+ * thread passed to seccomp_thread_enter (value: its index in that array). A rule naming an
+ * fd the thread does not have (index past the array, or fd -1) allows nothing. */
 enum sc_value { SC_CONST, SC_OWN_PID, SC_THREAD_FD };
 
-/* (low 32 bits of argument arg) & mask == value. The calls compared here (ioctl request,
+/* The fds each role passes to seccomp_thread_enter, by index. vCPU: its own fd and the VM's;
+ * I/O: its ring; main: the VM, the vGIC and ITS devices (-1 without an ITS), the control
+ * directory and listening socket, the terminal (console input). */
+enum { SC_VCPU_FD, SC_VCPU_VM_FD, SC_VCPU_NR_FDS };
+enum { SC_IO_RING_FD, SC_IO_NR_FDS };
+enum { SC_MAIN_VM_FD, SC_MAIN_GIC_FD, SC_MAIN_ITS_FD, SC_MAIN_CTL_DIR_FD, SC_MAIN_CTL_LISTEN_FD,
+       SC_MAIN_TTY_FD, SC_MAIN_NR_FDS };
+
+/* (low 32 bits of argument arg) & mask == value (for SC_THREAD_FD, == fds[value]). The calls compared here (ioctl request,
  * fds, pids, mmap prot) take 32-bit values: the kernel ignores the high half. */
 struct sc_cond {
 	uint8_t arg;
@@ -40,10 +49,16 @@ struct sc_rule {
  * VMM_SECCOMP_SELFTEST and VMM_SECCOMP_LOG debugging aids. Installs the SIGSYS handler. 0 or -errno. */
 int seccomp_configure(bool enabled, bool restart);
 /* Name the calling thread (e.g. "vcpu0": its comm, and its name in reports) and install its
- * filter for role (fd: its own fd for SC_THREAD_FD, or -1); only the name when off.
- * 0 or -errno (logged). */
-int seccomp_thread_enter(enum sc_role role, const char *name, int fd);
+ * filter for role, whose SC_THREAD_FD conditions name fds[0..nfds) by index (the role's
+ * enum above); only the name when off. 0 or -errno (logged). */
+int seccomp_thread_enter(enum sc_role role, const char *name, const int *fds, unsigned nfds);
 /* True once seccomp_configure enabled filtering. */
 bool seccomp_enabled(void);
+
+struct sock_filter;
+/* For tests: the program seccomp_thread_enter would install for role (restart: the main
+ * thread's --reboot=restart union), into insn[cap]; its length, or -E2BIG. */
+int seccomp_build_program(enum sc_role role, bool restart, const int *fds, unsigned nfds,
+			  struct sock_filter *insn, unsigned cap);
 
 #endif

@@ -331,6 +331,15 @@ static int vm_build_fdt(struct vm *vm)
 	if (ret)
 		return ret;
 	vm->fdt = buf;
+	/* Once the guest runs, the copy in its RAM is the guest's to rewrite (totalsize too):
+	 * what vmm reports is this copy, taken while the size is still the one we built. */
+	vm->dtb_size = fdt_totalsize(buf);
+	if (vm->dtb_size > vm->boot.dtb_max)
+		return -EOVERFLOW;
+	vm->dtb = malloc(vm->dtb_size);
+	if (!vm->dtb)
+		return -ENOMEM;
+	memcpy(vm->dtb, buf, vm->dtb_size);
 	return 0;
 }
 
@@ -420,7 +429,7 @@ static void *vcpu_thread_start(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	/* From here on: KVM_RUN on this vCPU and what its MMIO exits do (seccomp.c). */
 	snprintf(name, sizeof(name), "vcpu%u", v->id);
-	if (seccomp_thread_enter(SC_ROLE_VCPU, name, v->fd)) {
+	if (seccomp_thread_enter(SC_ROLE_VCPU, name, (const int[SC_VCPU_NR_FDS]){ v->fd, v->vm->vm_fd }, SC_VCPU_NR_FDS)) {
 		vm_request_stop(v->vm, VMM_EXIT_ERROR);
 		return NULL;
 	}
@@ -713,8 +722,13 @@ int vm_run(struct vm *vm)
 	if (!ret)
 		ret = vm_start_vcpus(vm);
 	/* Setup is over: the event loop and the teardown after it get the main thread's list. */
-	if (!ret)
-		ret = seccomp_thread_enter(SC_ROLE_MAIN, "main", -1);
+	if (!ret) {
+		int fds[SC_MAIN_NR_FDS] = { [SC_MAIN_VM_FD] = vm->vm_fd, [SC_MAIN_GIC_FD] = vm->gic.dev_fd,
+					    [SC_MAIN_ITS_FD] = vm->gic.its_fd, [SC_MAIN_TTY_FD] = STDIN_FILENO };
+
+		control_seccomp_fds(vm->control, &fds[SC_MAIN_CTL_DIR_FD], &fds[SC_MAIN_CTL_LISTEN_FD]);
+		ret = seccomp_thread_enter(SC_ROLE_MAIN, "main", fds, SC_MAIN_NR_FDS);
+	}
 	if (ret)
 		vm_request_stop(vm, VMM_EXIT_ERROR);
 	else
@@ -765,6 +779,9 @@ void vm_destroy(struct vm *vm)
 	if (vm->ram_map && !vm->io_abandoned)
 		munmap(vm->ram_map, vm->ram_map_size);
 	vm->ram_map = NULL;
+	vm->fdt = NULL;
+	free(vm->dtb);
+	vm->dtb = NULL;
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)

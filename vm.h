@@ -102,7 +102,9 @@ struct vm {
 	size_t (*console_in)(void *dev, const uint8_t *buf, size_t len);
 	void *console_dev;
 	struct boot_info boot;
-	void *fdt;
+	void *fdt;             /* the DTB in guest RAM: the guest may rewrite it, header and all */
+	void *dtb;             /* the host's copy of the DTB as built (info dtb, --dump-dtb) */
+	size_t dtb_size;
 	struct console *console; /* the console stream (owned by the caller: it outlives restarts) */
 
 	/* Timeline for --report, seconds since exec (cfg->t_exec); 0 = not yet. */

@@ -1,12 +1,11 @@
 /* vmm.c - entry point: subcommands and exit codes. */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <libfdt.h>
 
 #include "cli.h"
 #include "command.h"
@@ -42,20 +41,18 @@ static void usage(FILE *f)
 
 static int dump_dtb(struct vm *vm, const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	char err[256];
 
-	if (fd < 0 || write_full(fd, vm->fdt, fdt_totalsize(vm->fdt)) < 0) {
-		log_err("run: --dump-dtb %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (dtb_write_file(path, vm->dtb, vm->dtb_size, err, sizeof(err))) {
+		log_err("run: --dump-dtb %s", err);
 		return VMM_EXIT_ERROR;
 	}
-	close(fd);
 	return 0;
 }
 
 /* One VM from create to destroy; the exit code, or VMM_RESTART. */
-static int run_once(struct vm *vm, const struct vm_config *cfg, struct console *con, unsigned restarts)
+static int run_once(struct vm *vm, const struct vm_config *cfg, struct console *con, struct report *rep,
+		    unsigned restarts)
 {
 	int code;
 
@@ -79,7 +76,7 @@ static int run_once(struct vm *vm, const struct vm_config *cfg, struct console *
 			restart ? " instead of restarting the guest (--reboot=restart)" : "");
 	}
 	if (cfg->report && code != VMM_RESTART)
-		report_write(cfg->report, vm, code, restarts);
+		report_write(rep, vm, code, restarts);
 	vm_destroy(vm);
 	return code;
 }
@@ -88,6 +85,7 @@ static int cmd_run(int argc, char **argv, double t_exec)
 {
 	struct vm_config cfg;
 	struct console con;
+	struct report rep = { 0 };
 	struct vm vm;
 	unsigned restarts = 0;
 	char err[256], name[32];
@@ -102,8 +100,13 @@ static int cmd_run(int argc, char **argv, double t_exec)
 		return 0;
 	}
 	cfg.t_exec = t_exec;
-	if (seccomp_configure(!cfg.no_seccomp && !cfg.dump_dtb, cfg.reboot_restart))
+	/* Opened before anything runs: the main thread opens no file once the VM does. */
+	if (cfg.report && report_open(&rep, cfg.report))
 		return VMM_EXIT_ERROR;
+	if (seccomp_configure(!cfg.no_seccomp && !cfg.dump_dtb, cfg.reboot_restart)) {
+		report_close(&rep);
+		return VMM_EXIT_ERROR;
+	}
 	if (!cfg.name) {
 		snprintf(name, sizeof(name), "vm-%d", (int)getpid());
 		cfg.name = name;
@@ -112,15 +115,17 @@ static int cmd_run(int argc, char **argv, double t_exec)
 			 sizeof(err))) {
 		log_err("run: %s", err);
 		console_destroy(&con);
+		report_close(&rep);
 		return VMM_EXIT_USAGE;
 	}
 	/* --reboot=restart: a guest reset builds the VM again, fresh, in this process. */
-	while ((code = run_once(&vm, &cfg, &con, restarts)) == VMM_RESTART) {
+	while ((code = run_once(&vm, &cfg, &con, &rep, restarts)) == VMM_RESTART) {
 		restarts++;
 		log_err("run: the guest reset; restarting it (--reboot=restart, restart %u)", restarts);
 	}
 	console_finish(&con, 2000);
 	console_destroy(&con);
+	report_close(&rep);
 	return code;
 }
 
@@ -181,6 +186,29 @@ static void print_json_reply(const struct strbuf *sb, int ret)
 	printf("]}\n");
 }
 
+/* One request; with dtb_path (info dtb FILE) the VM sends the DTB and this process writes
+ * FILE: the reply becomes what the VM used to say, "wrote N bytes to FILE". */
+static int client_request(int fd, const char *line, const char *dtb_path, struct strbuf *reply)
+{
+	struct strbuf raw = { 0 };
+	char err[300];
+	size_t size;
+	int ret = control_request(fd, dtb_path ? "info dtb" : line, dtb_path ? &raw : reply);
+
+	if (!dtb_path)
+		return ret;
+	if (ret == 0 && control_save_dtb(&raw, dtb_path, &size, err, sizeof(err)) == 0) {
+		sb_printf(reply, "wrote %zu bytes to %s\nok\n", size, dtb_path);
+	} else if (ret == 0) {
+		sb_printf(reply, "error: %s\n", err);
+		ret = 1;
+	} else if (raw.buf) {
+		sb_printf(reply, "%s", raw.buf);
+	}
+	sb_free(&raw);
+	return ret;
+}
+
 /* vmm stop without --force: wait for the VM to go (its socket stops answering). */
 static int wait_gone(const char *name, int seconds)
 {
@@ -202,8 +230,8 @@ static int cmd_client(int argc, char **argv)
 {
 	struct strbuf line = { 0 }, reply = { 0 };
 	bool json = false, stop = !strcmp(argv[0], "stop"), force = false;
-	const char *name = NULL;
-	char err[256];
+	const char *name = NULL, *dtb_path;
+	char err[256], path[4096];
 	int fd, ret;
 
 	sb_printf(&line, "%s", argv[0]);
@@ -228,7 +256,8 @@ static int cmd_client(int argc, char **argv)
 		sb_free(&line);
 		return VMM_EXIT_ERROR;
 	}
-	ret = control_request(fd, line.buf, &reply);
+	dtb_path = control_dtb_file(line.buf, path, sizeof(path));
+	ret = client_request(fd, line.buf, dtb_path, &reply);
 	close(fd);
 	if (ret < 0)
 		sb_printf(&reply, "error: the VM closed the connection\n");
@@ -304,7 +333,7 @@ static int cmd_list(int argc, char **argv)
 /* vmm monitor NAME: a (vmm) prompt; each line goes over the socket. Works without a tty. */
 static int cmd_monitor(int argc, char **argv)
 {
-	char err[256], *line = NULL;
+	char err[256], path[4096], *line = NULL;
 	bool tty = isatty(STDIN_FILENO);
 	size_t cap = 0;
 	int fd;
@@ -332,7 +361,7 @@ static int cmd_monitor(int argc, char **argv)
 			continue;
 		if (!strcmp(line, "quit"))
 			break;
-		ret = control_request(fd, line, &reply);
+		ret = client_request(fd, line, control_dtb_file(line, path, sizeof(path)), &reply);
 		if (reply.buf)
 			fputs(reply.buf, stdout);
 		sb_free(&reply);

@@ -285,7 +285,7 @@ static void *iothread_main(void *arg)
 {
 	struct iothread *io = arg;
 
-	if (seccomp_thread_enter(SC_ROLE_IO, "io", io->ring.ring_fd)) {
+	if (seccomp_thread_enter(SC_ROLE_IO, "io", (const int[SC_IO_NR_FDS]){ io->ring.ring_fd }, SC_IO_NR_FDS)) {
 		io->failed = true;
 		io->stop = true;
 	}

@@ -22,37 +22,49 @@ const uint32_t seccomp_arch_audit = AUDIT_ARCH_AARCH64;
 #define ANY(n)                 { .nr = (n) }
 #define ARG(n, a, m, v)        { .nr = (n), .nconds = 1, .cond = { { (a), SC_CONST, (m), (v) } } }
 #define ARG_IS(n, a, kind)     { .nr = (n), .nconds = 1, .cond = { { (a), (kind), 0xffffffffu, 0 } } }
+/* Argument a is the thread's fd number idx (seccomp.h's enums). */
+#define ARG_FD(n, a, idx)      { .nr = (n), .nconds = 1, .cond = { { (a), SC_THREAD_FD, 0xffffffffu, (idx) } } }
+/* ioctl req on the thread's fd number idx. */
+#define IOCTL_ON(req, idx)     { .nr = __NR_ioctl, .nconds = 2,                                    \
+				 .cond = { { 1, SC_CONST, 0xffffffffu, (uint32_t)(req) },                \
+					   { 0, SC_THREAD_FD, 0xffffffffu, (idx) } } }
 #define IOCTL(req)             ARG(__NR_ioctl, 1, 0xffffffffu, (uint32_t)(req))
 /* Memory may be mapped or re-protected (malloc arenas, thread stacks), never executable. */
 #define NO_EXEC(n)             ARG(n, 2, PROT_EXEC, 0)
 /* Signals only to threads of this process: the vCPU kick, and the SIGSYS report's re-raise. */
 #define TGKILL_OWN             ARG_IS(__NR_tgkill, 0, SC_OWN_PID)
 
-/* Every thread: log lines, locks, the SIGSYS report, malloc and thread exit. */
+/* Every thread: log lines, locks, the SIGSYS report, malloc and thread exit. glibc's
+ * allocator may run on any thread at any time: a new arena asks how many CPUs there are
+ * (sched_getaffinity), and realloc moves a block past the mmap threshold with mremap (a
+ * control reply over 128 KiB). mremap cannot make memory executable (only mprotect can).
+ * glibc's fatal-error path (malloc's consistency checks, __chk_fail) writes its message
+ * with writev before abort() raises SIGABRT with tgkill. */
 #define COMMON                                                                            \
-	ANY(__NR_write), ANY(__NR_futex), TGKILL_OWN, ANY(__NR_getpid),                  \
+	ANY(__NR_write), ANY(__NR_writev), ANY(__NR_futex), TGKILL_OWN, ANY(__NR_getpid), \
 	ANY(__NR_rt_sigreturn), ANY(__NR_rt_sigprocmask), ANY(__NR_restart_syscall),      \
 	ANY(__NR_clock_gettime), NO_EXEC(__NR_mmap), NO_EXEC(__NR_mprotect),              \
-	ANY(__NR_munmap), ANY(__NR_madvise), ANY(__NR_brk), ANY(__NR_exit)
+	ANY(__NR_mremap), ANY(__NR_munmap), ANY(__NR_madvise), ANY(__NR_brk),             \
+	ANY(__NR_sched_getaffinity), ANY(__NR_exit)
 
 /* vCPU threads: KVM_RUN on their own vCPU (first: the hot path), then what MMIO exits into
- * the devices do: raise SPIs (UART, GICv2m, virtio-mmio), program MSI-X routes and irqfds,
- * move ioeventfds when a BAR or a queue changes, write eventfds and the console. */
+ * the devices do, on the VM fd: raise SPIs (UART, GICv2m, virtio-mmio), program MSI-X
+ * routes and irqfds, move ioeventfds when a BAR or a queue changes; write eventfds and the
+ * console. */
 static const struct sc_rule vcpu_rules[] = {
-	{ .nr = __NR_ioctl, .nconds = 2,
-	  .cond = { { 1, SC_CONST, 0xffffffffu, KVM_RUN }, { 0, SC_THREAD_FD, 0xffffffffu, 0 } } },
+	IOCTL_ON(KVM_RUN, SC_VCPU_FD),
 	/* An access KVM cannot decode (KVM_EXIT_ARM_NISV) is answered with an external abort. */
-	{ .nr = __NR_ioctl, .nconds = 2,
-	  .cond = { { 1, SC_CONST, 0xffffffffu, KVM_SET_VCPU_EVENTS }, { 0, SC_THREAD_FD, 0xffffffffu, 0 } } },
-	IOCTL(KVM_IRQ_LINE), IOCTL(KVM_SET_GSI_ROUTING), IOCTL(KVM_IRQFD), IOCTL(KVM_IOEVENTFD),
-	IOCTL(KVM_SIGNAL_MSI),
+	IOCTL_ON(KVM_SET_VCPU_EVENTS, SC_VCPU_FD),
+	IOCTL_ON(KVM_IRQ_LINE, SC_VCPU_VM_FD), IOCTL_ON(KVM_SET_GSI_ROUTING, SC_VCPU_VM_FD),
+	IOCTL_ON(KVM_IRQFD, SC_VCPU_VM_FD), IOCTL_ON(KVM_IOEVENTFD, SC_VCPU_VM_FD),
+	IOCTL_ON(KVM_SIGNAL_MSI, SC_VCPU_VM_FD),
 	COMMON,
 };
 
 /* The I/O thread: io_uring_enter on its own ring, eventfd reads, getrandom for virtio-rng,
  * eventfd writes (irqfds) and console output for virtio-console. */
 static const struct sc_rule io_rules[] = {
-	ARG_IS(__NR_io_uring_enter, 0, SC_THREAD_FD),
+	ARG_FD(__NR_io_uring_enter, 0, SC_IO_RING_FD),
 	ANY(__NR_read), ANY(__NR_getrandom),
 	COMMON,
 };
@@ -66,16 +78,24 @@ static const struct sc_rule writer_rules[] = {
 
 /* The main thread's event loop and everything after it: console input, signalfd, the
  * control socket, control commands (vCPU counters for pause/resume, vGIC and ITS state,
- * inject, info dtb FILE), the terminal restored, --report written, the VM torn down. */
+ * inject), the terminal restored, --report written, the VM torn down. It opens no file:
+ * --report's files were opened at setup (report.c), info dtb FILE is written by the client,
+ * and the socket goes with unlinkat in the control directory's fd. */
 static const struct sc_rule main_rules[] = {
 	ANY(__NR_ppoll), ANY(__NR_read), ANY(__NR_close),
-	ANY(__NR_accept4), ANY(__NR_recvfrom), ANY(__NR_sendto),
-	IOCTL(KVM_GET_ONE_REG), IOCTL(KVM_SET_ONE_REG), IOCTL(KVM_GET_DEVICE_ATTR),
-	IOCTL(KVM_SET_DEVICE_ATTR), IOCTL(KVM_HAS_DEVICE_ATTR), IOCTL(KVM_IRQ_LINE),
-	IOCTL(KVM_SIGNAL_MSI), IOCTL(TCGETS), IOCTL(TCSETS), IOCTL(TCSETSW), IOCTL(TCSETSF),
-	ANY(__NR_openat), ANY(__NR_newfstatat), ANY(__NR_fstat), ANY(__NR_lseek),
-	ANY(__NR_mincore), ANY(__NR_unlinkat), ANY(__NR_gettid), ANY(__NR_getrandom),
-	ANY(__NR_clock_nanosleep), ANY(__NR_exit_group),
+	ARG_FD(__NR_accept4, 0, SC_MAIN_CTL_LISTEN_FD), ANY(__NR_recvfrom), ANY(__NR_sendto),
+	/* The vCPU counters (pause/resume): on one of many vCPU fds, which one seccomp's
+	 * equality checks cannot bound without a rule per vCPU (README, Security). */
+	IOCTL(KVM_GET_ONE_REG), IOCTL(KVM_SET_ONE_REG),
+	IOCTL_ON(KVM_GET_DEVICE_ATTR, SC_MAIN_GIC_FD), IOCTL_ON(KVM_GET_DEVICE_ATTR, SC_MAIN_ITS_FD),
+	IOCTL_ON(KVM_SET_DEVICE_ATTR, SC_MAIN_ITS_FD), /* KVM_DEV_ARM_ITS_SAVE_TABLES (info its) */
+	IOCTL_ON(KVM_IRQ_LINE, SC_MAIN_VM_FD), IOCTL_ON(KVM_SIGNAL_MSI, SC_MAIN_VM_FD),
+	IOCTL_ON(TCGETS, SC_MAIN_TTY_FD), IOCTL_ON(TCSETS, SC_MAIN_TTY_FD),
+	IOCTL_ON(TCSETSW, SC_MAIN_TTY_FD), IOCTL_ON(TCSETSF, SC_MAIN_TTY_FD),
+	/* stdio's fstat of the report's streams: fstatat(fd, "", AT_EMPTY_PATH). */
+	ARG(__NR_newfstatat, 3, AT_EMPTY_PATH, AT_EMPTY_PATH), ANY(__NR_fstat), ANY(__NR_lseek),
+	ANY(__NR_mincore), ARG_FD(__NR_unlinkat, 0, SC_MAIN_CTL_DIR_FD), ANY(__NR_gettid),
+	ANY(__NR_getrandom), ANY(__NR_clock_nanosleep), ANY(__NR_exit_group),
 	/* Teardown (blk_destroy): disks synced, then their OFD locks dropped before the close. */
 	ANY(__NR_fdatasync), ARG(__NR_fcntl, 1, 0xffffffffu, F_OFD_SETLK),
 	COMMON,
@@ -84,7 +104,8 @@ static const struct sc_rule main_rules[] = {
 /* Building a VM (with --reboot=restart the main thread does it again): any ioctl (KVM,
  * BLKGETSIZE64, the terminal), files, eventfds, a ring, threads, signals, the socket. */
 static const struct sc_rule setup_rules[] = {
-	ANY(__NR_ioctl), ANY(__NR_pread64), ANY(__NR_eventfd2),
+	ANY(__NR_ioctl), ANY(__NR_openat), ANY(__NR_newfstatat), ANY(__NR_unlinkat),
+	ANY(__NR_pread64), ANY(__NR_eventfd2),
 	ANY(__NR_io_uring_setup), ANY(__NR_io_uring_register), ANY(__NR_io_uring_enter),
 	/* pthread_create: clone3's flags sit behind a pointer seccomp cannot read, so it gets
 	 * ENOSYS and glibc falls back to clone, whose flags must make a thread. */

@@ -25,6 +25,8 @@ build_images() {
 
 	"${CROSS}as" -o "$work/raw.o" "$top/tests/boot/raw-payload.S"
 	"${CROSS}objcopy" -O binary "$work/raw.o" "$work/l1/guest/raw.bin"
+	"${CROSS}as" -o "$work/wfi.o" "$top/tests/boot/wfi-payload.S"
+	"${CROSS}objcopy" -O binary "$work/wfi.o" "$work/l1/guest/wfi.bin"
 	# The hostile guest (tests/hostile): built by the Makefile's own rules.
 	make -s -C "$top" CROSS="$CROSS" build/hostile/hostile.bin
 	cp "$top/build/hostile/hostile.bin" "$work/l1/guest/hostile.bin"

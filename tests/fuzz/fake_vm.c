@@ -196,9 +196,9 @@ bool seccomp_enabled(void)
 	return false;
 }
 
-int seccomp_thread_enter(enum sc_role role, const char *name, int fd)
+int seccomp_thread_enter(enum sc_role role, const char *name, const int *fds, unsigned nfds)
 {
-	(void)role, (void)name, (void)fd;
+	(void)role, (void)name, (void)fds, (void)nfds;
 	return 0;
 }
 

@@ -1,7 +1,7 @@
 /* fuzz_command.c - the control-socket protocol and command parser (control.c, command.c):
  * arbitrary bytes from a client on a real AF_UNIX socket, and the same bytes typed on the
  * console through the Ctrl-A escape and the (vmm) monitor. The VM behind them is fake: KVM
- * answers through the ioctl wrapper, "info dtb" finds no tree and so never writes a file.
+ * answers through the ioctl wrapper; "info dtb" finds no tree (and the VM side writes no file).
  *
  * Input: one byte of options (which paths, chunking), then the bytes themselves.
  */

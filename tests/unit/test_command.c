@@ -4,11 +4,14 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <libfdt.h>
 
 #include "../../command.h"
+#include "../../control.h"
 #include "../../irqchip/irqchip.h"
 #include "../../util.h"
 #include "../../vm.h"
@@ -140,6 +143,75 @@ static void test_control_bytes_not_echoed(void **state)
 	sb_free(&out);
 }
 
+/* Issue 11 (b): the guest owns the DTB in its RAM and may rewrite its header; info dtb gives
+ * the host's copy as built, and the client writes exactly that to the file. */
+static void test_dtb_is_the_built_one(void **state)
+{
+	static uint8_t built[4096], ram[8192];
+	const char *path = "build/tests/test_command.dtb";
+	struct strbuf out = { 0 };
+	char err[256];
+	uint8_t got[sizeof(ram)];
+	size_t size = 0;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(fdt_create_empty_tree(built, sizeof(built)), 0);
+	assert_int_equal(fdt_setprop_string(built, 0, "compatible", "vmm,unit"), 0);
+	assert_int_equal(fdt_pack(built), 0);
+	memcpy(ram, built, fdt_totalsize(built));
+	vm.dtb = built;
+	vm.dtb_size = fdt_totalsize(built);
+	vm.fdt = ram;
+	/* The guest's rewrite: its DTB now claims all of RAM and more. */
+	fdt_set_totalsize(ram, sizeof(ram));
+	memset(ram + vm.dtb_size, 0xee, sizeof(ram) - vm.dtb_size);
+
+	command_run(&vm, "info dtb", &out);
+	assert_non_null(strstr(out.buf, "\nok\n"));
+	assert_int_equal(control_save_dtb(&out, path, &size, err, sizeof(err)), 0);
+	assert_int_equal(size, vm.dtb_size);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_int_equal(fread(got, 1, sizeof(got), f), vm.dtb_size);
+	fclose(f);
+	assert_memory_equal(got, built, vm.dtb_size);
+	sb_free(&out);
+
+	/* The VM process writes no file: a FILE argument is the client's job. */
+	command_run(&vm, "info dtb /tmp/x.dtb", &out);
+	assert_non_null(strstr(out.buf, "error: info dtb FILE is written by the client"));
+	sb_free(&out);
+	vm.dtb = vm.fdt = NULL;
+	vm.dtb_size = 0;
+}
+
+/* A reply that lies (cut short, bad base64, more bytes than its size line) writes nothing. */
+static void test_dtb_reply_checked(void **state)
+{
+	static const char *const bad[] = {
+		"dtb 4 bytes, base64:\ndtb:AAE=\nok\n",
+		"dtb 2 bytes, base64:\ndtb:AAECAw==\nok\n",
+		"dtb 3 bytes, base64:\ndtb:AA!C\nok\n",
+		"dtb:AAEC\nok\n",
+		"dtb 3 bytes, base64:\ndtb:AA=C\nok\n",
+	};
+	struct strbuf r = { 0 };
+	char err[256];
+	size_t size;
+
+	(void)state;
+	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
+		sb_printf(&r, "%s", bad[i]);
+		assert_int_equal(control_save_dtb(&r, "build/tests/test_command-bad.dtb", &size, err, sizeof(err)), -EINVAL);
+		sb_free(&r);
+	}
+	sb_printf(&r, "dtb 3 bytes, base64:\ndtb:AAEC\nok\n");
+	assert_int_equal(control_save_dtb(&r, "build/tests/test_command-good.dtb", &size, err, sizeof(err)), 0);
+	assert_int_equal(size, 3);
+	sb_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -147,6 +219,8 @@ int main(void)
 		cmocka_unit_test(test_reports),
 		cmocka_unit_test(test_oversized_line),
 		cmocka_unit_test(test_control_bytes_not_echoed),
+		cmocka_unit_test(test_dtb_is_the_built_one),
+		cmocka_unit_test(test_dtb_reply_checked),
 	};
 	return cmocka_run_group_tests_name("command", tests, setup, NULL);
 }
