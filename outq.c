@@ -71,7 +71,7 @@ static void *outq_main(void *arg)
 	uint8_t *chunk = malloc(OUTQ_CHUNK);
 	bool reported = false;
 
-	if (seccomp_thread_enter(SC_ROLE_WRITER, q->name, -1) || !chunk) {
+	if (seccomp_thread_enter(SC_ROLE_WRITER, q->name, NULL, 0) || !chunk) {
 		pthread_mutex_lock(&q->lock);
 		q->error = chunk ? EPERM : ENOMEM;
 		goto out;

@@ -211,6 +211,7 @@ static void test_allocator_everywhere(void **state)
 		{ SC_ROLE_IO, false, io_fds, SC_IO_NR_FDS },
 		{ SC_ROLE_MAIN, false, main_fds, SC_MAIN_NR_FDS },
 		{ SC_ROLE_MAIN, true, main_fds, SC_MAIN_NR_FDS },
+		{ SC_ROLE_WRITER, false, NULL, 0 },
 	};
 
 	(void)state;
@@ -221,6 +222,24 @@ static void test_allocator_everywhere(void **state)
 				fail_msg("role %d%s: syscall %ld trapped", t[i].role, t[i].restart ? " (restart)" : "",
 					 nrs[j]);
 	}
+}
+
+/* The console's output writers (outq.c) write and wait, nothing else: a failed write is
+ * reported, and the fd is closed by its owner on the main thread. Issue 11 (1): a failed
+ * --console-log write used to close() on a vCPU thread, whose list has no close. */
+static void test_writer_role(void **state)
+{
+	(void)state;
+	build(SC_ROLE_WRITER, false, NULL, 0);
+	assert_int_equal(call(__NR_write, 1, 0, 16, 0), ALLOW);
+	assert_int_equal(call(__NR_ppoll, 0, 1, 0, 0), ALLOW);
+	assert_int_equal(call(__NR_futex, 0, 0, 0, 0), ALLOW);
+	assert_int_equal(call(__NR_close, 1, 0, 0, 0), TRAP);
+	assert_int_equal(call(__NR_openat, AT_FDCWD, 0, O_RDONLY, 0), TRAP);
+	assert_int_equal(call(__NR_ioctl, 5, KVM_RUN, 0, 0), TRAP);
+	/* No vCPU or I/O thread needs close either: output errors never lead there. */
+	build(SC_ROLE_VCPU, false, vcpu_fds, SC_VCPU_NR_FDS);
+	assert_int_equal(call(__NR_close, 1, 0, 0, 0), TRAP);
 }
 
 int main(void)
@@ -234,6 +253,7 @@ int main(void)
 		cmocka_unit_test(test_io_ring_fd),
 		cmocka_unit_test(test_restart_union),
 		cmocka_unit_test(test_allocator_everywhere),
+		cmocka_unit_test(test_writer_role),
 	};
 	return cmocka_run_group_tests_name("seccomp", tests, NULL, NULL);
 }
