@@ -19,31 +19,56 @@ struct virtio_console {
 	struct virtq_chain chain;
 };
 
-/* Write a readable chain to the output, segment by segment. */
-static void console_transmit(struct virtio_console *con, const struct virtq_chain *c)
+/* A driver chooses how much a transmit chain says: 128 chains of 128 descriptors each
+ * covering all of RAM would hold the one I/O thread (and every disk) for hours and fill the
+ * log's disk. One chain gives the console at most CONSOLE_TX_MAX_CHAIN bytes (hvc sends at
+ * most a page per buffer; the rest is dropped, said rate-limited), and one notification at
+ * most CONSOLE_TX_BUDGET, after which the queue is kicked again so other work goes first. */
+#define CONSOLE_TX_MAX_CHAIN (64 * 1024)
+#define CONSOLE_TX_BUDGET    (256 * 1024)
+#define CONSOLE_TX_CHAIN_COST 256
+
+/* Write a readable chain to the output, segment by segment, up to the chain bound; the
+ * bytes written. */
+static uint64_t console_transmit(struct virtio_console *con, const struct virtq_chain *c)
 {
-	for (unsigned i = 0; i < c->nr_out; i++) {
-		void *p = gpa_to_hva(con->vd->vm, c->bufs[i].gpa, c->bufs[i].len);
+	uint64_t left = CONSOLE_TX_MAX_CHAIN;
+
+	for (unsigned i = 0; i < c->nr_out && left; i++) {
+		uint64_t n = c->bufs[i].len < left ? c->bufs[i].len : left;
+		void *p = gpa_to_hva(con->vd->vm, c->bufs[i].gpa, n);
 
 		if (p && con->out)
-			console_output(con->out, p, c->bufs[i].len);
+			console_output(con->out, p, n);
+		left -= n;
 	}
+	if (c->out_len > CONSOLE_TX_MAX_CHAIN)
+		log_ratelimited("virtio-console: a transmit buffer of %llu bytes; only the first %u written",
+				(unsigned long long)c->out_len, CONSOLE_TX_MAX_CHAIN);
+	return CONSOLE_TX_MAX_CHAIN - left;
 }
 
 static void console_queue_notify(void *dev, unsigned q)
 {
 	struct virtio_console *con = dev;
 	struct virtq *vq = virtio_queue(con->vd, q);
-	int ret;
+	uint64_t budget = CONSOLE_TX_BUDGET;
+	int ret = 0;
 
 	if (q != CONSOLE_TX)
 		return; /* new receive buffers: used when input arrives */
-	while ((ret = virtio_queue_pop(con->vd, q, &con->chain)) == 1) {
-		console_transmit(con, &con->chain);
+	while (budget && (ret = virtio_queue_pop(con->vd, q, &con->chain)) == 1) {
+		/* Each chain costs something, empty ones too: a driver refilling the ring from
+		 * another vCPU cannot keep this loop going. */
+		uint64_t n = console_transmit(con, &con->chain) + CONSOLE_TX_CHAIN_COST;
+
+		budget -= n < budget ? n : budget;
 		virtq_push(vq, con->chain.head, 0);
 	}
 	if (ret < 0)
 		virtio_needs_reset(con->vd, "bad transmit chain");
+	else if (!budget)
+		virtio_queue_yield(con->vd, q); /* maybe more: after the others */
 	virtio_queue_interrupt(con->vd, q);
 }
 

@@ -136,6 +136,11 @@ void virtio_kick(struct virtio_dev *vd, unsigned q)
 		(void)!write(vd->queues[q].kick_fd, &one, sizeof(one));
 }
 
+void virtio_queue_yield(struct virtio_dev *vd, unsigned q)
+{
+	virtio_kick(vd, q);
+}
+
 /* ---- status, features, queues ---- */
 
 void virtio_reset(struct virtio_dev *vd)

@@ -136,6 +136,9 @@ bool virtio_queue_live(struct virtio_dev *vd, unsigned q);
  * 1 with *c filled, 0 for none (or not live), -errno for a broken ring (lock held). Every
  * device model pops through this. */
 int virtio_queue_pop(struct virtio_dev *vd, unsigned q, struct virtq_chain *c);
+/* Come back to queue q later, as if the driver kicked it again: a device that stopped at
+ * its per-notification budget lets the I/O thread serve other work first. (lock held) */
+void virtio_queue_yield(struct virtio_dev *vd, unsigned q);
 /* The driver broke the rules (why): set DEVICE_NEEDS_RESET, report it (rate-limited) and
  * tell the driver; no queue of the device is processed until reset (lock held). */
 void virtio_needs_reset(struct virtio_dev *vd, const char *why);
