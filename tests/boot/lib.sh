@@ -26,7 +26,7 @@ build_images() {
 	"${CROSS}as" -o "$work/raw.o" "$top/tests/boot/raw-payload.S"
 	"${CROSS}objcopy" -O binary "$work/raw.o" "$work/l1/guest/raw.bin"
 	# A terminal nobody reads (fault-stalled-tty): static, the L1 has no libc.
-	"${CROSS}gcc" -O2 -static -o "$work/l1/bin/ptystall" "$top/tests/boot/ptystall.c"
+	"${CROSS}gcc" -O2 -Wall -Wextra -Werror -static -o "$work/l1/bin/ptystall" "$top/tests/boot/ptystall.c"
 	"${CROSS}as" -o "$work/wfi.o" "$top/tests/boot/wfi-payload.S"
 	"${CROSS}objcopy" -O binary "$work/wfi.o" "$work/l1/guest/wfi.bin"
 	# The hostile guest (tests/hostile): built by the Makefile's own rules.

@@ -2,6 +2,7 @@
  * network stopped: stdin and stdout are a pty slave, stderr goes to a file, and nobody ever
  * reads the master. Exits with the command's status (128 + signal if it was killed).
  * usage: ptystall STDERR-FILE COMMAND [ARGS...] */
+#define _GNU_SOURCE /* posix_openpt, ptsname */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
