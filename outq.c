@@ -92,8 +92,9 @@ static void *outq_main(void *arg)
 			reported = true;
 			pthread_cond_broadcast(&q->idle);
 			pthread_mutex_unlock(&q->lock);
-			log_err("console: writing %s failed: %s; it gets no more output (%llu bytes lost)", q->what,
-				strerror(err), (unsigned long long)lost);
+			if (q->what)
+				log_err("console: writing %s failed: %s; it gets no more output (%llu bytes lost)",
+					q->what, strerror(err), (unsigned long long)lost);
 			pthread_mutex_lock(&q->lock);
 			continue;
 		}
@@ -189,7 +190,7 @@ size_t outq_put(struct outq *q, const void *buf, size_t len)
 	pthread_mutex_unlock(&q->lock);
 	/* Outside the lock: the log line is a write of its own. Per queue, so one flood
 	 * cannot hide another's. */
-	if (dropped && ratelimit_ok(&q->rl))
+	if (dropped && q->what && ratelimit_ok(&q->rl))
 		log_msg("console: %s is not keeping up; %llu bytes of output dropped so far", q->what,
 			(unsigned long long)dropped);
 	return n;
@@ -264,7 +265,8 @@ bool outq_destroy(struct outq *q, int timeout_ms)
 	pthread_mutex_unlock(&q->lock);
 	if (!done) {
 		/* Blocked in write(): the reader stopped. Leave the thread and its queue. */
-		log_err("console: %zu bytes of output not written: %s is not reading", left, q->what);
+		if (q->what)
+			log_err("console: %zu bytes of output not written: %s is not reading", left, q->what);
 		return false;
 	}
 	pthread_join(q->thread, NULL);

@@ -12,7 +12,8 @@
 struct outq;
 
 /* Queue up to cap bytes for fd and start its writer thread (named name, under the seccomp
- * role for output writers); what is "stdout" or "--console-log" in messages. 0 or -errno. */
+ * role for output writers); what is "stdout" or "--console-log" in messages, or NULL for
+ * a queue that says nothing of itself (the log's own: its messages would go into it). */
 int outq_create(struct outq **out, int fd, size_t cap, const char *name, const char *what);
 /* Queue len bytes, never blocking on the writer; the bytes queued (the rest is dropped and
  * counted, or everything once a write failed). Any thread. */

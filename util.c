@@ -9,6 +9,15 @@
 #include <string.h>
 #include <unistd.h>
 
+static size_t (*log_sink)(void *arg, const void *buf, size_t len);
+static void *log_sink_arg;
+
+void log_set_sink(size_t (*put)(void *arg, const void *buf, size_t len), void *arg)
+{
+	log_sink_arg = arg;
+	log_sink = put;
+}
+
 void log_msg(const char *fmt, ...)
 {
 	char line[512];
@@ -23,7 +32,10 @@ void log_msg(const char *fmt, ...)
 	if (n > (int)sizeof(line) - 2)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
-	(void)!write(STDERR_FILENO, line, n);
+	if (log_sink)
+		log_sink(log_sink_arg, line, n);
+	else
+		(void)!write(STDERR_FILENO, line, n);
 }
 
 bool ratelimit_ok(struct ratelimit *rl)

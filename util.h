@@ -20,6 +20,10 @@
 /* Print "vmm: <msg>" to stderr. Every line names its source in the format. */
 void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define log_err(...)  log_msg(__VA_ARGS__)
+/* Send log lines to put(arg, line, len) (an output queue, so no thread ever waits on a
+ * stalled stderr) instead of writing them to stderr; NULL puts stderr back. Call while no
+ * other thread logs. */
+void log_set_sink(size_t (*put)(void *arg, const void *buf, size_t len), void *arg);
 /* Like log_msg, but at most a few lines per second per call site (guest-triggered paths). */
 #define log_ratelimited(...)                                                  \
 	do {                                                                  \

@@ -11,6 +11,7 @@
 #include "command.h"
 #include "control.h"
 #include "console.h"
+#include "outq.h"
 #include "report.h"
 #include "probe.h"
 #include "seccomp.h"
@@ -81,8 +82,18 @@ static int run_once(struct vm *vm, const struct vm_config *cfg, struct console *
 	return code;
 }
 
+/* vmm's own log lines queued for stderr while a VM runs. */
+#define LOG_QUEUE_BYTES (256 * 1024)
+
+static size_t log_queue_put(void *q, const void *buf, size_t len)
+{
+	return outq_put(q, buf, len);
+}
+
 static int cmd_run(int argc, char **argv, double t_exec)
 {
+	struct outq *logq = NULL;
+	uint64_t lost;
 	struct vm_config cfg;
 	struct console con;
 	struct report rep = { 0 };
@@ -118,6 +129,10 @@ static int cmd_run(int argc, char **argv, double t_exec)
 		report_close(&rep);
 		return VMM_EXIT_USAGE;
 	}
+	/* From here log lines go through a queue of their own: a stalled stderr (the same
+	 * terminal as the console, often) never holds up a vCPU or the I/O thread. */
+	if (outq_create(&logq, STDERR_FILENO, LOG_QUEUE_BYTES, "log-writer", NULL) == 0)
+		log_set_sink(log_queue_put, logq);
 	/* --reboot=restart: a guest reset builds the VM again, fresh, in this process. */
 	while ((code = run_once(&vm, &cfg, &con, &rep, restarts)) == VMM_RESTART) {
 		restarts++;
@@ -125,6 +140,12 @@ static int cmd_run(int argc, char **argv, double t_exec)
 	}
 	console_finish(&con, 2000);
 	console_destroy(&con);
+	log_set_sink(NULL, NULL);
+	lost = logq ? outq_dropped(logq) : 0;
+	/* A writer still blocked means stderr is not read: saying so there would block too. */
+	if (outq_destroy(logq, 2000) && lost)
+		log_err("run: %llu bytes of log lines were dropped: stderr did not keep up",
+			(unsigned long long)lost);
 	report_close(&rep);
 	return code;
 }
