@@ -125,11 +125,11 @@ void console_host_output(struct console *c, const void *buf, size_t len)
 
 void console_finish(struct console *c, int timeout_ms)
 {
-	if (c->out && outq_flush(c->out, timeout_ms) == -ETIMEDOUT)
-		log_err("console: %zu bytes of guest output not written: stdout is not reading",
-			outq_pending(c->out));
-	if (c->log && outq_flush(c->log, timeout_ms) == -ETIMEDOUT)
-		log_err("console: %zu bytes of guest output not yet in --console-log", outq_pending(c->log));
+	/* What is still queued after this is reported by console_destroy. */
+	if (c->out)
+		outq_flush(c->out, timeout_ms);
+	if (c->log)
+		outq_flush(c->log, timeout_ms);
 }
 
 void console_destroy(struct console *c)

@@ -245,8 +245,8 @@ size_t outq_pending(struct outq *q)
 bool outq_destroy(struct outq *q, int timeout_ms)
 {
 	struct timespec deadline;
+	size_t left, discarded;
 	bool done;
-	size_t left;
 
 	if (!q)
 		return true;
@@ -255,6 +255,7 @@ bool outq_destroy(struct outq *q, int timeout_ms)
 	pthread_mutex_lock(&q->lock);
 	/* What is still queued is given up: the writer finishes at most the chunk in hand. */
 	q->stop = true;
+	discarded = q->error ? 0 : q->len;
 	q->dropped += q->len;
 	left = q->len + q->writing;
 	q->len = 0;
@@ -263,12 +264,11 @@ bool outq_destroy(struct outq *q, int timeout_ms)
 		;
 	done = q->done;
 	pthread_mutex_unlock(&q->lock);
-	if (!done) {
-		/* Blocked in write(): the reader stopped. Leave the thread and its queue. */
-		if (q->what)
-			log_err("console: %zu bytes of output not written: %s is not reading", left, q->what);
-		return false;
-	}
+	if (q->what && (!done || discarded))
+		log_err("console: %zu bytes of output not written: %s is not reading", done ? discarded : left,
+			q->what);
+	if (!done)
+		return false; /* blocked in write(): leave the thread, its queue and its fd */
 	pthread_join(q->thread, NULL);
 	free(q->buf);
 	free(q);
