@@ -86,8 +86,9 @@ int virtio_ioeventfd(struct virtio_dev *vd, int fd, uint64_t addr, unsigned len,
 	if (ioctl(vd->vm->vm_fd, KVM_IOEVENTFD, &ev) < 0) {
 		int err = errno;
 
-		log_err("%s: KVM_IOEVENTFD(0x%" PRIx64 "%s): %s", vd->ops->name, addr,
-			assign ? "" : ", deassign", strerror(err));
+		/* The guest picks the addresses (BARs, queue enables): rate-limited. */
+		log_ratelimited("%s: KVM_IOEVENTFD(0x%" PRIx64 "%s): %s", vd->ops->name, addr,
+				assign ? "" : ", deassign", strerror(err));
 		return -err;
 	}
 	return 0;

@@ -140,10 +140,12 @@ static bool pci_dma_allowed(struct virtio_dev *vd)
 
 /* ---- queue kicks ---- */
 
-/* Register each enabled queue's kick address with KVM where BAR0 now is. Lock held. */
+/* Register each enabled queue's kick address with KVM where BAR0 now is. Lock held. Safe
+ * outside a BAR move too (queue enable, a slow kick): BAR0's range was free of any other
+ * function's kicks before it was mapped there (the bus's decode_lock, devices/pci.h). */
 static void ioeventfds_update(struct virtio_dev *vd)
 {
-	uint64_t bar = vd->pci.bars[0].mapped_at;
+	uint64_t bar = pci_bar_mapped_at(&vd->pci, 0);
 
 	for (unsigned q = 0; q < vd->ops->nr_queues; q++) {
 		struct virtio_queue_state *qs = &vd->queues[q];
@@ -349,7 +351,10 @@ static int bar_write(void *dev, uint64_t off, unsigned len, uint64_t val)
 			log_ratelimited("%s: %u-byte access to common config 0x%" PRIx64 " refused",
 					vd->ops->name, len, off);
 	} else if (off >= BAR_NOTIFY && off < BAR_NOTIFY + vd->ops->nr_queues * NOTIFY_MULTIPLIER) {
-		/* A kick KVM_IOEVENTFD did not catch (other width, BAR moving): same path. */
+		/* A kick KVM_IOEVENTFD did not catch (other width, BAR moving): same path. If
+		 * the queue's KVM_IOEVENTFD failed to register, try again now (a no-op when it is
+		 * where it should be), or every kick stays a slow MMIO exit until the BAR moves. */
+		ioeventfds_update(vd);
 		virtio_kick(vd, (off - BAR_NOTIFY) / NOTIFY_MULTIPLIER);
 	} else if (off >= BAR_MSIX_TABLE && off < BAR_MSIX_PBA && (len == 4 || len == 8)) {
 		msix_table_write(vd, off - BAR_MSIX_TABLE, len, val);
