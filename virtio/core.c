@@ -99,11 +99,15 @@ struct kick_watch {
 	unsigned q;
 };
 
+bool virtio_dma_allowed(struct virtio_dev *vd)
+{
+	return !vd->transport->dma_allowed || vd->transport->dma_allowed(vd);
+}
+
 bool virtio_queue_live(struct virtio_dev *vd, unsigned q)
 {
 	return (vd->status & VIRTIO_STATUS_DRIVER_OK) && !(vd->status & VIRTIO_STATUS_NEEDS_RESET) &&
-	       q < vd->ops->nr_queues && vd->queues[q].enabled &&
-	       (!vd->transport->dma_allowed || vd->transport->dma_allowed(vd));
+	       q < vd->ops->nr_queues && vd->queues[q].enabled && virtio_dma_allowed(vd);
 }
 
 int virtio_queue_pop(struct virtio_dev *vd, unsigned q, struct virtq_chain *c)
