@@ -151,23 +151,46 @@ uint32_t pci_cfg_read(struct pci_device *pd, uint32_t off, unsigned len)
 	return v;
 }
 
+uint64_t pci_bar_mapped_at(struct pci_device *pd, unsigned n)
+{
+	uint64_t at;
+
+	if (n >= PCI_NR_BARS)
+		return 0;
+	pthread_mutex_lock(&pd->lock);
+	at = pd->bars[n].mapped_at;
+	pthread_mutex_unlock(&pd->lock);
+	return at;
+}
+
 void pci_cfg_write(struct pci_device *pd, uint32_t off, unsigned len, uint32_t val)
 {
+	bool decode = off < PCI_BAR0 + 4 * PCI_NR_BARS && off + len > PCI_COMMAND;
+	struct pci_bus *bus = decode && pd->vm ? pd->vm->pci : NULL;
 	bool remapped = false;
 
 	if (off >= PCI_CFG_SIZE || len > 4 || off + len > PCI_CFG_SIZE)
 		return;
+	/* A write that may change decoding (command, BARs) and what the device hangs on its new
+	 * addresses (bars_changed: KVM_IOEVENTFD kicks) are one step for the whole bus. Two
+	 * steps, two vCPUs moving two functions interleaved: B mapped the range A had just
+	 * left and registered its kick there while A's was still registered; KVM refused B's
+	 * (EEXIST) and B's kicks took the slow path until its BAR moved again (issue 11). */
+	if (bus)
+		pthread_mutex_lock(&bus->decode_lock);
 	pthread_mutex_lock(&pd->lock);
 	for (unsigned i = 0; i < len; i++) {
 		uint8_t m = pd->wmask[off + i], b = val >> (8 * i);
 
 		pd->cfg[off + i] = (pd->cfg[off + i] & ~m) | (b & m);
 	}
-	if (off < PCI_BAR0 + 4 * PCI_NR_BARS && off + len > PCI_COMMAND)
+	if (decode)
 		remapped = pci_remap_bars(pd);
 	pthread_mutex_unlock(&pd->lock);
 	if (remapped && pd->bars_changed)
 		pd->bars_changed(pd->owner);
+	if (bus)
+		pthread_mutex_unlock(&bus->decode_lock);
 	if (pd->cfg_written)
 		pd->cfg_written(pd->owner, off, len);
 }
@@ -230,6 +253,7 @@ int pci_bus_create(struct vm *vm)
 	if (!bus)
 		return -ENOMEM;
 	bus->vm = vm;
+	pthread_mutex_init(&bus->decode_lock, NULL);
 	bus->next_mmio32 = guest_memmap[MEM_PCI_MMIO].base;
 	ret = mmio_bus_register(&vm->mmio, ecam->base, ecam->size, &ecam_ops, bus);
 	if (ret) {
@@ -243,6 +267,8 @@ int pci_bus_create(struct vm *vm)
 
 void pci_bus_destroy(struct vm *vm)
 {
+	if (vm->pci)
+		pthread_mutex_destroy(&vm->pci->decode_lock);
 	free(vm->pci);
 	vm->pci = NULL;
 }

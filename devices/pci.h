@@ -55,7 +55,8 @@ struct pci_device {
 	uint32_t intx_intid;    /* the SPI INTA# is wired to (interrupt-map) */
 	/* After a guest config write, called without pd->lock held: the device reacts. */
 	void (*cfg_written)(void *owner, uint32_t off, unsigned len);
-	/* After BARs were mapped, moved or unmapped, called without pd->lock held. */
+	/* After BARs were mapped, moved or unmapped, called without pd->lock held but with the
+	 * bus's decode_lock: no other function's decoding changes until it returns. */
 	void (*bars_changed)(void *owner);
 	void *owner;
 	struct vm *vm;
@@ -63,6 +64,10 @@ struct pci_device {
 
 struct pci_bus {
 	struct vm *vm;
+	/* Held across a config write that may change decoding and the device's bars_changed,
+	 * so a range one function leaves is free of its kicks before another maps it. Lock
+	 * order: decode_lock, then a device's own locks (its model's, then pd->lock). */
+	pthread_mutex_t decode_lock;
 	struct pci_device *devs[PCI_MAX_DEVICES];
 	unsigned nr;
 	uint64_t next_mmio32;   /* initial BAR placement; the guest may move BARs */
@@ -87,6 +92,8 @@ int pci_device_add(struct vm *vm, struct pci_device *pd);
 uint16_t pci_requester_id(const struct pci_device *pd);
 /* Read config space (1, 2 or 4 bytes, under the device lock). */
 uint32_t pci_cfg_read(struct pci_device *pd, uint32_t off, unsigned len);
+/* Where BAR n is decoded now (0: not), read under the device lock. */
+uint64_t pci_bar_mapped_at(struct pci_device *pd, unsigned n);
 /* Emulate a guest config write: writable bits only, then BAR remapping and callbacks. */
 void pci_cfg_write(struct pci_device *pd, uint32_t off, unsigned len, uint32_t val);
 /* Add the host bridge node (ranges, msi-map / msi-parent, interrupt-map); 0 or -errno. */

@@ -43,8 +43,11 @@ struct blk_req {
 	struct io_op op;
 	struct virtio_blk *blk;
 	bool in_use;
+	bool flush;             /* a FLUSH: its failure, once returned, is the driver's news */
 	unsigned generation;    /* device resets since creation, when submitted */
 	struct blk_req *next_flush; /* FLUSHes covered by, or waiting for, one fdatasync */
+	struct blk_req *next_held;  /* completions held while Bus Master Enable is clear */
+	uint8_t status;         /* a held completion's status byte */
 	uint16_t head;
 	uint64_t status_gpa;    /* the last device-writable byte of the chain */
 	uint64_t expect;        /* bytes the host I/O must transfer */
@@ -81,26 +84,66 @@ struct virtio_blk {
 	bool flush_failed;
 	bool flush_failed_told;
 	bool head_busy[BLK_QUEUE_SIZE];
+	/* Requests done while the device may not write guest memory (PCI: Bus Master Enable
+	 * clear), oldest first: their status byte and used entry wait (blk_complete). */
+	struct blk_req *held, **held_tail;
 	struct virtq_chain chain;
 	struct blk_req reqs[BLK_MAX_REQS];
 };
 
 static void blk_process(struct virtio_blk *blk);
 
-static void blk_complete(struct virtio_blk *blk, struct blk_req *r, uint8_t status)
+/* Write the status byte and return the chain to the driver. */
+static void blk_return(struct virtio_blk *blk, struct blk_req *r, uint8_t status)
 {
 	struct virtq *q = virtio_queue(blk->vd, 0);
 	uint8_t *s;
 
-	if (status != VIRTIO_BLK_S_OK)
-		blk->vd->io_errors++;
 	blk->head_busy[r->head] = false;
 	if (q->broken)
 		return; /* the queue stopped (DEVICE_NEEDS_RESET): guest memory is left alone */
+	if (r->flush && status != VIRTIO_BLK_S_OK)
+		blk->flush_failed_told = true;
 	s = gpa_to_hva(blk->vm, r->status_gpa, 1);
 	if (s)
 		*s = status;
 	virtq_push(q, r->head, r->used_len);
+}
+
+/* A request is done (r->in_use already clear). The status byte and the used ring are
+ * memory writes, which a PCI function must not issue with Bus Master Enable clear (PCI 3.0,
+ * 6.2.2): such a completion is held, its slot and head kept, and returned in order once
+ * bus mastering is back (blk_release_held, from the kick the transport sends then). Held,
+ * not dropped: a driver that sets Bus Master Enable again without a reset still gets every
+ * request back; one that resets drops them (blk_reset), as it forgot them. */
+static void blk_complete(struct virtio_blk *blk, struct blk_req *r, uint8_t status)
+{
+	if (status != VIRTIO_BLK_S_OK)
+		blk->vd->io_errors++;
+	if (!virtio_queue(blk->vd, 0)->broken && !virtio_dma_allowed(blk->vd)) {
+		r->in_use = true;
+		r->status = status;
+		r->next_held = NULL;
+		*blk->held_tail = r;
+		blk->held_tail = &r->next_held;
+		return;
+	}
+	blk_return(blk, r, status);
+}
+
+/* Return the held completions once guest memory may be written again. */
+static void blk_release_held(struct virtio_blk *blk)
+{
+	struct blk_req *r;
+
+	if (!blk->held || !virtio_dma_allowed(blk->vd))
+		return;
+	while ((r = blk->held)) {
+		blk->held = r->next_held;
+		r->in_use = false;
+		blk_return(blk, r, r->status);
+	}
+	blk->held_tail = &blk->held;
 }
 
 /* CQE for a request (I/O thread). */
@@ -136,6 +179,7 @@ static struct blk_req *blk_req_alloc(struct virtio_blk *blk)
 			r->blk = blk;
 			r->generation = blk->generation;
 			r->op = (struct io_op){ blk_io_done, r };
+			r->flush = false;
 			r->next_flush = NULL;
 			r->niov = 0;
 			return r;
@@ -223,10 +267,7 @@ static void blk_flushes_complete(struct virtio_blk *blk, struct blk_req *list, u
 
 		list = r->next_flush;
 		r->in_use = false;
-		/* A stopped queue returns nothing: then the driver was not told. */
-		if (status != VIRTIO_BLK_S_OK && !virtio_queue(blk->vd, 0)->broken)
-			blk->flush_failed_told = true;
-		blk_complete(blk, r, status);
+		blk_complete(blk, r, status); /* the driver is told when it is returned */
 	}
 }
 
@@ -257,9 +298,11 @@ static void blk_fsync_done(void *arg, int res)
  * before it (5.2.6.1); OK when it is on its way (blk_fsync_done completes it). */
 static uint8_t blk_submit_flush(struct virtio_blk *blk, struct blk_req *r)
 {
+	/* A failed FLUSH tells the driver when blk_return gives it back (not if the queue
+	 * stopped, or a reset dropped it held): then the latched failure may end. */
+	r->flush = true;
 	if (blk->flush_failed) {
 		log_ratelimited("virtio-blk: FLUSH refused: an earlier flush failed (reset the device)");
-		blk->flush_failed_told = true;
 		return VIRTIO_BLK_S_IOERR;
 	}
 	r->expect = 0;
@@ -321,6 +364,7 @@ static void blk_request(struct virtio_blk *blk, struct blk_req *r, const struct 
 /* Take every available request (several in flight); lock held. */
 static void blk_process(struct virtio_blk *blk)
 {
+	blk_release_held(blk);
 	for (;;) {
 		struct blk_req *r;
 		int ret;
@@ -353,15 +397,19 @@ static void blk_queue_notify(void *dev, unsigned q)
 static void blk_reset(void *dev)
 {
 	struct virtio_blk *blk = dev;
-	struct blk_req *lists[] = { blk->fsync_batch, blk->fsync_waiting };
+	struct blk_req *lists[] = { blk->fsync_batch, blk->fsync_waiting, blk->held };
 
 	/* FLUSHes are no host I/O of their own: the driver forgot them, free them now. The
 	 * fdatasync in flight goes on; a FLUSH after the reset waits for it (and fails if it
 	 * did: it may have lost writes the new FLUSH covers). */
 	for (unsigned i = 0; i < ARRAY_SIZE(lists); i++)
-		for (struct blk_req *r = lists[i]; r; r = r->next_flush)
+		for (struct blk_req *r = lists[i]; r; r = i < 2 ? r->next_flush : r->next_held)
 			r->in_use = false;
 	blk->fsync_batch = blk->fsync_waiting = NULL;
+	/* Held completions (Bus Master Enable clear) have no host I/O left: the driver forgot
+	 * them, so they are neither returned nor stale. */
+	blk->held = NULL;
+	blk->held_tail = &blk->held;
 	/* Requests in flight become stale: they are not returned to the driver (generation),
 	 * and until they finish the reset is not complete (blk_busy). */
 	for (unsigned i = 0; i < BLK_MAX_REQS; i++)
@@ -476,6 +524,7 @@ int virtio_blk_create(struct vm *vm, struct iothread *io, const char *path, bool
 	blk->io = io;
 	blk->fd = -1;
 	blk->fsync_op = (struct io_op){ blk_fsync_done, blk };
+	blk->held_tail = &blk->held;
 	blk->read_only = read_only;
 	ret = blk_open(blk, path);
 	if (!ret) {

@@ -86,8 +86,9 @@ int virtio_ioeventfd(struct virtio_dev *vd, int fd, uint64_t addr, unsigned len,
 	if (ioctl(vd->vm->vm_fd, KVM_IOEVENTFD, &ev) < 0) {
 		int err = errno;
 
-		log_err("%s: KVM_IOEVENTFD(0x%" PRIx64 "%s): %s", vd->ops->name, addr,
-			assign ? "" : ", deassign", strerror(err));
+		/* The guest picks the addresses (BARs, queue enables): rate-limited. */
+		log_ratelimited("%s: KVM_IOEVENTFD(0x%" PRIx64 "%s): %s", vd->ops->name, addr,
+				assign ? "" : ", deassign", strerror(err));
 		return -err;
 	}
 	return 0;
@@ -98,11 +99,15 @@ struct kick_watch {
 	unsigned q;
 };
 
+bool virtio_dma_allowed(struct virtio_dev *vd)
+{
+	return !vd->transport->dma_allowed || vd->transport->dma_allowed(vd);
+}
+
 bool virtio_queue_live(struct virtio_dev *vd, unsigned q)
 {
 	return (vd->status & VIRTIO_STATUS_DRIVER_OK) && !(vd->status & VIRTIO_STATUS_NEEDS_RESET) &&
-	       q < vd->ops->nr_queues && vd->queues[q].enabled &&
-	       (!vd->transport->dma_allowed || vd->transport->dma_allowed(vd));
+	       q < vd->ops->nr_queues && vd->queues[q].enabled && virtio_dma_allowed(vd);
 }
 
 int virtio_queue_pop(struct virtio_dev *vd, unsigned q, struct virtq_chain *c)

@@ -47,6 +47,12 @@ enum {
 
 /* ---- interrupts ---- */
 
+/* No DMA without Bus Master Enable (PCI 3.0, 6.2.2). */
+static bool pci_dma_allowed(struct virtio_dev *vd)
+{
+	return pci_cfg_read(&vd->pci, PCI_COMMAND, 2) & PCI_COMMAND_MASTER;
+}
+
 static uint16_t msix_ctrl(struct virtio_dev *vd)
 {
 	return pci_cfg_read(&vd->pci, vd->msix_cap + 2, 2);
@@ -81,7 +87,7 @@ static void msix_vector_update(struct virtio_dev *vd, unsigned i, bool function_
 			return;
 		v->routed = true;
 	}
-	if (v->pending) {
+	if (v->pending && pci_dma_allowed(vd)) {
 		v->pending = false;
 		irq_gsi_signal(vd->vm, v->gsi, v->irq_fd);
 	}
@@ -97,7 +103,10 @@ static void msix_update(struct virtio_dev *vd)
 		msix_vector_update(vd, i, ctrl & MSIX_CTRL_MASKALL);
 }
 
-/* Signal a vector, or mark it pending while masked (PCI 3.0, 6.8.3.5). Lock held. */
+/* Signal a vector, or mark it pending while masked (PCI 3.0, 6.8.3.5). An MSI-X message is
+ * a memory write, which Bus Master Enable also gates (PCIe 4.0, 7.5.1.1.3: clearing it
+ * disables MSI/MSI-X messages): held pending the same way, and sent once it is set again
+ * (virtio_cfg_written), so no interrupt is lost. Lock held. */
 static void msix_signal(struct virtio_dev *vd, uint16_t vector)
 {
 	struct virtio_msix_vector *v;
@@ -105,7 +114,7 @@ static void msix_signal(struct virtio_dev *vd, uint16_t vector)
 	if (vector >= vd->nr_vectors)
 		return;
 	v = &vd->vectors[vector];
-	if ((msix_ctrl(vd) & MSIX_CTRL_MASKALL) || v->masked || !v->routed) {
+	if ((msix_ctrl(vd) & MSIX_CTRL_MASKALL) || v->masked || !v->routed || !pci_dma_allowed(vd)) {
 		v->pending = true;
 		return;
 	}
@@ -132,18 +141,14 @@ static bool pci_line_enabled(struct virtio_dev *vd)
 	return !(pci_cfg_read(&vd->pci, PCI_COMMAND, 2) & PCI_COMMAND_INTX_DISABLE);
 }
 
-/* No DMA without Bus Master Enable (PCI 3.0, 6.2.2). */
-static bool pci_dma_allowed(struct virtio_dev *vd)
-{
-	return pci_cfg_read(&vd->pci, PCI_COMMAND, 2) & PCI_COMMAND_MASTER;
-}
-
 /* ---- queue kicks ---- */
 
-/* Register each enabled queue's kick address with KVM where BAR0 now is. Lock held. */
+/* Register each enabled queue's kick address with KVM where BAR0 now is. Lock held. Safe
+ * outside a BAR move too (queue enable, a slow kick): BAR0's range was free of any other
+ * function's kicks before it was mapped there (the bus's decode_lock, devices/pci.h). */
 static void ioeventfds_update(struct virtio_dev *vd)
 {
-	uint64_t bar = vd->pci.bars[0].mapped_at;
+	uint64_t bar = pci_bar_mapped_at(&vd->pci, 0);
 
 	for (unsigned q = 0; q < vd->ops->nr_queues; q++) {
 		struct virtio_queue_state *qs = &vd->queues[q];
@@ -349,7 +354,10 @@ static int bar_write(void *dev, uint64_t off, unsigned len, uint64_t val)
 			log_ratelimited("%s: %u-byte access to common config 0x%" PRIx64 " refused",
 					vd->ops->name, len, off);
 	} else if (off >= BAR_NOTIFY && off < BAR_NOTIFY + vd->ops->nr_queues * NOTIFY_MULTIPLIER) {
-		/* A kick KVM_IOEVENTFD did not catch (other width, BAR moving): same path. */
+		/* A kick KVM_IOEVENTFD did not catch (other width, BAR moving): same path. If
+		 * the queue's KVM_IOEVENTFD failed to register, try again now (a no-op when it is
+		 * where it should be), or every kick stays a slow MMIO exit until the BAR moves. */
+		ioeventfds_update(vd);
 		virtio_kick(vd, (off - BAR_NOTIFY) / NOTIFY_MULTIPLIER);
 	} else if (off >= BAR_MSIX_TABLE && off < BAR_MSIX_PBA && (len == 4 || len == 8)) {
 		msix_table_write(vd, off - BAR_MSIX_TABLE, len, val);
@@ -369,12 +377,23 @@ static const struct device_ops virtio_bar_ops = {
 static void virtio_cfg_written(void *owner, uint32_t off, unsigned len)
 {
 	struct virtio_dev *vd = owner;
+	bool command = off < PCI_COMMAND + 2 && off + len > PCI_COMMAND;
 
-	if (off + len > vd->msix_cap + 2 && off < vd->msix_cap + 4) {
-		pthread_mutex_lock(&vd->lock);
-		msix_update(vd);
-		pthread_mutex_unlock(&vd->lock);
+	if (!command && !(off + len > vd->msix_cap + 2 && off < vd->msix_cap + 4))
+		return;
+	pthread_mutex_lock(&vd->lock);
+	if (command && pci_dma_allowed(vd) != vd->bus_master) {
+		vd->bus_master = !vd->bus_master;
+		/* Bus mastering is back: what waited for it goes out. Held MSI-X messages (below),
+		 * and a kick for each live queue: completions a model held (blk) are returned, and
+		 * chains made available, and kicked, meanwhile are taken (kicks are dropped while
+		 * the queue is not live). A spurious kick is harmless (virtio 1.2, 2.9). */
+		for (unsigned q = 0; vd->bus_master && q < vd->ops->nr_queues; q++)
+			if (virtio_queue_live(vd, q))
+				virtio_kick(vd, q);
 	}
+	msix_update(vd);
+	pthread_mutex_unlock(&vd->lock);
 }
 
 static void virtio_bars_changed(void *owner)

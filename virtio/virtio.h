@@ -94,6 +94,7 @@ struct virtio_dev {
 	unsigned nr_vectors;
 	struct virtio_msix_vector *vectors;
 	unsigned msix_cap;      /* config offset of the MSI-X capability */
+	bool bus_master;        /* PCI: Bus Master Enable as last seen, to act when it is set */
 	int intx_fd, intx_resample_fd; /* the level line (PCI INTx, the virtio-mmio SPI): resampling irqfd */
 	uint32_t intx_gsi;
 	struct kick_watch *kick_watches;
@@ -128,6 +129,9 @@ bool virtio_has_feature(const struct virtio_dev *vd, unsigned bit);
 struct virtq *virtio_queue(struct virtio_dev *vd, unsigned q);
 /* After pushing used buffers on queue q: interrupt the driver if it wants one (lock held). */
 void virtio_queue_interrupt(struct virtio_dev *vd, unsigned q);
+/* May the device write guest memory now (PCI: Bus Master Enable)? A completion that comes
+ * when it may not is held until it may (blk), and so is an MSI-X message (lock held). */
+bool virtio_dma_allowed(struct virtio_dev *vd);
 /* May the device take buffers from queue q now: DRIVER_OK, no DEVICE_NEEDS_RESET, the queue
  * enabled, and guest memory reachable (PCI: Bus Master Enable)? Kicks and host input (a
  * path that starts DMA on its own) both ask. (lock held) */

@@ -162,6 +162,62 @@ static void test_completion_path_respects_bus_master(void **state)
 	assert_int_equal(status_of(1), S_OK);
 }
 
+static uint16_t used_idx(void)
+{
+	return (uint16_t)le_load(ram(USED_OFF + 2), 2);
+}
+
+/* Found fixing defect 6: a request completing after the driver cleared Bus Master Enable
+ * still got its status byte and used entry written (PCI 3.0, 6.2.2: no memory writes then).
+ * Held instead, and returned in order once bus mastering is back and the queue is kicked
+ * (the transport kicks it then). */
+static void test_completion_held_without_bus_master(void **state)
+{
+	(void)state;
+	request(0, T_IN);
+	request(1, T_OUT);
+	kick();
+	assert_int_equal(fake_io_pending(fake_io()), 2);
+	bus_master(false);
+	assert_int_equal(fake_io_complete(fake_io(), 2, false), 2);
+	assert_int_equal(status_of(0), PENDING);
+	assert_int_equal(status_of(1), PENDING);
+	assert_int_equal(used_idx(), 0);
+	bus_master(true);
+	kick();
+	assert_int_equal(status_of(0), S_OK);
+	assert_int_equal(status_of(1), S_OK);
+	assert_int_equal(used_idx(), 2);
+	assert_int_equal(le_load(ram(USED_OFF + 4), 4), 0); /* in completion order: head 0, then 3 */
+	assert_int_equal(le_load(ram(USED_OFF + 12), 4), 3);
+}
+
+/* A reset drops held completions (the driver forgot them) without waiting for anything; a
+ * failed FLUSH dropped that way was never reported, so the failure stays latched for the
+ * next FLUSH (it covers the lost write). */
+static void test_held_completions_dropped_by_reset(void **state)
+{
+	(void)state;
+	request(0, T_IN);
+	request(1, T_FLUSH);
+	kick();
+	assert_int_equal(fake_io_pending(fake_io()), 2);
+	bus_master(false);
+	assert_int_equal(fake_io_complete(fake_io(), 1, false), 1);
+	assert_int_equal(fake_io_complete(fake_io(), 1, true), 1);
+	virtio_status_write(vd, 0);
+	assert_int_equal(virtio_status_read(vd), 0); /* nothing stale: the reset is over */
+	assert_int_equal(status_of(0), PENDING);
+	assert_int_equal(status_of(1), PENDING);
+	driver_init();
+	kick();
+	assert_int_equal(used_idx(), 0);
+	request(0, T_FLUSH);
+	kick();
+	assert_int_equal(fake_io_pending(fake_io()), 0);
+	assert_int_equal(status_of(0), S_IOERR);
+}
+
 /* DEVICE_NEEDS_RESET is the device's (2.1.2): a driver writing it does not set it, and a
  * chain the device then refuses still stops the queue. */
 static void test_driver_cannot_set_needs_reset(void **state)
@@ -298,6 +354,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_completion_path_respects_bus_master, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_completion_held_without_bus_master, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_held_completions_dropped_by_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_driver_cannot_set_needs_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rng_pops_only_live_queue, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flushes_share_one_fdatasync, setup, teardown),

@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,6 +36,11 @@ static struct {
 	struct kvm_irqfd irqfds[MAX_RECORDS];
 	unsigned nr_ioeventfds;
 	struct kvm_ioeventfd ioeventfds[MAX_RECORDS];
+	bool ioeventfd_no_log;  /* a test issuing more than MAX_RECORDS: keep no log */
+	bool ioeventfd_yield;   /* yield before answering, to widen races between threads */
+	int ioeventfd_fail;     /* errno for the next assignment, as a kernel short of memory */
+	unsigned nr_active, eexist;
+	struct kvm_ioeventfd active[MAX_RECORDS]; /* what KVM holds registered */
 	unsigned nr_irq_lines;
 	struct kvm_irq_level irq_lines[MAX_RECORDS];
 } kvm;
@@ -56,6 +63,67 @@ static void record_routing(const struct kvm_irq_routing *table)
 		memcpy(&(array)[(count)++], (arg), sizeof((array)[0])); \
 	} while (0)
 
+/* Guards the ioeventfd table: vCPU threads may register at once (test_bar_move_race). */
+static pthread_mutex_t ioeventfd_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool ioeventfd_same(const struct kvm_ioeventfd *a, const struct kvm_ioeventfd *b)
+{
+	bool dm_a = a->flags & KVM_IOEVENTFD_FLAG_DATAMATCH, dm_b = b->flags & KVM_IOEVENTFD_FLAG_DATAMATCH;
+
+	return a->addr == b->addr && a->len == b->len && dm_a == dm_b && (!dm_a || a->datamatch == b->datamatch);
+}
+
+/* As KVM does (virt/kvm/eventfd.c): an assignment colliding with one already registered
+ * (same address and length, a wildcard or the same datamatch) fails with EEXIST; a
+ * deassignment must name the fd, address, length and datamatch of one, else ENOENT. */
+static int ioeventfd_ioctl(const struct kvm_ioeventfd *ev)
+{
+	bool dm = ev->flags & KVM_IOEVENTFD_FLAG_DATAMATCH;
+	int err = 0;
+
+	if (kvm.ioeventfd_yield)
+		sched_yield();
+	pthread_mutex_lock(&ioeventfd_lock);
+	if (!kvm.ioeventfd_no_log)
+		RECORD(kvm.ioeventfds, kvm.nr_ioeventfds, ev);
+	if (ev->flags & KVM_IOEVENTFD_FLAG_DEASSIGN) {
+		err = ENOENT;
+		for (unsigned i = 0; i < kvm.nr_active && err; i++) {
+			if (kvm.active[i].fd == ev->fd && ioeventfd_same(&kvm.active[i], ev)) {
+				kvm.active[i] = kvm.active[--kvm.nr_active];
+				err = 0;
+			}
+		}
+	} else {
+		err = kvm.ioeventfd_fail;
+		kvm.ioeventfd_fail = 0;
+		for (unsigned i = 0; i < kvm.nr_active && !err; i++) {
+			const struct kvm_ioeventfd *a = &kvm.active[i];
+			bool adm = a->flags & KVM_IOEVENTFD_FLAG_DATAMATCH;
+
+			if (a->addr == ev->addr && (a->len == ev->len || !a->len || !ev->len) &&
+			    (!adm || !dm || a->datamatch == ev->datamatch))
+				err = EEXIST;
+		}
+		if (err == EEXIST)
+			kvm.eexist++;
+		if (!err)
+			RECORD(kvm.active, kvm.nr_active, ev);
+	}
+	pthread_mutex_unlock(&ioeventfd_lock);
+	errno = err;
+	return err ? -1 : 0;
+}
+
+/* Is fd registered with KVM at addr? */
+static bool ioeventfd_at(int fd, uint64_t addr)
+{
+	for (unsigned i = 0; i < kvm.nr_active; i++)
+		if (kvm.active[i].fd == fd && kvm.active[i].addr == addr)
+			return true;
+	return false;
+}
+
 int __wrap_ioctl(int fd, unsigned long request, ...)
 {
 	va_list ap;
@@ -72,8 +140,7 @@ int __wrap_ioctl(int fd, unsigned long request, ...)
 		RECORD(kvm.irqfds, kvm.nr_irqfds, arg);
 		return 0;
 	case KVM_IOEVENTFD:
-		RECORD(kvm.ioeventfds, kvm.nr_ioeventfds, arg);
-		return 0;
+		return ioeventfd_ioctl(arg);
 	case KVM_IRQ_LINE:
 		RECORD(kvm.irq_lines, kvm.nr_irq_lines, arg);
 		return 0;
@@ -996,6 +1063,93 @@ static void test_virtio_ioeventfd_follows_bar(void **state)
 	assert_int_equal(kvm.nr_ioeventfds, 5);
 }
 
+/* Issue 11 defect 10: two vCPUs moving two functions' BARs. Each remapped its BAR, then in
+ * a second step re-registered its kick: B could take the address A had just left while A's
+ * kick was still registered there; KVM refused B's with EEXIST, logged without a rate
+ * limit, and B's kicks took the slow path until its BAR moved again. */
+#define RACE_ROUNDS 3000
+
+struct bar_mover {
+	unsigned slot;
+	uint64_t addr[2]; /* BAR0 goes back and forth between these */
+};
+
+/* A vCPU: config writes through ECAM, as exits bring them (no cmocka asserts off the main thread). */
+static void *bar_mover_run(void *arg)
+{
+	const struct bar_mover *m = arg;
+
+	for (unsigned i = 0; i < RACE_ROUNDS; i++) {
+		uint8_t data[4];
+
+		le_store(data, 4, (uint32_t)m->addr[i & 1]);
+		mmio_bus_access(&vm.mmio, ecam_addr(m->slot, 0, PCI_BAR0), data, 4, true);
+	}
+	return NULL;
+}
+
+static void test_bar_move_race(void **state)
+{
+	uint64_t w = guest_memmap[MEM_PCI_MMIO].base, x = w + 0x100000, y = w + 0x200000, z = w + 0x300000;
+	/* A leaves X for Z and comes back; B takes X whenever A is away, then returns to Y. */
+	struct bar_mover movers[2] = { { 0, { z, x } }, { 1, { x, y } } };
+	struct virtio_dev *devs[2];
+	pthread_t threads[2];
+	unsigned mapped = 0;
+
+	(void)state;
+	vm_init(&gicv3_ops, true);
+	for (unsigned i = 0; i < 2; i++) {
+		assert_int_equal(virtio_rng_create(&vm, &devs[i]), 0);
+		vd = devs[i];
+		cfg_write(i, PCI_BAR0, 4, (uint32_t)movers[i].addr[1]);
+		cfg_write(i, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+		bar0 = movers[i].addr[1];
+		assert_int_equal(vd->pci.bars[0].mapped_at, bar0);
+		queue_setup();
+		assert_true(ioeventfd_at(vd->queues[0].kick_fd, bar0 + BAR_NOTIFY));
+	}
+	kvm.ioeventfd_no_log = kvm.ioeventfd_yield = true;
+	for (unsigned i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&threads[i], NULL, bar_mover_run, &movers[i]), 0);
+	for (unsigned i = 0; i < 2; i++)
+		assert_int_equal(pthread_join(threads[i], NULL), 0);
+	/* No registration was refused, and each mapped function kicks at its notify address. */
+	assert_int_equal(kvm.eexist, 0);
+	for (unsigned i = 0; i < 2; i++) {
+		struct virtio_queue_state *qs = &devs[i]->queues[0];
+		uint64_t at = devs[i]->pci.bars[0].mapped_at;
+
+		if (!at) {
+			assert_int_equal(qs->ioeventfd_addr, 0);
+			continue;
+		}
+		mapped++;
+		assert_int_equal(qs->ioeventfd_addr, at + BAR_NOTIFY);
+		assert_true(ioeventfd_at(qs->kick_fd, at + BAR_NOTIFY));
+	}
+	assert_int_equal(kvm.nr_active, mapped); /* nothing left behind at an old address */
+	for (unsigned i = 0; i < 2; i++)
+		virtio_destroy(devs[i]);
+	vd = NULL;
+	vm_fini();
+}
+
+/* A kick whose KVM_IOEVENTFD failed to register is tried again at the next slow kick,
+ * not left on the slow path until the BAR moves. */
+static void test_virtio_ioeventfd_retried(void **state)
+{
+	(void)state;
+	kvm.ioeventfd_fail = ENOMEM;
+	queue_setup();
+	assert_int_equal(vd->queues[0].ioeventfd_addr, 0);
+	assert_false(ioeventfd_at(vd->queues[0].kick_fd, bar0 + BAR_NOTIFY));
+	bar_wr(BAR_NOTIFY, 2, 0); /* the exit KVM_IOEVENTFD would have caught */
+	assert_int_equal(eventfd_take(vd->queues[0].kick_fd), 1);
+	assert_int_equal(vd->queues[0].ioeventfd_addr, bar0 + BAR_NOTIFY);
+	assert_true(ioeventfd_at(vd->queues[0].kick_fd, bar0 + BAR_NOTIFY));
+}
+
 static void test_virtio_notify_fallback(void **state)
 {
 	(void)state;
@@ -1148,6 +1302,32 @@ static void test_virtio_msix_pending(void **state)
 	queue_interrupt();
 	assert_int_equal(eventfd_take(v->irq_fd), 0);
 	assert_int_equal(eventfd_take(vd->intx_fd), 0);
+}
+
+/* An MSI-X message is a memory write: none with Bus Master Enable clear (PCIe 4.0,
+ * 7.5.1.1.3). Held pending, as while masked, and sent when it is set again, with a kick
+ * for the live queue (what waited for bus mastering is taken then). */
+static void test_virtio_msix_held_without_bus_master(void **state)
+{
+	struct virtio_msix_vector *v = &vd->vectors[0];
+
+	(void)state;
+	msix_setup(42);
+	msix_mask(0, false);
+	cfg_write(VSLOT, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	queue_interrupt();
+	assert_int_equal(eventfd_take(v->irq_fd), 0);
+	assert_int_equal(bar_rd(BAR_PBA, 4), 1);
+	assert_int_equal(eventfd_take(vd->queues[0].kick_fd), 0);
+	cfg_write(VSLOT, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	assert_int_equal(eventfd_take(v->irq_fd), 1);
+	assert_int_equal(bar_rd(BAR_PBA, 4), 0);
+	assert_int_equal(eventfd_take(vd->queues[0].kick_fd), 1);
+	/* Rewriting the command register with Bus Master Enable still set kicks nothing. */
+	cfg_write(VSLOT, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	assert_int_equal(eventfd_take(vd->queues[0].kick_fd), 0);
+	queue_interrupt();
+	assert_int_equal(eventfd_take(v->irq_fd), 1);
 }
 
 /* The driver puts one 64-byte device-writable buffer in queue 0; the rng model fills it. */
@@ -1716,10 +1896,13 @@ int main(void)
 		VIRTIO_TEST(test_virtio_status_bit_cleared),
 		VIRTIO_TEST(test_virtio_needs_reset_stops_queues),
 		VIRTIO_TEST(test_virtio_ioeventfd_follows_bar),
+		cmocka_unit_test(test_bar_move_race),
+		VIRTIO_TEST(test_virtio_ioeventfd_retried),
 		VIRTIO_TEST(test_virtio_notify_fallback),
 		VIRTIO_TEST(test_virtio_msix_route),
 		VIRTIO_TEST(test_virtio_msix_route_update),
 		VIRTIO_TEST(test_virtio_msix_pending),
+		VIRTIO_TEST(test_virtio_msix_held_without_bus_master),
 		VIRTIO_TEST(test_virtio_rng_end_to_end),
 		cmocka_unit_test_setup_teardown(test_virtio_console_tx_bounded, virtio_setup_console_out,
 						virtio_teardown_console_out),
