@@ -64,7 +64,7 @@ $(OBJDIR)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	$(CC) $(CFLAGS) -o $@ $< $(call test_objs,$*) $(TEST_LDFLAGS_$*) $(LDLIBS) -lcmocka
 
 unit: deps $(UNIT_BINS)
-	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; timeout 300 $(RUN_AARCH64) ./$$t; done
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; timeout -k 10 300 $(RUN_AARCH64) ./$$t; done
 
 # The hostile guest (issue 7): a bare-metal --kernel-format=raw payload that attacks the
 # devices from inside. Freestanding: no libc, general registers only (no FP/SIMD state
