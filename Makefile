@@ -51,12 +51,12 @@ $(OBJDIR)/%.o: %.c
 # A test may stand in for KVM at the ioctl boundary: TEST_LDFLAGS_<test> = -Wl,--wrap=ioctl.
 TEST_LDFLAGS_test_pci := -Wl,--wrap=ioctl
 # Tests of device models that submit I/O (qemu-user has no io_uring) link the fuzzers' fake
-# VM instead of the I/O thread and seccomp (tests/fuzz/fake_vm.c: KVM at ioctl, log_msg
+# VM instead of the I/O thread and seccomp (tests/fuzz/fake_vm.c: KVM at ioctl, log_at
 # quiet unless VMM_FUZZ_LOG=1, submissions queued until the test completes them).
 FAKE_VM_TESTS := test_blk
 FAKE_VM_REPLACES := $(OBJDIR)/virtio/iothread.o $(OBJDIR)/seccomp.o $(OBJDIR)/arch/$(ARCH)/seccomp_arch.o
 $(FAKE_VM_TESTS:%=$(OBJDIR)/tests/%): $(OBJDIR)/tests/fuzz/fake_vm.o
-$(foreach t,$(FAKE_VM_TESTS),$(eval TEST_LDFLAGS_$(t) := -Wl,--wrap=ioctl,--wrap=log_msg))
+$(foreach t,$(FAKE_VM_TESTS),$(eval TEST_LDFLAGS_$(t) := -Wl,--wrap=ioctl,--wrap=log_at))
 test_objs = $(if $(filter $(1),$(FAKE_VM_TESTS)),$(filter-out $(FAKE_VM_REPLACES),$(LIB_OBJS)) \
 	$(OBJDIR)/tests/fuzz/fake_vm.o,$(LIB_OBJS))
 $(OBJDIR)/tests/%: tests/unit/%.c $(LIB_OBJS)
@@ -132,7 +132,7 @@ $(FUZZ_DIR)/%.o: %.c | $(FUZZ_DIR)/include/asm
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJS)
-	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ -Wl,--wrap=ioctl,--wrap=log_msg $(FUZZ_LDLIBS)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ -Wl,--wrap=ioctl,--wrap=log_at $(FUZZ_LDLIBS)
 
 # Keep the objects: they are shared by every target.
 .SECONDARY: $(FUZZ_LIB_OBJS) $(FUZZ_TARGETS:%=$(FUZZ_DIR)/tests/fuzz/fuzz_%.o)

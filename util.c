@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 static size_t (*log_sink)(void *arg, const void *buf, size_t len);
 static void *log_sink_arg;
+static _Atomic int log_max_level = LOG_LVL_INFO;
 
 void log_set_sink(size_t (*put)(void *arg, const void *buf, size_t len), void *arg)
 {
@@ -18,12 +20,24 @@ void log_set_sink(size_t (*put)(void *arg, const void *buf, size_t len), void *a
 	log_sink = put;
 }
 
-void log_msg(const char *fmt, ...)
+void log_set_level(enum log_level max)
+{
+	atomic_store_explicit(&log_max_level, max, memory_order_relaxed);
+}
+
+bool log_enabled(enum log_level level)
+{
+	return (int)level <= atomic_load_explicit(&log_max_level, memory_order_relaxed);
+}
+
+void log_at(enum log_level level, const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
 	int n;
 
+	if (!log_enabled(level))
+		return;
 	/* One write per line so lines from several threads do not interleave. */
 	n = snprintf(line, sizeof(line), "vmm: ");
 	va_start(ap, fmt);
