@@ -54,13 +54,25 @@ void log_at(enum log_level level, const char *fmt, ...)
 
 bool ratelimit_ok(struct ratelimit *rl)
 {
-	time_t now = time(NULL);
+	/* Window and count in one word, changed by compare-and-swap: two threads can
+	 * neither both start a new window nor both take the last line of a budget. The
+	 * window only moves forward: a thread that read the clock just before a new second
+	 * began counts against the new window, never brings back the old one. */
+	uint32_t now = (uint32_t)time(NULL);
+	uint64_t old = atomic_load_explicit(&rl->state, memory_order_relaxed), next;
 
-	if (now != rl->window) {
-		rl->window = now;
-		rl->count = 0;
-	}
-	return rl->count++ < 5;
+	do {
+		uint32_t window = old >> 32, count = (uint32_t)old;
+
+		if ((int32_t)(now - window) > 0 || !old)
+			next = (uint64_t)now << 32 | 1;
+		else if (count >= RATELIMIT_BURST)
+			return false;
+		else
+			next = old + 1;
+	} while (!atomic_compare_exchange_weak_explicit(&rl->state, &old, next, memory_order_relaxed,
+							memory_order_relaxed));
+	return true;
 }
 
 /* The decimal number s starts with (no sign, no space); *end is what follows it. */

@@ -45,20 +45,30 @@ bool log_enabled(enum log_level level);
  * other thread logs. */
 void log_set_sink(size_t (*put)(void *arg, const void *buf, size_t len), void *arg);
 
-/* A warning, at most a few lines per second per call site (guest-triggered paths). */
+/*
+ * Rate limits for lines a guest can trigger: at most RATELIMIT_BURST lines per second per
+ * budget. A budget is a struct ratelimit, zeroed to start (static, calloc or memset), and
+ * is safe to share between threads (vCPUs, the I/O thread and the main loop all log).
+ */
+#define RATELIMIT_BURST 5
+struct ratelimit {
+	_Atomic uint64_t state; /* the second of the window << 32 | lines granted in it */
+};
+/* True if one more line fits in this budget for the current second. */
+bool ratelimit_ok(struct ratelimit *rl);
+/* A warning under the budget of the object it is about (a device, a queue, a vCPU), so one
+ * object's flood cannot silence another's. */
+#define log_ratelimited_obj(rl, ...)                                          \
+	do {                                                                  \
+		if (ratelimit_ok(rl))                                         \
+			log_warn(__VA_ARGS__);                                \
+	} while (0)
+/* A warning under one budget per call site (shared by every object that reaches it). */
 #define log_ratelimited(...)                                                  \
 	do {                                                                  \
 		static struct ratelimit rl_;                                  \
-		if (ratelimit_ok(&rl_))                                       \
-			log_warn(__VA_ARGS__);                                \
+		log_ratelimited_obj(&rl_, __VA_ARGS__);                       \
 	} while (0)
-
-struct ratelimit {
-	time_t window;
-	unsigned count;
-};
-/* True if one more message fits in this call site's budget for the current second. */
-bool ratelimit_ok(struct ratelimit *rl);
 
 /* Parse a decimal unsigned integer in [min, max]; 0 or -EINVAL/-ERANGE. */
 int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
