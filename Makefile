@@ -1,5 +1,6 @@
 # vmm - build, test and demo. `make` builds ./vmm (static aarch64); `make test` runs
-# the unit tests and the nested boot tests; `make run` boots a demo guest to a shell.
+# the unit tests, the layering check and the nested boot tests; `make run` boots a demo
+# guest to a shell.
 
 ARCH := arm64
 HOST_ARCH := $(shell uname -m)
@@ -28,7 +29,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(OBJDIR)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OBJDIR)/tests/%)
 
-.PHONY: all deps test unit boot-test run bench clean hostile fuzz fuzz-build fuzz-deps
+.PHONY: all deps test unit layers boot-test run bench clean hostile fuzz fuzz-build fuzz-deps
 
 all: deps vmm
 
@@ -90,7 +91,12 @@ $(OBJDIR)/hostile/hostile.bin: $(OBJDIR)/hostile/hostile.elf
 boot-test: deps vmm hostile
 	bash tests/boot/run.sh
 
-test: unit boot-test
+# Include edges between the layers (HACKING): no new cycle, arch/ path or upward include
+# beyond scripts/layers.baseline, and none of those fixed but still listed.
+layers:
+	python3 scripts/check-layers
+
+test: unit layers boot-test
 
 run: deps vmm
 	bash tests/boot/demo.sh
