@@ -1,5 +1,6 @@
 # vmm - build, test and demo. `make` builds ./vmm (static aarch64); `make test` runs
-# the unit tests and the nested boot tests; `make run` boots a demo guest to a shell.
+# the unit tests, the layering check and the nested boot tests; `make run` boots a demo
+# guest to a shell.
 
 ARCH := arm64
 HOST_ARCH := $(shell uname -m)
@@ -28,7 +29,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(OBJDIR)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OBJDIR)/tests/%)
 
-.PHONY: all deps test unit boot-test run bench clean hostile fuzz fuzz-build fuzz-deps
+.PHONY: all deps test unit layers boot-test run bench clean hostile fuzz fuzz-build fuzz-deps
 
 all: deps vmm
 
@@ -51,12 +52,12 @@ $(OBJDIR)/%.o: %.c
 # A test may stand in for KVM at the ioctl boundary: TEST_LDFLAGS_<test> = -Wl,--wrap=ioctl.
 TEST_LDFLAGS_test_pci := -Wl,--wrap=ioctl
 # Tests of device models that submit I/O (qemu-user has no io_uring) link the fuzzers' fake
-# VM instead of the I/O thread and seccomp (tests/fuzz/fake_vm.c: KVM at ioctl, log_msg
+# VM instead of the I/O thread and seccomp (tests/fuzz/fake_vm.c: KVM at ioctl, log_at
 # quiet unless VMM_FUZZ_LOG=1, submissions queued until the test completes them).
 FAKE_VM_TESTS := test_blk
 FAKE_VM_REPLACES := $(OBJDIR)/virtio/iothread.o $(OBJDIR)/seccomp.o $(OBJDIR)/arch/$(ARCH)/seccomp_arch.o
 $(FAKE_VM_TESTS:%=$(OBJDIR)/tests/%): $(OBJDIR)/tests/fuzz/fake_vm.o
-$(foreach t,$(FAKE_VM_TESTS),$(eval TEST_LDFLAGS_$(t) := -Wl,--wrap=ioctl,--wrap=log_msg))
+$(foreach t,$(FAKE_VM_TESTS),$(eval TEST_LDFLAGS_$(t) := -Wl,--wrap=ioctl,--wrap=log_at))
 test_objs = $(if $(filter $(1),$(FAKE_VM_TESTS)),$(filter-out $(FAKE_VM_REPLACES),$(LIB_OBJS)) \
 	$(OBJDIR)/tests/fuzz/fake_vm.o,$(LIB_OBJS))
 $(OBJDIR)/tests/%: tests/unit/%.c $(LIB_OBJS)
@@ -90,7 +91,12 @@ $(OBJDIR)/hostile/hostile.bin: $(OBJDIR)/hostile/hostile.elf
 boot-test: deps vmm hostile
 	bash tests/boot/run.sh
 
-test: unit boot-test
+# Include edges between the layers (HACKING): no new cycle, arch/ path or upward include
+# beyond scripts/layers.baseline, and none of those fixed but still listed.
+layers:
+	python3 scripts/check-layers
+
+test: unit layers boot-test
 
 run: deps vmm
 	bash tests/boot/demo.sh
@@ -132,7 +138,7 @@ $(FUZZ_DIR)/%.o: %.c | $(FUZZ_DIR)/include/asm
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJS)
-	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ -Wl,--wrap=ioctl,--wrap=log_msg $(FUZZ_LDLIBS)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ -Wl,--wrap=ioctl,--wrap=log_at $(FUZZ_LDLIBS)
 
 # Keep the objects: they are shared by every target.
 .SECONDARY: $(FUZZ_LIB_OBJS) $(FUZZ_TARGETS:%=$(FUZZ_DIR)/tests/fuzz/fuzz_%.o)

@@ -40,6 +40,7 @@ static const struct option run_options[] = {
 	{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
 	{ "transport", required_argument, NULL, OPT_TRANSPORT },
 	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
+	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -81,6 +82,8 @@ void cli_usage_run(void *stream)
 		"      --report FILE        write a JSON report: timeline, exits, interrupts, I/O, memory\n"
 		"      --dump-dtb FILE      build the VM, write its device tree to FILE, exit (no boot)\n"
 		"      --no-seccomp         no per-thread seccomp filters (for debugging; see README)\n"
+		"  -v, --verbose            also print vmm's debug lines (errors, warnings and notes\n"
+		"                           are always printed, on stderr)\n"
 		"  -h, --help               this text\n"
 		"\n"
 		"The guest console (16550 ttyS0, or hvc0 with --console=virtio) is on stdin/stdout;\n"
@@ -171,6 +174,7 @@ static int cli_opt(int c, const char *arg, struct vm_config *cfg, char *err, siz
 	case 'i': cfg->initrd = arg; return 0;
 	case 'p': cfg->cmdline = arg; return 0;
 	case 'h': cfg->help = true; return 0;
+	case 'v': cfg->verbose = true; return 0;
 	case OPT_ITS: cfg->its = true; return 0;
 	case 'c':
 		if (parse_uint(arg, 1, VMM_MAX_VCPUS, &v)) {
@@ -280,7 +284,7 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_
 
 	optind = 0; /* GNU getopt: full re-initialisation, so parsing can run again */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "k:i:p:c:m:d:h", run_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:i:p:c:m:d:hv", run_options, NULL)) != -1) {
 		if (c == '?' || c == ':') {
 			const char *bad = argv[optind - 1];
 

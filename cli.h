@@ -40,6 +40,7 @@ struct vm_config {
 	const char *report;    /* --report FILE */
 	const char *dump_dtb;  /* --dump-dtb FILE: write the DTB and exit without booting */
 	bool no_seccomp;       /* --no-seccomp: no per-thread seccomp filters (debugging) */
+	bool verbose;          /* -v, --verbose: debug log lines too */
 	double t_exec;         /* CLOCK_MONOTONIC seconds when vmm started */
 	bool help;             /* --help was given: print usage, run nothing */
 };

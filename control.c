@@ -216,7 +216,7 @@ void control_close(struct control *c)
 	if (c->listen_fd >= 0)
 		close(c->listen_fd);
 	if (c->path[0] && unlinkat(c->dir_fd, c->path + c->base, 0) < 0)
-		log_err("control: removing %s: %s", c->path, strerror(errno));
+		log_warn("control: removing %s: %s", c->path, strerror(errno));
 	if (c->dir_fd >= 0)
 		close(c->dir_fd);
 	free(c);

@@ -191,7 +191,7 @@ size_t outq_put(struct outq *q, const void *buf, size_t len)
 	/* Outside the lock: the log line is a write of its own. Per queue, so one flood
 	 * cannot hide another's. */
 	if (dropped && q->what && ratelimit_ok(&q->rl))
-		log_msg("console: %s is not keeping up; %llu bytes of output dropped so far", q->what,
+		log_warn("console: %s is not keeping up; %llu bytes of output dropped so far", q->what,
 			(unsigned long long)dropped);
 	return n;
 }

@@ -142,7 +142,7 @@ int seccomp_configure(bool enabled, bool restart)
 	snprintf(sc.selftest, sizeof(sc.selftest), "%s", selftest ? selftest : "");
 	if (!enabled) {
 		if (selftest || sc.log_mode)
-			log_err("seccomp: off (--no-seccomp): VMM_SECCOMP_SELFTEST and VMM_SECCOMP_LOG do nothing");
+			log_warn("seccomp: off (--no-seccomp): VMM_SECCOMP_SELFTEST and VMM_SECCOMP_LOG do nothing");
 		return 0;
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -157,7 +157,7 @@ int seccomp_configure(bool enabled, bool restart)
 		return -err;
 	}
 	if (sc.log_mode)
-		log_err("seccomp: VMM_SECCOMP_LOG is set: calls outside the allowlists are reported and allowed");
+		log_warn("seccomp: VMM_SECCOMP_LOG is set: calls outside the allowlists are reported and allowed");
 	return 0;
 }
 
@@ -357,6 +357,7 @@ int seccomp_thread_enter(enum sc_role role, const char *name, const int *fds, un
 	}
 	if (role == SC_ROLE_MAIN)
 		sc.main_installed = true;
+	log_debug("seccomp: thread %s: a filter of %u instructions installed", name, p->len);
 out:
 	free(p);
 	if (!ret && sc.selftest[0] && !strcmp(sc.selftest, name))

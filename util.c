@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 static size_t (*log_sink)(void *arg, const void *buf, size_t len);
 static void *log_sink_arg;
+static _Atomic int log_max_level = LOG_LVL_INFO;
 
 void log_set_sink(size_t (*put)(void *arg, const void *buf, size_t len), void *arg)
 {
@@ -18,12 +20,24 @@ void log_set_sink(size_t (*put)(void *arg, const void *buf, size_t len), void *a
 	log_sink = put;
 }
 
-void log_msg(const char *fmt, ...)
+void log_set_level(enum log_level max)
+{
+	atomic_store_explicit(&log_max_level, max, memory_order_relaxed);
+}
+
+bool log_enabled(enum log_level level)
+{
+	return (int)level <= atomic_load_explicit(&log_max_level, memory_order_relaxed);
+}
+
+void log_at(enum log_level level, const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
 	int n;
 
+	if (!log_enabled(level))
+		return;
 	/* One write per line so lines from several threads do not interleave. */
 	n = snprintf(line, sizeof(line), "vmm: ");
 	va_start(ap, fmt);
@@ -40,13 +54,25 @@ void log_msg(const char *fmt, ...)
 
 bool ratelimit_ok(struct ratelimit *rl)
 {
-	time_t now = time(NULL);
+	/* Window and count in one word, changed by compare-and-swap: two threads can
+	 * neither both start a new window nor both take the last line of a budget. The
+	 * window only moves forward: a thread that read the clock just before a new second
+	 * began counts against the new window, never brings back the old one. */
+	uint32_t now = (uint32_t)time(NULL);
+	uint64_t old = atomic_load_explicit(&rl->state, memory_order_relaxed), next;
 
-	if (now != rl->window) {
-		rl->window = now;
-		rl->count = 0;
-	}
-	return rl->count++ < 5;
+	do {
+		uint32_t window = old >> 32, count = (uint32_t)old;
+
+		if ((int32_t)(now - window) > 0 || !old)
+			next = (uint64_t)now << 32 | 1;
+		else if (count >= RATELIMIT_BURST)
+			return false;
+		else
+			next = old + 1;
+	} while (!atomic_compare_exchange_weak_explicit(&rl->state, &old, next, memory_order_relaxed,
+							memory_order_relaxed));
+	return true;
 }
 
 /* The decimal number s starts with (no sign, no space); *end is what follows it. */

@@ -17,27 +17,58 @@
 #define ALIGN_UP(x, a)   (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
 #define IS_ALIGNED(x, a) (((x) & ((uint64_t)(a) - 1)) == 0)
 
-/* Print "vmm: <msg>" to stderr. Every line names its source in the format. */
-void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-#define log_err(...)  log_msg(__VA_ARGS__)
+/*
+ * Log levels. Every line is "vmm: <subsystem>: <msg>" on stderr whatever its level (the
+ * tests match lines literally); the level only decides whether it is printed at all:
+ * error, warn and info always, debug only with `vmm run -v` (log_set_level).
+ */
+enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+/* Print "vmm: <msg>" if level is enabled. Every line names its source in the format.
+ * The one function every log line goes through (the fuzzers wrap it). */
+void log_at(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print lines up to and including max (LOG_LVL_INFO by default). Any thread, any time. */
+void log_set_level(enum log_level max);
+/* Would a line at this level be printed? (log_debug asks before formatting.) */
+bool log_enabled(enum log_level level);
+#define log_err(...)   log_at(LOG_LVL_ERROR, __VA_ARGS__)
+#define log_warn(...)  log_at(LOG_LVL_WARN, __VA_ARGS__)
+#define log_info(...)  log_at(LOG_LVL_INFO, __VA_ARGS__)
+#define log_debug(...)                                                        \
+	do {                                                                  \
+		if (log_enabled(LOG_LVL_DEBUG))                               \
+			log_at(LOG_LVL_DEBUG, __VA_ARGS__);                   \
+	} while (0)
+/* A line with no level chosen yet: printed as info. */
+#define log_msg(...)   log_info(__VA_ARGS__)
 /* Send log lines to put(arg, line, len) (an output queue, so no thread ever waits on a
  * stalled stderr) instead of writing them to stderr; NULL puts stderr back. Call while no
  * other thread logs. */
 void log_set_sink(size_t (*put)(void *arg, const void *buf, size_t len), void *arg);
-/* Like log_msg, but at most a few lines per second per call site (guest-triggered paths). */
+
+/*
+ * Rate limits for lines a guest can trigger: at most RATELIMIT_BURST lines per second per
+ * budget. A budget is a struct ratelimit, zeroed to start (static, calloc or memset), and
+ * is safe to share between threads (vCPUs, the I/O thread and the main loop all log).
+ */
+#define RATELIMIT_BURST 5
+struct ratelimit {
+	_Atomic uint64_t state; /* the second of the window << 32 | lines granted in it */
+};
+/* True if one more line fits in this budget for the current second. */
+bool ratelimit_ok(struct ratelimit *rl);
+/* A warning under the budget of the object it is about (a device, a queue, a vCPU), so one
+ * object's flood cannot silence another's. */
+#define log_ratelimited_obj(rl, ...)                                          \
+	do {                                                                  \
+		if (ratelimit_ok(rl))                                         \
+			log_warn(__VA_ARGS__);                                \
+	} while (0)
+/* A warning under one budget per call site (shared by every object that reaches it). */
 #define log_ratelimited(...)                                                  \
 	do {                                                                  \
 		static struct ratelimit rl_;                                  \
-		if (ratelimit_ok(&rl_))                                       \
-			log_msg(__VA_ARGS__);                                 \
+		log_ratelimited_obj(&rl_, __VA_ARGS__);                       \
 	} while (0)
-
-struct ratelimit {
-	time_t window;
-	unsigned count;
-};
-/* True if one more message fits in this call site's budget for the current second. */
-bool ratelimit_ok(struct ratelimit *rl);
 
 /* Parse a decimal unsigned integer in [min, max]; 0 or -EINVAL/-ERANGE. */
 int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);

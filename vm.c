@@ -139,7 +139,7 @@ static void vm_enable_nisv(struct vm *vm)
 
 	if (kvm_check_cap(vm, KVM_CAP_ARM_NISV_TO_USER) && kvm_check_cap(vm, KVM_CAP_ARM_INJECT_EXT_DABT) &&
 	    ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
-		log_err("kvm: KVM_ENABLE_CAP(KVM_CAP_ARM_NISV_TO_USER): %s", strerror(errno));
+		log_warn("kvm: KVM_ENABLE_CAP(KVM_CAP_ARM_NISV_TO_USER): %s", strerror(errno));
 }
 
 /* Highest guest physical address in use, +1. */
@@ -410,6 +410,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct console *con)
 		vm->t_dtb = vm_uptime(vm);
 	if (!ret)
 		ret = vcpu_set_boot_regs(vm);
+	if (!ret)
+		log_debug("vm: created: %u vCPUs, %" PRIu64 " MiB RAM at 0x%" PRIx64 ", %s, a %zu-byte DTB",
+			  vm->nr_vcpus, vm->ram_size >> 20, vm->ram_gpa, vm->gic_ops->name, vm->dtb_size);
 	return ret;
 }
 
@@ -676,7 +679,7 @@ static void vm_event_loop(struct vm *vm, int sig_fd)
 			struct signalfd_siginfo si;
 
 			if (read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
-				log_err("vm: %s: stopping the guest; its disk I/O is finished and synced first",
+				log_info("vm: %s: stopping the guest; its disk I/O is finished and synced first",
 					strsignal(si.ssi_signo));
 				vm_request_stop(vm, VMM_EXIT_SIGNAL + si.ssi_signo);
 			}
@@ -717,7 +720,7 @@ int vm_run(struct vm *vm)
 		return VMM_EXIT_ERROR;
 	}
 	if (term_raw(&term, STDIN_FILENO) < 0)
-		log_err("console: cannot put the terminal in raw mode; input is line-buffered");
+		log_warn("console: cannot put the terminal in raw mode; input is line-buffered");
 	ret = vm->io ? iothread_start(vm->io) : 0;
 	if (!ret)
 		ret = vm_start_vcpus(vm);

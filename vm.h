@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "devices/bus.h"
 #include "irqchip/irqchip.h"
+#include "util.h"
 
 /* Exit codes of `vmm`, documented in the README and --help. */
 enum vmm_exit_code {
@@ -42,6 +43,7 @@ struct vcpu {
 	bool thread_started;
 	uint64_t exits[VCPU_EXIT_REASONS]; /* by KVM exit reason; written by the vCPU thread */
 	uint64_t mmio_reads, mmio_writes;
+	struct ratelimit nisv_rl; /* this vCPU's "cannot decode" lines */
 };
 
 struct gic_state {

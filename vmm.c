@@ -111,6 +111,8 @@ static int cmd_run(int argc, char **argv, double t_exec)
 		return 0;
 	}
 	cfg.t_exec = t_exec;
+	if (cfg.verbose)
+		log_set_level(LOG_LVL_DEBUG);
 	/* Opened before anything runs: the main thread opens no file once the VM does. */
 	if (cfg.report && report_open(&rep, cfg.report))
 		return VMM_EXIT_ERROR;
@@ -136,7 +138,7 @@ static int cmd_run(int argc, char **argv, double t_exec)
 	/* --reboot=restart: a guest reset builds the VM again, fresh, in this process. */
 	while ((code = run_once(&vm, &cfg, &con, &rep, restarts)) == VMM_RESTART) {
 		restarts++;
-		log_err("run: the guest reset; restarting it (--reboot=restart, restart %u)", restarts);
+		log_info("run: the guest reset; restarting it (--reboot=restart, restart %u)", restarts);
 	}
 	console_finish(&con, 2000);
 	console_destroy(&con);

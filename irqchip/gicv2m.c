@@ -18,6 +18,7 @@ struct gicv2m {
 	struct vm *vm;
 	uint32_t first_spi;
 	unsigned nr_spis;
+	struct ratelimit rl;    /* this frame's "outside the frame" lines */
 };
 
 static int gicv2m_read(void *dev, uint64_t off, unsigned len, uint64_t *val)
@@ -40,8 +41,8 @@ static int gicv2m_write(void *dev, uint64_t off, unsigned len, uint64_t val)
 	if (off != V2M_MSI_SETSPI_NS)
 		return 0;
 	if (val < f->first_spi || val - f->first_spi >= f->nr_spis) {
-		log_ratelimited("gicv2m: MSI for SPI %" PRIu64 " outside the frame's %u-%u", val,
-				f->first_spi, f->first_spi + f->nr_spis - 1);
+		log_ratelimited_obj(&f->rl, "gicv2m: MSI for SPI %" PRIu64 " outside the frame's %u-%u", val,
+				    f->first_spi, f->first_spi + f->nr_spis - 1);
 		return 0;
 	}
 	/* The frame's SPIs are edge-triggered: a rising edge makes one pending. */

@@ -89,6 +89,9 @@ struct virtio_blk {
 	struct blk_req *held, **held_tail;
 	struct virtq_chain chain;
 	struct blk_req reqs[BLK_MAX_REQS];
+	/* This disk's budgets for guest-triggered lines, one per kind so that failing
+	 * reads cannot hide a failed flush (or another disk's lines). */
+	struct ratelimit io_rl, fsync_rl, flush_rl;
 };
 
 static void blk_process(struct virtio_blk *blk);
@@ -161,8 +164,8 @@ static void blk_io_done(void *arg, int res)
 		blk->stale--;
 	} else {
 		if (res < 0 || (uint64_t)res != r->expect)
-			log_ratelimited("virtio-blk: host I/O failed (%s): IOERR to the guest",
-					res < 0 ? strerror(-res) : "short transfer");
+			log_ratelimited_obj(&blk->io_rl, "virtio-blk: host I/O failed (%s): IOERR to the guest",
+					    res < 0 ? strerror(-res) : "short transfer");
 		blk_complete(blk, r, (res >= 0 && (uint64_t)res == r->expect) ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR);
 	}
 	blk_process(blk); /* requests may have waited for a free slot */
@@ -281,7 +284,8 @@ static void blk_fsync_done(void *arg, int res)
 	pthread_mutex_lock(&blk->vd->lock);
 	blk->fsync_inflight = false;
 	if (res < 0) {
-		log_ratelimited("virtio-blk: host flush failed (%s): IOERR to the guest", strerror(-res));
+		log_ratelimited_obj(&blk->fsync_rl, "virtio-blk: host flush failed (%s): IOERR to the guest",
+				    strerror(-res));
 		blk->flush_failed = true; /* latched even if a reset dropped its FLUSHes */
 	}
 	blk_flushes_complete(blk, blk->fsync_batch, res < 0 ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK);
@@ -302,7 +306,8 @@ static uint8_t blk_submit_flush(struct virtio_blk *blk, struct blk_req *r)
 	 * stopped, or a reset dropped it held): then the latched failure may end. */
 	r->flush = true;
 	if (blk->flush_failed) {
-		log_ratelimited("virtio-blk: FLUSH refused: an earlier flush failed (reset the device)");
+		log_ratelimited_obj(&blk->flush_rl,
+				    "virtio-blk: FLUSH refused: an earlier flush failed (reset the device)");
 		return VIRTIO_BLK_S_IOERR;
 	}
 	r->expect = 0;

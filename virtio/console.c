@@ -17,6 +17,7 @@ struct virtio_console {
 	struct virtio_dev *vd;
 	struct console *out;
 	struct virtq_chain chain;
+	struct ratelimit tx_rl; /* "transmit buffer" lines of this device */
 };
 
 /* A driver chooses how much a transmit chain says: 128 chains of 128 descriptors each
@@ -43,8 +44,9 @@ static uint64_t console_transmit(struct virtio_console *con, const struct virtq_
 		left -= n;
 	}
 	if (c->out_len > CONSOLE_TX_MAX_CHAIN)
-		log_ratelimited("virtio-console: a transmit buffer of %llu bytes; only the first %u written",
-				(unsigned long long)c->out_len, CONSOLE_TX_MAX_CHAIN);
+		log_ratelimited_obj(&con->tx_rl,
+				    "virtio-console: a transmit buffer of %llu bytes; only the first %u written",
+				    (unsigned long long)c->out_len, CONSOLE_TX_MAX_CHAIN);
 	return CONSOLE_TX_MAX_CHAIN - left;
 }
 

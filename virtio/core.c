@@ -47,7 +47,7 @@ void virtio_needs_reset(struct virtio_dev *vd, const char *why)
 			break; /* the last slot is shared by any reasons past the table */
 	vd->reset_reports[i].why = why;
 	if (ratelimit_ok(&vd->reset_reports[i].rl))
-		log_msg("%s: %s: DEVICE_NEEDS_RESET until the driver resets the device", vd->ops->name, why);
+		log_warn("%s: %s: DEVICE_NEEDS_RESET until the driver resets the device", vd->ops->name, why);
 	vd->status |= VIRTIO_STATUS_NEEDS_RESET;
 	/* Every queue stops until the reset: no more chains are taken, and requests in flight
 	 * complete without touching guest memory (virtq_pop and virtq_push refuse a broken

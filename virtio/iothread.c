@@ -105,7 +105,7 @@ static unsigned drain_timeout(void)
 		return IO_DRAIN_TIMEOUT_S;
 	v = strtoul(env, &end, 10);
 	if (*end || v < 1 || v > 3600) {
-		log_err("iothread: VMM_DRAIN_TIMEOUT_S=%s ignored (1 to 3600 seconds)", env);
+		log_warn("iothread: VMM_DRAIN_TIMEOUT_S=%s ignored (1 to 3600 seconds)", env);
 		return IO_DRAIN_TIMEOUT_S;
 	}
 	return v;

@@ -63,7 +63,8 @@ static uint64_t avail_event_gpa(const struct virtq *q)
 static int queue_break(struct virtq *q, const char *why, uint64_t val)
 {
 	q->broken = true;
-	log_ratelimited("virtq: %s (%#llx), queue broken until reset", why, (unsigned long long)val);
+	log_ratelimited_obj(&q->rl, "virtq: %s (%#llx), queue broken until reset", why,
+			    (unsigned long long)val);
 	return -EINVAL;
 }
 
@@ -107,9 +108,13 @@ int virtq_enable(struct virtq *q)
 void virtq_reset(struct virtq *q)
 {
 	struct vm *vm = q->vm;
+	/* The budget outlives the reset: a guest that breaks and resets a queue in a loop
+	 * would otherwise get a fresh budget each time. */
+	struct ratelimit rl = q->rl;
 
 	memset(q, 0, sizeof(*q));
 	q->vm = vm;
+	q->rl = rl;
 }
 
 /* Copy descriptor idx of a table out of guest memory once; only the copy is used. */

@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "../util.h"
+
 struct vm;
 
 #define VIRTQ_MAX_SIZE 256          /* largest queue size a device offers */
@@ -40,6 +42,7 @@ struct virtq {
 	uint16_t used_idx;      /* device's copy of used->idx */
 	uint16_t signalled_used; /* used_idx when the driver was last notified (event_idx) */
 	bool signalled_valid;
+	struct ratelimit rl;    /* "queue broken" lines of this queue; kept across resets */
 };
 
 /* One checked buffer segment of a chain: [gpa, gpa + len) lies inside guest RAM. */

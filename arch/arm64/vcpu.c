@@ -189,8 +189,9 @@ static bool vcpu_abort_undecodable(struct vcpu *v)
 {
 	struct kvm_vcpu_events ev;
 
-	log_ratelimited("vcpu%u: access at 0x%llx that KVM cannot decode (load/store pair, writeback?): "
-			"external abort to the guest", v->id, (unsigned long long)v->run->arm_nisv.fault_ipa);
+	log_ratelimited_obj(&v->nisv_rl, "vcpu%u: access at 0x%llx that KVM cannot decode (load/store pair, "
+			    "writeback?): external abort to the guest", v->id,
+			    (unsigned long long)v->run->arm_nisv.fault_ipa);
 	memset(&ev, 0, sizeof(ev));
 	ev.exception.ext_dabt_pending = 1;
 	if (ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev) == 0)

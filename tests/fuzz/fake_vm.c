@@ -27,14 +27,15 @@ void fuzz_fail(const char *file, int line, const char *what)
 	abort();
 }
 
-/* ---- logging (linked with -Wl,--wrap=log_msg): formatted, then dropped ---- */
+/* ---- logging (linked with -Wl,--wrap=log_at, the one function every level goes
+ * through): formatted, then dropped ---- */
 
-void __real_log_msg(const char *fmt, ...);
-void __wrap_log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void __real_log_at(enum log_level level, const char *fmt, ...);
+void __wrap_log_at(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Millions of inputs, many of them errors: printing each would be most of the run time.
  * The message is still formatted, so ASan checks its arguments. VMM_FUZZ_LOG=1 shows them. */
-void __wrap_log_msg(const char *fmt, ...)
+void __wrap_log_at(enum log_level level, const char *fmt, ...)
 {
 	static int show = -1;
 	char line[512];
@@ -46,7 +47,7 @@ void __wrap_log_msg(const char *fmt, ...)
 	if (show < 0)
 		show = getenv("VMM_FUZZ_LOG") != NULL;
 	if (show)
-		__real_log_msg("%s", line);
+		__real_log_at(level, "%s", line);
 }
 
 /* ---- input reader ---- */

@@ -118,6 +118,22 @@ static void test_help(void **state)
 	assert_true(c.help);
 }
 
+/* -v and --verbose turn debug lines on (vmm.c acts on cfg.verbose); off by default. */
+static void test_verbose(void **state)
+{
+	struct vm_config c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&c, err, "Image"), 0);
+	assert_false(c.verbose);
+	assert_int_equal(PARSE(&c, err, "-v", "Image"), 0);
+	assert_true(c.verbose);
+	assert_int_equal(PARSE(&c, err, "--verbose", "-k", "Image"), 0);
+	assert_true(c.verbose);
+	assert_string_equal(c.kernel, "Image");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -126,6 +142,7 @@ int main(void)
 		cmocka_unit_test(test_mem_sizes),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_help),
+		cmocka_unit_test(test_verbose),
 	};
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }
