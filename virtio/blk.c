@@ -107,7 +107,7 @@ static void blk_return(struct virtio_blk *blk, struct blk_req *r, uint8_t status
 		return; /* the queue stopped (DEVICE_NEEDS_RESET): guest memory is left alone */
 	if (r->flush && status != VIRTIO_BLK_S_OK)
 		blk->flush_failed_told = true;
-	s = gpa_to_hva(blk->vm, r->status_gpa, 1);
+	s = guest_mem_ptr(&blk->vm->mem, r->status_gpa, 1);
 	if (s)
 		*s = status;
 	virtq_push(q, r->head, r->used_len);

@@ -30,7 +30,7 @@ struct vm;
 #define VIRTQ_USED_F_NO_NOTIFY     1
 
 struct virtq {
-	struct vm *vm;          /* guest memory, through gpa_to_hva() */
+	struct vm *vm;          /* guest memory: vm->mem, through guest_mem_ptr() */
 	uint16_t size;          /* queue size the driver chose: power of 2, 1..VIRTQ_MAX_SIZE */
 	uint64_t desc_gpa;      /* descriptor table, 16 bytes per entry, 16-byte aligned */
 	uint64_t avail_gpa;     /* driver area: flags, idx, ring[size], used_event; 2-byte aligned */

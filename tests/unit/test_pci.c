@@ -198,9 +198,9 @@ static void vm_init(const struct irqchip_ops *gic, bool its)
 	vm.gic.its_enabled = its;
 	vm.gic.dev_fd = vm.gic.its_fd = -1;
 	irq_routing_init(&vm.routing, true);
-	vm.ram = ram;
-	vm.ram_gpa = RAM_GPA;
-	vm.ram_size = sizeof(ram);
+	vm.mem.hva = ram;
+	vm.mem.gpa = RAM_GPA;
+	vm.mem.size = sizeof(ram);
 	vcpu0.mpidr = 0x80000000;
 	vm.vcpus = &vcpu0;
 	vm.nr_vcpus = 1;

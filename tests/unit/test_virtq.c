@@ -95,9 +95,9 @@ static void setup_queue(uint16_t size, bool event_idx)
 {
 	memset(ram, 0, sizeof(ram));
 	memset(&vm, 0, sizeof(vm));
-	vm.ram = ram;
-	vm.ram_gpa = RAM_GPA;
-	vm.ram_size = RAM_SIZE;
+	vm.mem.hva = ram;
+	vm.mem.gpa = RAM_GPA;
+	vm.mem.size = RAM_SIZE;
 	memset(&q, 0, sizeof(q));
 	q.vm = &vm;
 	program_queue(size, event_idx);
@@ -671,7 +671,7 @@ static void test_chain_copy_rechecks_ram(void **state)
 	uint8_t buf[8];
 
 	(void)state;
-	/* A chain handed in with a segment outside RAM: gpa_to_hva refuses it. */
+	/* A chain handed in with a segment outside RAM: guest_mem_ptr refuses it. */
 	setup_queue(8, false);
 	memset(&chain, 0, sizeof(chain));
 	chain.nr = 2;
