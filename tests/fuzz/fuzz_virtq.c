@@ -29,7 +29,7 @@ static void setup_queue(struct virtq *q, struct vm *vm, struct fuzz_in *in)
 	uint8_t sz = fin_u8(in);
 
 	virtq_reset(q);
-	q->vm = vm;
+	q->mem = &vm->mem;
 	/* Mostly a power of two up to 256; the top bit tries any 16-bit size. */
 	q->size = (sz & 0x80) ? fin_u16(in) : (uint16_t)(1u << (sz % 9));
 	q->desc_gpa = pick_gpa(in);
