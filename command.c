@@ -37,7 +37,7 @@ static int cmd_status(struct vm *vm, unsigned argc, char **argv, struct strbuf *
 	sb_printf(out, "name %s\nstate %s\nuptime %.3f\ngic %s%s\nvcpus %u\nram_mib %" PRIu64 "\n",
 		  vm->cfg->name ? vm->cfg->name : "-", vm->paused ? "paused" : "running", vm_uptime(vm),
 		  vm->gic_ops ? vm->gic_ops->name : "none", vm->gic.its_enabled ? "+its" : "", vm->nr_vcpus,
-		  vm->ram_size >> 20);
+		  vm->mem.size >> 20);
 	return 0;
 }
 
@@ -203,7 +203,7 @@ static void info_mem(struct vm *vm, struct strbuf *out)
 {
 	for (unsigned i = 0; i < MEM_NR; i++)
 		sb_printf(out, "%-18s 0x%012" PRIx64 " size 0x%" PRIx64 "\n", guest_memmap[i].name,
-			  guest_memmap[i].base, i == MEM_RAM ? vm->ram_size : guest_memmap[i].size);
+			  guest_memmap[i].base, i == MEM_RAM ? vm->mem.size : guest_memmap[i].size);
 	sb_printf(out, "kernel 0x%" PRIx64 "-0x%" PRIx64 " initrd 0x%" PRIx64 " (+0x%" PRIx64 ") dtb 0x%" PRIx64 "\n",
 		  vm->boot.kernel_gpa, vm->boot.kernel_end, vm->boot.initrd_gpa, vm->boot.initrd_size, vm->boot.dtb_gpa);
 }

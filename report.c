@@ -143,10 +143,10 @@ static long guest_resident_kib(struct vm *vm)
 	static unsigned char vec[1 << 16];
 	long page = sysconf(_SC_PAGESIZE), kib = 0;
 
-	for (uint64_t off = 0; vm->ram && off < vm->ram_size; off += sizeof(vec) * page) {
-		uint64_t len = vm->ram_size - off < sizeof(vec) * page ? vm->ram_size - off : sizeof(vec) * page;
+	for (uint64_t off = 0; vm->mem.hva && off < vm->mem.size; off += sizeof(vec) * page) {
+		uint64_t len = vm->mem.size - off < sizeof(vec) * page ? vm->mem.size - off : sizeof(vec) * page;
 
-		if (mincore(vm->ram + off, len, vec) < 0)
+		if (mincore(vm->mem.hva + off, len, vec) < 0)
 			return -1;
 		for (uint64_t i = 0; i < (len + page - 1) / page; i++)
 			kib += (vec[i] & 1) * (page / 1024);
@@ -186,12 +186,12 @@ static void report_memory(FILE *f, struct report *r, struct vm *vm)
 		"\"vmm_peak_rss_kib_excluding_guest_ram\": %ld, \"peak_rss_kib\": %ld, "
 		"\"guest_ram_resident_kib\": %ld, \"guest_ram_kib\": %" PRIu64 "},\n",
 		smaps_rss_excluding(r->smaps, lo, hi), hwm >= 0 && guest >= 0 ? hwm - guest : -1, hwm, guest,
-		vm->ram_size >> 10);
+		vm->mem.size >> 10);
 	fprintf(f, "  \"memory_map\": [");
 	for (unsigned i = 0; i < MEM_NR; i++)
 		fprintf(f, "%s\n    {\"name\": \"%s\", \"base\": \"0x%" PRIx64 "\", \"size\": \"0x%" PRIx64 "\"}",
 			i ? "," : "", guest_memmap[i].name, guest_memmap[i].base,
-			i == MEM_RAM ? vm->ram_size : guest_memmap[i].size);
+			i == MEM_RAM ? vm->mem.size : guest_memmap[i].size);
 	fprintf(f, "\n  ]\n");
 }
 

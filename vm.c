@@ -62,14 +62,6 @@ const char *vm_exit_name(int code)
 	}
 }
 
-void *gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)
-{
-	/* Overflow-safe: gpa - ram_gpa is only computed once gpa >= ram_gpa. */
-	if (gpa < vm->ram_gpa || len > vm->ram_size || gpa - vm->ram_gpa > vm->ram_size - len)
-		return NULL;
-	return vm->ram + (gpa - vm->ram_gpa);
-}
-
 void vm_wake(struct vm *vm)
 {
 	uint64_t one = 1;
@@ -145,7 +137,7 @@ static void vm_enable_nisv(struct vm *vm)
 /* Highest guest physical address in use, +1. */
 static uint64_t vm_ipa_top(const struct vm *vm)
 {
-	uint64_t top = vm->ram_gpa + vm->ram_size;
+	uint64_t top = vm->mem.gpa + vm->mem.size;
 	const struct mem_region *hi = &guest_memmap[MEM_GIC_REDIST_HIGH];
 
 	const struct mem_region *pci = &guest_memmap[MEM_PCI_MMIO_HIGH];
@@ -196,23 +188,23 @@ static int vm_setup_ram(struct vm *vm)
 	struct kvm_userspace_memory_region region;
 
 	/* Over-allocate by 2 MiB to align RAM for transparent huge pages. */
-	vm->ram_map_size = vm->ram_size + SZ_2M;
+	vm->ram_map_size = vm->mem.size + SZ_2M;
 	vm->ram_map = mmap(NULL, vm->ram_map_size, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (vm->ram_map == MAP_FAILED) {
 		int err = errno;
 
 		vm->ram_map = NULL;
-		log_err("ram: mmap of %" PRIu64 " MiB: %s", vm->ram_size >> 20, strerror(err));
+		log_err("ram: mmap of %" PRIu64 " MiB: %s", vm->mem.size >> 20, strerror(err));
 		return -err;
 	}
-	vm->ram = (uint8_t *)ALIGN_UP((uintptr_t)vm->ram_map, SZ_2M);
-	madvise(vm->ram, vm->ram_size, MADV_HUGEPAGE);
+	vm->mem.hva = (uint8_t *)ALIGN_UP((uintptr_t)vm->ram_map, SZ_2M);
+	madvise(vm->mem.hva, vm->mem.size, MADV_HUGEPAGE);
 	region = (struct kvm_userspace_memory_region){
 		.slot = 0,
-		.guest_phys_addr = vm->ram_gpa,
-		.memory_size = vm->ram_size,
-		.userspace_addr = (uint64_t)(uintptr_t)vm->ram,
+		.guest_phys_addr = vm->mem.gpa,
+		.memory_size = vm->mem.size,
+		.userspace_addr = (uint64_t)(uintptr_t)vm->mem.hva,
 	};
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
 		int err = errno;
@@ -322,7 +314,7 @@ static int vm_create_devices(struct vm *vm)
 
 static int vm_build_fdt(struct vm *vm)
 {
-	void *buf = gpa_to_hva(vm, vm->boot.dtb_gpa, vm->boot.dtb_max);
+	void *buf = guest_mem_ptr(&vm->mem, vm->boot.dtb_gpa, vm->boot.dtb_max);
 	int ret;
 
 	if (!buf)
@@ -362,14 +354,14 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct console *con)
 	pthread_mutex_init(&vm->pause_lock, NULL);
 	pthread_cond_init(&vm->pause_cond, NULL);
 	vm->nr_vcpus = cfg->nr_vcpus;
-	vm->ram_gpa = guest_memmap[MEM_RAM].base;
-	vm->ram_size = cfg->mem_size;
+	vm->mem.gpa = guest_memmap[MEM_RAM].base;
+	vm->mem.size = cfg->mem_size;
 
 	ret = vm_check_layout();
 	if (ret)
 		return ret;
-	if (vm->ram_size > guest_memmap[MEM_RAM].size) {
-		log_err("ram: -m %" PRIu64 "M exceeds the %" PRIu64 " MiB RAM window", vm->ram_size >> 20,
+	if (vm->mem.size > guest_memmap[MEM_RAM].size) {
+		log_err("ram: -m %" PRIu64 "M exceeds the %" PRIu64 " MiB RAM window", vm->mem.size >> 20,
 			guest_memmap[MEM_RAM].size >> 20);
 		return -EINVAL;
 	}
@@ -412,7 +404,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct console *con)
 		ret = vcpu_set_boot_regs(vm);
 	if (!ret)
 		log_debug("vm: created: %u vCPUs, %" PRIu64 " MiB RAM at 0x%" PRIx64 ", %s, a %zu-byte DTB",
-			  vm->nr_vcpus, vm->ram_size >> 20, vm->ram_gpa, vm->gic_ops->name, vm->dtb_size);
+			  vm->nr_vcpus, vm->mem.size >> 20, vm->mem.gpa, vm->gic_ops->name, vm->dtb_size);
 	return ret;
 }
 

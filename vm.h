@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "devices/bus.h"
 #include "irqchip/irqchip.h"
+#include "mem.h"
 #include "util.h"
 
 /* Exit codes of `vmm`, documented in the README and --help. */
@@ -76,9 +77,7 @@ struct vm {
 	int vm_fd;
 	unsigned ipa_bits;
 
-	uint64_t ram_gpa;
-	uint64_t ram_size;
-	uint8_t *ram;          /* host mapping of guest RAM (2 MiB aligned, for THP) */
+	struct guest_mem mem;  /* guest RAM; hva 2 MiB aligned, for THP */
 	void *ram_map;         /* the whole mmap, for munmap */
 	size_t ram_map_size;
 
@@ -132,8 +131,6 @@ struct vm {
 
 /* Seconds since `vmm` started (CLOCK_MONOTONIC). */
 double vm_uptime(const struct vm *vm);
-/* Host pointer for guest range [gpa, gpa + len) if wholly inside RAM, else NULL. */
-void *gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);
 /* Ask the VM to stop with an exit code; the first request wins. Safe from any thread. */
 void vm_request_stop(struct vm *vm, int exit_code);
 /* Wake the event loop to look at stop requests and deadlines again. Any thread. */

@@ -81,9 +81,9 @@ static int fdt_add_chosen(struct vm *vm, void *fdt)
 
 static int fdt_add_memory(struct vm *vm, void *fdt)
 {
-	uint64_t reg[2] = { vm->ram_gpa, vm->ram_size };
+	uint64_t reg[2] = { vm->mem.gpa, vm->mem.size };
 
-	FDT_TRY(fdt_begin_node_at(fdt, "memory", vm->ram_gpa));
+	FDT_TRY(fdt_begin_node_at(fdt, "memory", vm->mem.gpa));
 	FDT_TRY(fdt_property_string(fdt, "device_type", "memory"));
 	FDT_TRY(fdt_prop_reg(fdt, reg, 1));
 	FDT_TRY(fdt_end_node(fdt));

@@ -1,7 +1,6 @@
 /* its.c - the in-kernel GICv3 ITS (Documentation/virt/kvm/devices/arm-vgic-its.rst). */
 #include <errno.h>
 #include <inttypes.h>
-#include <string.h>
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
 
@@ -90,11 +89,7 @@ static uint64_t baser_page_size(uint64_t b)
 /* An 8-byte table entry in guest memory; false if outside RAM. */
 static bool its_entry(struct vm *vm, uint64_t gpa, uint64_t *e)
 {
-	const void *p = gpa_to_hva(vm, gpa, 8);
-
-	if (p)
-		memcpy(e, p, 8);
-	return p != NULL;
+	return guest_mem_read(&vm->mem, gpa, e, 8) == 0;
 }
 
 /* The DTE of devid in the device table (flat or two-level); 0 if none. */

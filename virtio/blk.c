@@ -13,8 +13,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "../mem.h"
 #include "../util.h"
-#include "../vm.h"
 #include "devices.h"
 #include "iothread.h"
 #include "virtio.h"
@@ -57,7 +57,6 @@ struct blk_req {
 };
 
 struct virtio_blk {
-	struct vm *vm;
 	struct virtio_dev *vd;
 	struct iothread *io;
 	int fd;
@@ -107,7 +106,7 @@ static void blk_return(struct virtio_blk *blk, struct blk_req *r, uint8_t status
 		return; /* the queue stopped (DEVICE_NEEDS_RESET): guest memory is left alone */
 	if (r->flush && status != VIRTIO_BLK_S_OK)
 		blk->flush_failed_told = true;
-	s = gpa_to_hva(blk->vm, r->status_gpa, 1);
+	s = guest_mem_ptr(blk->vd->mem, r->status_gpa, 1);
 	if (s)
 		*s = status;
 	virtq_push(q, r->head, r->used_len);
@@ -525,7 +524,6 @@ int virtio_blk_create(struct vm *vm, struct iothread *io, const char *path, bool
 
 	if (!blk)
 		return -ENOMEM;
-	blk->vm = vm;
 	blk->io = io;
 	blk->fd = -1;
 	blk->fsync_op = (struct io_op){ blk_fsync_done, blk };

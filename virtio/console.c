@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "../console.h"
+#include "../mem.h"
 #include "../util.h"
-#include "../vm.h"
 #include "devices.h"
 #include "virtio.h"
 
@@ -37,7 +37,7 @@ static uint64_t console_transmit(struct virtio_console *con, const struct virtq_
 
 	for (unsigned i = 0; i < c->nr_out && left; i++) {
 		uint64_t n = c->bufs[i].len < left ? c->bufs[i].len : left;
-		void *p = gpa_to_hva(con->vd->vm, c->bufs[i].gpa, n);
+		void *p = guest_mem_ptr(con->vd->mem, c->bufs[i].gpa, n);
 
 		if (p && con->out)
 			console_output(con->out, p, n);

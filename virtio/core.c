@@ -283,6 +283,7 @@ struct virtio_dev *virtio_dev_alloc(struct vm *vm, const struct virtio_dev_ops *
 	if (ops->nr_queues > VIRTIO_MAX_QUEUES || !(vd = calloc(1, sizeof(*vd))))
 		return NULL;
 	vd->vm = vm;
+	vd->mem = &vm->mem;
 	vd->ops = ops;
 	vd->dev = dev;
 	vd->transport = transport;
@@ -292,7 +293,7 @@ struct virtio_dev *virtio_dev_alloc(struct vm *vm, const struct virtio_dev_ops *
 	pthread_mutex_init(&vd->lock, NULL);
 	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++) {
 		vd->queues[q].kick_fd = -1;
-		vd->queues[q].vq.vm = vm;
+		vd->queues[q].vq.mem = &vm->mem;
 	}
 	return vd;
 }

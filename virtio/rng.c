@@ -4,7 +4,6 @@
 #include <sys/random.h>
 
 #include "../util.h"
-#include "../vm.h"
 #include "devices.h"
 #include "virtio.h"
 

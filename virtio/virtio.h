@@ -11,6 +11,7 @@
 #include "../util.h"
 #include "virtq.h"
 
+struct guest_mem;
 struct vm;
 struct iothread;
 
@@ -76,6 +77,7 @@ struct virtio_transport;
 /* One virtio device: the state every transport shares (core.c), and the transport's own. */
 struct virtio_dev {
 	struct vm *vm;
+	const struct guest_mem *mem; /* guest RAM for the model's own accesses; each queue keeps it too */
 	const struct virtio_dev_ops *ops;
 	const struct virtio_transport *transport;
 	void *transport_state;  /* virtio-mmio: its window and SPI */

@@ -4,8 +4,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "../mem.h"
 #include "../util.h"
-#include "../vm.h"
 
 /* Guest layouts (virtio 1.2, 2.7.5, 2.7.6, 2.7.8); all little-endian, as is the host. */
 struct vring_desc {
@@ -75,7 +75,7 @@ static int queue_break(struct virtq *q, const char *why, uint64_t val)
  */
 static uint16_t *guest_u16(struct virtq *q, uint64_t gpa)
 {
-	return gpa_to_hva(q->vm, gpa, sizeof(uint16_t));
+	return guest_mem_ptr(q->mem, gpa, sizeof(uint16_t));
 }
 
 static bool rings_valid(const struct virtq *q)
@@ -87,15 +87,15 @@ static bool rings_valid(const struct virtq *q)
 		return false;
 	if (!IS_ALIGNED(q->desc_gpa, 16) || !IS_ALIGNED(q->avail_gpa, 2) || !IS_ALIGNED(q->used_gpa, 4))
 		return false;
-	return gpa_to_hva(q->vm, q->desc_gpa, DESC_SIZE * (uint64_t)n) &&
-	       gpa_to_hva(q->vm, q->avail_gpa, avail_bytes(n)) &&
-	       gpa_to_hva(q->vm, q->used_gpa, used_bytes(n));
+	return guest_mem_ptr(q->mem, q->desc_gpa, DESC_SIZE * (uint64_t)n) &&
+	       guest_mem_ptr(q->mem, q->avail_gpa, avail_bytes(n)) &&
+	       guest_mem_ptr(q->mem, q->used_gpa, used_bytes(n));
 }
 
 int virtq_enable(struct virtq *q)
 {
 	q->ready = false;
-	if (!q->vm || !rings_valid(q))
+	if (!q->mem || !rings_valid(q))
 		return -EINVAL;
 	q->last_avail = 0;
 	q->used_idx = 0;
@@ -107,20 +107,20 @@ int virtq_enable(struct virtq *q)
 
 void virtq_reset(struct virtq *q)
 {
-	struct vm *vm = q->vm;
+	const struct guest_mem *mem = q->mem;
 	/* The budget outlives the reset: a guest that breaks and resets a queue in a loop
 	 * would otherwise get a fresh budget each time. */
 	struct ratelimit rl = q->rl;
 
 	memset(q, 0, sizeof(*q));
-	q->vm = vm;
+	q->mem = mem;
 	q->rl = rl;
 }
 
 /* Copy descriptor idx of a table out of guest memory once; only the copy is used. */
 static int read_desc(struct chain_walk *w, uint64_t table_gpa, unsigned idx, struct vring_desc *d)
 {
-	const void *p = gpa_to_hva(w->q->vm, table_gpa + (uint64_t)idx * DESC_SIZE, DESC_SIZE);
+	const void *p = guest_mem_ptr(w->q->mem, table_gpa + (uint64_t)idx * DESC_SIZE, DESC_SIZE);
 
 	if (!p)
 		return queue_break(w->q, "descriptor outside RAM", table_gpa);
@@ -138,7 +138,7 @@ static int add_buf(struct chain_walk *w, const struct vring_desc *d)
 
 	if (d->len && d->addr > UINT64_MAX - d->len)
 		return queue_break(w->q, "buffer address + length wraps", d->addr);
-	if (d->len && !gpa_to_hva(w->q->vm, d->addr, d->len))
+	if (d->len && !guest_mem_ptr(w->q->mem, d->addr, d->len))
 		return queue_break(w->q, "buffer outside RAM", d->addr);
 	/* virtio 1.2, 2.7.4.2: device-writable descriptors come after device-readable ones. */
 	if (!write && w->seen_write)
@@ -167,7 +167,7 @@ static int walk_indirect(struct chain_walk *w, const struct vring_desc *d, bool 
 		return queue_break(w->q, "indirect descriptor with NEXT set", d->addr);
 	if (d->len == 0 || d->len % DESC_SIZE || d->len / DESC_SIZE > VIRTQ_MAX_CHAIN)
 		return queue_break(w->q, "bad indirect table length", d->len);
-	if (!gpa_to_hva(w->q->vm, d->addr, d->len))
+	if (!guest_mem_ptr(w->q->mem, d->addr, d->len))
 		return queue_break(w->q, "indirect table outside RAM", d->addr);
 	/* The table's first descriptor is its entry 0; next indices are relative to it. */
 	return walk_table(w, d->addr, d->len / DESC_SIZE, 0, true);
@@ -285,7 +285,7 @@ int virtq_push(struct virtq *q, uint16_t head, uint32_t written)
 	if (!q->ready || q->broken || head >= q->size)
 		return -EINVAL;
 	slot = q->used_gpa + RING_OFF + USED_ELEM_SIZE * (uint64_t)(q->used_idx & (q->size - 1));
-	p = gpa_to_hva(q->vm, slot, sizeof(elem));
+	p = guest_mem_ptr(q->mem, slot, sizeof(elem));
 	idx = guest_u16(q, q->used_gpa + AVAIL_IDX);
 	event = guest_u16(q, avail_event_gpa(q));
 	if (!p || !idx || !event)
@@ -370,7 +370,7 @@ int virtq_chain_iov(struct virtq *q, const struct virtq_chain *c, bool writable,
 		}
 		take = b->len - off < len ? b->len - off : len;
 		/* Re-resolved on every use: never trust a pointer kept from virtq_pop. */
-		g = gpa_to_hva(q->vm, b->gpa + off, take);
+		g = guest_mem_ptr(q->mem, b->gpa + off, take);
 		if (!g || n == max)
 			return -EINVAL;
 		iov[n++] = (struct iovec){ g, take };

@@ -16,7 +16,7 @@
 
 #include "../util.h"
 
-struct vm;
+struct guest_mem;
 
 #define VIRTQ_MAX_SIZE 256          /* largest queue size a device offers */
 #define VIRTQ_MAX_CHAIN VIRTQ_MAX_SIZE
@@ -30,7 +30,7 @@ struct vm;
 #define VIRTQ_USED_F_NO_NOTIFY     1
 
 struct virtq {
-	struct vm *vm;          /* guest memory, through gpa_to_hva() */
+	const struct guest_mem *mem; /* guest RAM: every access goes through guest_mem_ptr() */
 	uint16_t size;          /* queue size the driver chose: power of 2, 1..VIRTQ_MAX_SIZE */
 	uint64_t desc_gpa;      /* descriptor table, 16 bytes per entry, 16-byte aligned */
 	uint64_t avail_gpa;     /* driver area: flags, idx, ring[size], used_event; 2-byte aligned */
@@ -63,7 +63,7 @@ struct virtq_chain {
 /* Check the ring addresses and size the driver programmed (alignment, inside RAM)
  * and mark the queue ready; 0 or -EINVAL (queue left not ready). */
 int virtq_enable(struct virtq *q);
-/* Forget all ring state (device reset / queue reset). Keeps vm. */
+/* Forget all ring state (device reset / queue reset). Keeps mem. */
 void virtq_reset(struct virtq *q);
 /* Take the next available chain: 1 with *c filled, 0 if none is available,
  * -EINVAL if the guest broke the rules (q->broken is then set). */

@@ -28,7 +28,7 @@ int image_parse(const uint8_t *hdr, size_t hdr_len, uint64_t file_size, enum ker
 int boot_plan(uint64_t ram_gpa, uint64_t ram_size, const struct kernel_image *ki,
 	      uint64_t initrd_size, uint64_t dtb_max, struct boot_info *bi, char *why, size_t whylen);
 /* Open and check the kernel and initrd named in vm->cfg, plan their places in RAM
- * (needs vm->ram_gpa/ram_size, not KVM); 0 or -errno with the reason logged. */
+ * (needs vm->mem.gpa/size, not KVM); 0 or -errno with the reason logged. */
 int boot_prepare(struct vm *vm);
 /* Copy what boot_prepare opened into guest RAM and close the files; 0 or -errno. */
 int boot_load(struct vm *vm);

@@ -152,7 +152,7 @@ int boot_prepare(struct vm *vm)
 			return -EINVAL;
 		}
 	}
-	ret = boot_plan(vm->ram_gpa, vm->ram_size, &ki, isize, SZ_64K, bi, why, sizeof(why));
+	ret = boot_plan(vm->mem.gpa, vm->mem.size, &ki, isize, SZ_64K, bi, why, sizeof(why));
 	if (ret)
 		log_err("boot: %s", why);
 	return ret;
@@ -163,14 +163,14 @@ int boot_load(struct vm *vm)
 	struct boot_info *bi = &vm->boot;
 	int ret;
 
-	ret = read_full(bi->kernel_fd, gpa_to_hva(vm, bi->kernel_gpa, bi->kernel_file_size),
+	ret = read_full(bi->kernel_fd, guest_mem_ptr(&vm->mem, bi->kernel_gpa, bi->kernel_file_size),
 			bi->kernel_file_size, 0);
 	if (ret) {
 		log_err("kernel: reading %s: %s", vm->cfg->kernel, strerror(-ret));
 		goto out;
 	}
 	if (bi->initrd_fd >= 0) {
-		ret = read_full(bi->initrd_fd, gpa_to_hva(vm, bi->initrd_gpa, bi->initrd_size),
+		ret = read_full(bi->initrd_fd, guest_mem_ptr(&vm->mem, bi->initrd_gpa, bi->initrd_size),
 				bi->initrd_size, 0);
 		if (ret)
 			log_err("initrd: reading %s: %s", vm->cfg->initrd, strerror(-ret));

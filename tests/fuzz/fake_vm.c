@@ -357,12 +357,12 @@ struct vm *fake_vm_create(uint64_t ram_size, enum fake_gic gic, unsigned nr_vcpu
 	pthread_mutex_init(&vm->pause_lock, NULL);
 	pthread_cond_init(&vm->pause_cond, NULL);
 	irq_routing_init(&vm->routing, gic == FAKE_GICV3_ITS);
-	vm->ram_gpa = FAKE_RAM_GPA;
-	vm->ram_size = ram_size;
-	vm->ram = ram_size ? calloc(1, ram_size) : NULL;
+	vm->mem.gpa = FAKE_RAM_GPA;
+	vm->mem.size = ram_size;
+	vm->mem.hva = ram_size ? calloc(1, ram_size) : NULL;
 	fake_vcpus(vm, nr_vcpus);
 	iothread_create(&vm->io, NULL, NULL);
-	if ((ram_size && !vm->ram) || (nr_vcpus && !vm->vcpus) || vm->event_fd < 0 ||
+	if ((ram_size && !vm->mem.hva) || (nr_vcpus && !vm->vcpus) || vm->event_fd < 0 ||
 	    (gic == FAKE_GICV2M && gicv2m_create(vm)) || pci_bus_create(vm))
 		abort();
 	return vm;
@@ -378,6 +378,6 @@ void fake_vm_destroy(struct vm *vm)
 	gicv2m_destroy(vm);
 	close(vm->event_fd);
 	free(vm->vcpus);
-	free(vm->ram);
+	free(vm->mem.hva);
 	free(vm);
 }

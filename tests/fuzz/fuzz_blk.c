@@ -77,7 +77,7 @@ static void driver_forget(void)
  * with a length no larger than the request's writable bytes. */
 static void check_used(struct virtio_dev *vd)
 {
-	const uint8_t *used = F.vm->ram + USED_OFF;
+	const uint8_t *used = F.vm->mem.hva + USED_OFF;
 	uint16_t idx = (uint16_t)le_load(used + 2, 2), qsize = vd->queues[0].vq.size;
 
 	if (F.misbehaved || !vd->queues[0].vq.ready)
@@ -101,7 +101,7 @@ static void driver_init(struct virtio_dev *vd, struct fuzz_in *in)
 	pci_cfg_write(&vd->pci, PCI_COMMAND, 2, fin_u8(in) & 0x80 ? fin_u16(in) : PCI_COMMAND_MASTER);
 	virtio_status_write(vd, 0);
 	driver_forget();
-	memset(vd->vm->ram, 0, INDIR_OFF); /* fresh rings, as a driver allocates them */
+	memset(vd->vm->mem.hva, 0, INDIR_OFF); /* fresh rings, as a driver allocates them */
 	virtio_status_write(vd, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
 	/* Mostly what the device offers plus VERSION_1; sometimes anything. */
 	if (!(features & 1))
@@ -122,7 +122,7 @@ static void driver_init(struct virtio_dev *vd, struct fuzz_in *in)
 static void put_desc(struct vm *vm, uint64_t table_off, unsigned idx, uint64_t gpa, uint32_t len,
 		     uint16_t flags, uint16_t next)
 {
-	uint8_t *d = vm->ram + table_off + 16 * idx;
+	uint8_t *d = vm->mem.hva + table_off + 16 * idx;
 
 	le_store(d, 8, gpa);
 	le_store(d + 8, 4, len);
@@ -132,10 +132,10 @@ static void put_desc(struct vm *vm, uint64_t table_off, unsigned idx, uint64_t g
 
 static void avail_add(struct vm *vm, uint16_t qsize, uint16_t head)
 {
-	uint8_t *idx = vm->ram + AVAIL_OFF + 2;
+	uint8_t *idx = vm->mem.hva + AVAIL_OFF + 2;
 	uint16_t i = (uint16_t)le_load(idx, 2);
 
-	le_store(vm->ram + AVAIL_OFF + 4 + 2 * (i % qsize), 2, head);
+	le_store(vm->mem.hva + AVAIL_OFF + 4 + 2 * (i % qsize), 2, head);
 	le_store(idx, 2, (uint16_t)(i + 1));
 }
 
@@ -157,8 +157,8 @@ static void guest_request(struct virtio_dev *vd, struct fuzz_in *in)
 	uint64_t table = indirect ? INDIR_OFF : DESC_OFF, hdr = HDR_OFF + 16 * head, data = DATA_OFF;
 	unsigned n = 0, first = indirect ? 0 : head, size = indirect ? 256 : qsize;
 
-	le_store(vm->ram + hdr, 4, (flags & 2) ? fin_u32(in) : type % 9);
-	le_store(vm->ram + hdr + 8, 8, (flags & 4) ? fin_u64(in) : fin_u8(in));
+	le_store(vm->mem.hva + hdr, 4, (flags & 2) ? fin_u32(in) : type % 9);
+	le_store(vm->mem.hva + hdr + 8, 8, (flags & 4) ? fin_u64(in) : fin_u8(in));
 	put_desc(vm, table, first, FAKE_RAM_GPA + hdr, (flags & 8) ? fin_u8(in) : 16, 1, (first + 1) % size);
 	for (n = 1; n <= nseg; n++) {
 		uint32_t len = seg_len(in);
@@ -184,7 +184,7 @@ static void guest_write(struct vm *vm, struct fuzz_in *in)
 {
 	uint32_t off = fin_u16(in) % (DATA_OFF - 8);
 
-	le_store(vm->ram + off, 8, fin_u64(in));
+	le_store(vm->mem.hva + off, 8, fin_u64(in));
 	F.misbehaved = true;
 }
 
@@ -214,7 +214,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!F.vm)
 		setup_once();
 	vd = F.dev[fin_u8(&in) & 1];
-	memset(F.vm->ram, 0, RAM_SIZE);
+	memset(F.vm->mem.hva, 0, RAM_SIZE);
 	F.misbehaved = false;
 	driver_init(vd, &in);
 	for (unsigned i = 0; i < MAX_OPS && !fin_empty(&in); i++)

@@ -133,7 +133,7 @@ static void build(const struct vm_config *cfg)
 	int ret;
 
 	vm->cfg = cfg;
-	vm->ram_size = cfg->mem_size; /* the tree needs the size, not the memory */
+	vm->mem.size = cfg->mem_size; /* the tree needs the size, not the memory */
 	FUZZ_CHECK(!memmap_check(guest_memmap, MEM_NR, why, sizeof(why)));
 	create_devices(vm, cfg);
 	ret = boot_prepare(vm);

@@ -102,7 +102,7 @@ static void fill_ram(struct vm *vm, struct fuzz_in *in)
 		/* A valid bit and an address in RAM are what a walk follows. */
 		if (how & 1)
 			v = 1ULL << 63 | (FAKE_RAM_GPA + (v & (RAM_SIZE - 1) & ~0xffULL)) >> (how & 2 ? 0 : 3) | (v & 0x1f);
-		le_store(vm->ram + off, 8, v);
+		le_store(vm->mem.hva + off, 8, v);
 	}
 }
 

@@ -44,9 +44,9 @@ static void set_file(int fd, const uint8_t *p, size_t n)
 /* Kernel, initrd and DTB inside RAM, in that order, none overlapping (booting.rst). */
 static void check_plan(const struct boot_info *bi, uint64_t file_size)
 {
-	uint64_t ram_end = vm->ram_gpa + vm->ram_size;
+	uint64_t ram_end = vm->mem.gpa + vm->mem.size;
 
-	FUZZ_CHECK(bi->kernel_gpa >= vm->ram_gpa && bi->kernel_gpa <= bi->kernel_end);
+	FUZZ_CHECK(bi->kernel_gpa >= vm->mem.gpa && bi->kernel_gpa <= bi->kernel_end);
 	FUZZ_CHECK(bi->kernel_end - bi->kernel_gpa >= file_size);
 	FUZZ_CHECK(IS_ALIGNED(bi->dtb_gpa, SZ_2M) && bi->dtb_gpa >= bi->kernel_end);
 	FUZZ_CHECK(bi->dtb_gpa + bi->dtb_max <= ram_end && bi->dtb_max <= SZ_2M);
@@ -75,12 +75,12 @@ static void plan_only(struct fuzz_in *in)
 	if (image_parse(hdr, sizeof(hdr), file_size, fin_u8(in) & 1, &ki, why, sizeof(why)))
 		return;
 	FUZZ_CHECK(ki.text_offset < SZ_2M && ki.image_size >= file_size);
-	if (boot_plan(vm->ram_gpa, ram, &ki, initrd, SZ_64K, &bi, why, sizeof(why)) == 0) {
-		uint64_t saved = vm->ram_size;
+	if (boot_plan(vm->mem.gpa, ram, &ki, initrd, SZ_64K, &bi, why, sizeof(why)) == 0) {
+		uint64_t saved = vm->mem.size;
 
-		vm->ram_size = ram;
+		vm->mem.size = ram;
 		check_plan(&bi, file_size);
-		vm->ram_size = saved;
+		vm->mem.size = saved;
 	}
 }
 
@@ -100,7 +100,7 @@ static void load(struct fuzz_in *in, uint8_t opts)
 	if (boot_prepare(vm) == 0) {
 		check_plan(&vm->boot, in->n);
 		if (boot_load(vm) == 0)
-			FUZZ_CHECK(!memcmp(vm->ram + (vm->boot.kernel_gpa - vm->ram_gpa), in->p, in->n));
+			FUZZ_CHECK(!memcmp(vm->mem.hva + (vm->boot.kernel_gpa - vm->mem.gpa), in->p, in->n));
 	}
 	boot_close(vm);
 }

@@ -73,7 +73,7 @@ static void guest_write(struct vm *vm, struct fuzz_in *in)
 {
 	uint32_t off = fin_u16(in) % (RAM_SIZE - 8);
 
-	le_store(vm->ram + off, 8, fin_u64(in));
+	le_store(vm->mem.hva + off, 8, fin_u64(in));
 }
 
 static void console_input(struct vm *vm, struct fuzz_in *in)

@@ -59,7 +59,7 @@ static void guest_write(struct vm *vm, struct fuzz_in *in)
 {
 	uint32_t off = fin_u16(in) % (PCI_RAM_SIZE - 8);
 
-	le_store(vm->ram + off, 8, fin_u64(in));
+	le_store(vm->mem.hva + off, 8, fin_u64(in));
 }
 
 /* Host input for virtio-console. PCI 3.0, 6.2.2: with Bus Master Enable clear a function
@@ -72,10 +72,10 @@ static void console_input(struct vm *vm, struct fuzz_in *in)
 	size_t n = fin_bytes(in, buf, fin_u8(in) % sizeof(buf));
 
 	if (before)
-		memcpy(before, vm->ram, PCI_RAM_SIZE);
+		memcpy(before, vm->mem.hva, PCI_RAM_SIZE);
 	virtio_console_receive(vd, buf, n);
 	if (before)
-		FUZZ_CHECK(!memcmp(before, vm->ram, PCI_RAM_SIZE));
+		FUZZ_CHECK(!memcmp(before, vm->mem.hva, PCI_RAM_SIZE));
 	free(before);
 }
 

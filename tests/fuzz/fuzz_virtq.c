@@ -29,7 +29,7 @@ static void setup_queue(struct virtq *q, struct vm *vm, struct fuzz_in *in)
 	uint8_t sz = fin_u8(in);
 
 	virtq_reset(q);
-	q->vm = vm;
+	q->mem = &vm->mem;
 	/* Mostly a power of two up to 256; the top bit tries any 16-bit size. */
 	q->size = (sz & 0x80) ? fin_u16(in) : (uint16_t)(1u << (sz % 9));
 	q->desc_gpa = pick_gpa(in);
@@ -38,7 +38,7 @@ static void setup_queue(struct virtq *q, struct vm *vm, struct fuzz_in *in)
 	if (virtq_enable(q) == 0) {
 		/* Accepted rings lie in RAM with the alignment virtio 1.2, 2.7 asks for. */
 		FUZZ_CHECK(q->size && q->size <= VIRTQ_MAX_SIZE && !(q->size & (q->size - 1)));
-		FUZZ_CHECK(gpa_to_hva(vm, q->desc_gpa, 16ULL * q->size));
+		FUZZ_CHECK(guest_mem_ptr(&vm->mem, q->desc_gpa, 16ULL * q->size));
 		FUZZ_CHECK(IS_ALIGNED(q->desc_gpa, 16) && IS_ALIGNED(q->avail_gpa, 2) && IS_ALIGNED(q->used_gpa, 4));
 	}
 	q->event_idx = sz & 0x40;
@@ -54,7 +54,7 @@ static void check_chain(struct vm *vm, const struct virtq *q, const struct virtq
 	for (unsigned i = 0; i < c->nr; i++) {
 		const struct virtq_buf *b = &c->bufs[i];
 
-		FUZZ_CHECK(b->len == 0 || gpa_to_hva(vm, b->gpa, b->len));
+		FUZZ_CHECK(b->len == 0 || guest_mem_ptr(&vm->mem, b->gpa, b->len));
 		FUZZ_CHECK(b->write == (i >= c->nr_out));
 		if (b->write)
 			in += b->len;
@@ -72,8 +72,8 @@ static void check_iov(struct vm *vm, const struct iovec *iov, int n, uint64_t le
 	for (int i = 0; i < n; i++) {
 		const uint8_t *b = iov[i].iov_base;
 
-		FUZZ_CHECK(b >= vm->ram && iov[i].iov_len <= vm->ram_size &&
-			   (uint64_t)(b - vm->ram) <= vm->ram_size - iov[i].iov_len);
+		FUZZ_CHECK(b >= vm->mem.hva && iov[i].iov_len <= vm->mem.size &&
+			   (uint64_t)(b - vm->mem.hva) <= vm->mem.size - iov[i].iov_len);
 		total += iov[i].iov_len;
 	}
 	FUZZ_CHECK(total == len);
@@ -114,7 +114,7 @@ static void guest_write(struct vm *vm, struct fuzz_in *in)
 	if (len > RAM_SIZE - off)
 		len = RAM_SIZE - off;
 	fin_bytes(in, tmp, len);
-	memcpy(vm->ram + off, tmp, len);
+	memcpy(vm->mem.hva + off, tmp, len);
 }
 
 /* Guest side: one whole descriptor at index idx of the queue's table. */
@@ -128,7 +128,7 @@ static void guest_desc(struct vm *vm, const struct virtq *q, struct fuzz_in *in)
 	le_store(d + 8, 4, fin_u8(in) & 1 ? fin_u32(in) : fin_u8(in));
 	le_store(d + 12, 2, fin_u8(in) & 7);
 	le_store(d + 14, 2, fin_u16(in));
-	p = gpa_to_hva(vm, gpa, sizeof(d));
+	p = guest_mem_ptr(&vm->mem, gpa, sizeof(d));
 	if (p)
 		memcpy(p, d, sizeof(d));
 }
@@ -137,13 +137,13 @@ static void guest_desc(struct vm *vm, const struct virtq *q, struct fuzz_in *in)
  * the queue need not have been accepted). */
 static void guest_avail(struct vm *vm, const struct virtq *q, struct fuzz_in *in)
 {
-	uint8_t *idx = gpa_to_hva(vm, q->avail_gpa + 2, 2), *slot;
+	uint8_t *idx = guest_mem_ptr(&vm->mem, q->avail_gpa + 2, 2), *slot;
 	uint16_t i;
 
 	if (!idx || !q->size)
 		return;
 	i = (uint16_t)le_load(idx, 2);
-	slot = gpa_to_hva(vm, q->avail_gpa + 4 + 2ULL * (i % q->size), 2);
+	slot = guest_mem_ptr(&vm->mem, q->avail_gpa + 4 + 2ULL * (i % q->size), 2);
 	if (slot)
 		le_store(slot, 2, fin_u16(in) % (q->size + 1));
 	le_store(idx, 2, (uint16_t)(i + 1));
@@ -188,7 +188,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* One VM for the whole run; each input starts from zeroed RAM. */
 	if (!vm)
 		vm = fake_vm_create(RAM_SIZE, FAKE_GICV3_ITS, 0);
-	memset(vm->ram, 0, RAM_SIZE);
+	memset(vm->mem.hva, 0, RAM_SIZE);
 	setup_queue(&q, vm, &in);
 	for (unsigned i = 0; i < MAX_OPS && !fin_empty(&in); i++)
 		step(vm, &q, &chain, &in);

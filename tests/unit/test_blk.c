@@ -39,7 +39,7 @@ static int disk_fd = -1;
 
 static uint8_t *ram(uint32_t off)
 {
-	return vm->ram + off;
+	return vm->mem.hva + off;
 }
 
 static void put_desc(unsigned idx, uint32_t off, uint32_t len, uint16_t flags, uint16_t next)

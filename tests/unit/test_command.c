@@ -42,8 +42,8 @@ static int setup(void **state)
 	vcpus[0].mmio_reads = 20;
 	vcpus[0].mmio_writes = 100;
 	vcpus[1].exits[KVM_EXIT_INTR] = 7;
-	vm.ram_gpa = 0x40000000;
-	vm.ram_size = 512 << 20;
+	vm.mem.gpa = 0x40000000;
+	vm.mem.size = 512 << 20;
 	vm.boot = (struct boot_info){ .kernel_gpa = 0x40000000, .kernel_end = 0x42000000,
 				      .initrd_gpa = 0x5f000000, .initrd_size = 0x100000, .dtb_gpa = 0x5fe00000 };
 	irq_routing_init(&vm.routing, true);

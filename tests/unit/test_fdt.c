@@ -41,8 +41,8 @@ static struct fixture *build(const struct irqchip_ops *gic, bool its, unsigned n
 	f->vm.vcpus = calloc(nr_vcpus, sizeof(struct vcpu));
 	for (unsigned i = 0; i < nr_vcpus; i++)
 		f->vm.vcpus[i].mpidr = kvm_mpidr(i);
-	f->vm.ram_gpa = 0x40000000;
-	f->vm.ram_size = 512 << 20;
+	f->vm.mem.gpa = 0x40000000;
+	f->vm.mem.size = 512 << 20;
 	f->vm.boot.initrd_gpa = 0x50000000;
 	f->vm.boot.initrd_size = 0x123000;
 	assert_int_equal(uart_create(&f->vm, guest_memmap[MEM_UART].base, guest_irqmap[IRQ_UART].intid, NULL,

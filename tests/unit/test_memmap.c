@@ -1,4 +1,4 @@
-/* Unit tests: the guest memory map and IRQ table checks, gpa_to_hva bounds, the MMIO bus. */
+/* Unit tests: the guest memory map and IRQ table checks, the MMIO bus. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -71,25 +71,6 @@ static void test_irqmap_refused(void **state)
 	assert_int_equal(irqmap_check(map, 2, 512, why, sizeof(why)), -EINVAL);
 }
 
-static void test_gpa_to_hva(void **state)
-{
-	static uint8_t ram[4096];
-	struct vm vm;
-
-	(void)state;
-	memset(&vm, 0, sizeof(vm));
-	vm.ram = ram;
-	vm.ram_gpa = 0x40000000;
-	vm.ram_size = sizeof(ram);
-	assert_ptr_equal(gpa_to_hva(&vm, 0x40000000, 4096), ram);
-	assert_ptr_equal(gpa_to_hva(&vm, 0x40000ff0, 16), ram + 0xff0);
-	assert_null(gpa_to_hva(&vm, 0x40000ff0, 17));
-	assert_null(gpa_to_hva(&vm, 0x3ffffff0, 16));
-	assert_null(gpa_to_hva(&vm, 0x40000000, 4097));
-	assert_null(gpa_to_hva(&vm, UINT64_MAX, 2));
-	assert_null(gpa_to_hva(&vm, 0x40000001, UINT64_MAX));
-}
-
 struct fake_dev {
 	uint64_t last_off, last_val;
 	unsigned last_len, writes;
@@ -154,7 +135,6 @@ int main(void)
 		cmocka_unit_test(test_overlap_refused),
 		cmocka_unit_test(test_misaligned_refused),
 		cmocka_unit_test(test_irqmap_refused),
-		cmocka_unit_test(test_gpa_to_hva),
 		cmocka_unit_test(test_bus_checks),
 	};
 	return cmocka_run_group_tests_name("memmap", tests, NULL, NULL);

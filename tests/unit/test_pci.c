@@ -198,9 +198,9 @@ static void vm_init(const struct irqchip_ops *gic, bool its)
 	vm.gic.its_enabled = its;
 	vm.gic.dev_fd = vm.gic.its_fd = -1;
 	irq_routing_init(&vm.routing, true);
-	vm.ram = ram;
-	vm.ram_gpa = RAM_GPA;
-	vm.ram_size = sizeof(ram);
+	vm.mem.hva = ram;
+	vm.mem.gpa = RAM_GPA;
+	vm.mem.size = sizeof(ram);
 	vcpu0.mpidr = 0x80000000;
 	vm.vcpus = &vcpu0;
 	vm.nr_vcpus = 1;
@@ -790,6 +790,10 @@ static void test_virtio_device_config(void **state)
 
 	(void)state;
 	assert_int_equal(virtio_pci_create(&vm, &model_ops, &model_state, 1ULL << 7, &m), 0);
+	/* The model and every queue see guest RAM as the VM's one guest_mem, nothing else. */
+	assert_ptr_equal(m->mem, &vm.mem);
+	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
+		assert_ptr_equal(m->queues[q].vq.mem, &vm.mem);
 	assert_int_equal(cfg_read(2, PCI_DEVICE_ID, 2), 0x1043);
 	assert_int_equal(cfg_read(2, PCI_REVISION_ID, 4) >> 8, 0x078000);
 	check_vndr_cap(2, 1, 2, BAR_NOTIFY, 2 * 4); /* two queues' notify addresses */

@@ -7,9 +7,9 @@
 #include <errno.h>
 #include <cmocka.h>
 
+#include "../../mem.h"
 #include "../../util.h"
 #include "../../virtio/virtq.h"
-#include "../../vm.h"
 
 #define RAM_GPA   0x40000000ULL
 #define RAM_SIZE  SZ_1M
@@ -22,7 +22,7 @@
 #define DATA_GPA  (RAM_GPA + 0x10000)  /* buffers */
 
 static uint8_t ram[RAM_SIZE] __attribute__((aligned(4096)));
-static struct vm vm;
+static struct guest_mem mem; /* the queue's view of guest RAM: no struct vm needed */
 static struct virtq q;
 static struct virtq_chain chain;
 
@@ -94,12 +94,9 @@ static void program_queue(uint16_t size, bool event_idx)
 static void setup_queue(uint16_t size, bool event_idx)
 {
 	memset(ram, 0, sizeof(ram));
-	memset(&vm, 0, sizeof(vm));
-	vm.ram = ram;
-	vm.ram_gpa = RAM_GPA;
-	vm.ram_size = RAM_SIZE;
+	mem = (struct guest_mem){ .gpa = RAM_GPA, .size = RAM_SIZE, .hva = ram };
 	memset(&q, 0, sizeof(q));
-	q.vm = &vm;
+	q.mem = &mem;
 	program_queue(size, event_idx);
 	assert_int_equal(virtq_enable(&q), 0);
 	assert_true(q.ready);
@@ -509,7 +506,7 @@ static void test_broken_until_reset(void **state)
 	virtq_reset(&q);
 	assert_false(q.broken);
 	assert_false(q.ready);
-	assert_ptr_equal(q.vm, &vm);
+	assert_ptr_equal(q.mem, &mem);
 	assert_int_equal(virtq_pop(&q, &chain), 0);
 
 	/* The driver re-initialises its rings and enables the queue again. */
@@ -569,7 +566,7 @@ static void test_enable_checks(void **state)
 	assert_enable_ok(8, RAM_END - 8 * 16, AVAIL_GPA, USED_GPA);
 	assert_enable_ok(8, DESC_GPA, RAM_END - (6 + 2 * 8), USED_GPA);
 	assert_enable_ok(8, DESC_GPA, AVAIL_GPA, RAM_END - (6 + 8 * 8) - 2); /* the last 4-aligned spot */
-	q.vm = NULL;
+	q.mem = NULL;
 	assert_enable_refused(8, DESC_GPA, AVAIL_GPA, USED_GPA);
 }
 
@@ -671,7 +668,7 @@ static void test_chain_copy_rechecks_ram(void **state)
 	uint8_t buf[8];
 
 	(void)state;
-	/* A chain handed in with a segment outside RAM: gpa_to_hva refuses it. */
+	/* A chain handed in with a segment outside RAM: guest_mem_ptr refuses it. */
 	setup_queue(8, false);
 	memset(&chain, 0, sizeof(chain));
 	chain.nr = 2;
