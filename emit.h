@@ -1,0 +1,54 @@
+/* emit.h - structured output: objects, arrays and key/value pairs written once, rendered
+ * as text lines or as JSON into a struct strbuf.
+ *
+ * Text back end: each scalar is one line "PATH value", PATH being the keys of the enclosing
+ * keyed containers and the scalar's own key, joined by spaces (a flat object gives today's
+ * "key value" lines; strings go out as they are). Containers print nothing themselves.
+ * JSON back end: one line, ", " and ": " separators, strings escaped (quote, backslash,
+ * control bytes as \u00XX; bytes >= 0x80 passed through). */
+#ifndef VMM_EMIT_H
+#define VMM_EMIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct strbuf;
+
+enum emit_format { EMIT_TEXT, EMIT_JSON };
+
+#define EMIT_MAX_DEPTH 8
+
+struct emit {
+	struct strbuf *sb;
+	enum emit_format fmt;
+	unsigned depth;
+	bool bad;                          /* unbalanced or too deep: emit_end says so */
+	bool any[EMIT_MAX_DEPTH];          /* JSON: the container has a member already */
+	const char *key[EMIT_MAX_DEPTH];   /* text: the key each open container was opened under */
+};
+
+/* Start rendering into sb (appended to) in fmt. */
+void emit_init(struct emit *e, struct strbuf *sb, enum emit_format fmt);
+/* Open an object or an array; key is NULL at the top and inside arrays. */
+void emit_obj_begin(struct emit *e, const char *key);
+void emit_arr_begin(struct emit *e, const char *key);
+/* Close the innermost open object or array. */
+void emit_obj_end(struct emit *e);
+void emit_arr_end(struct emit *e);
+/* One scalar member (key NULL inside arrays). */
+void emit_str(struct emit *e, const char *key, const char *val);
+void emit_u64(struct emit *e, const char *key, uint64_t val);
+void emit_bool(struct emit *e, const char *key, bool val);
+/* A number with this many decimals ("%.*f"). */
+void emit_fixed(struct emit *e, const char *key, double val, unsigned decimals);
+/* Finish: the JSON back end ends its line. 0, -EINVAL if containers were left open or
+ * closed twice, or -ENOMEM if the buffer could not grow. */
+int emit_end(struct emit *e);
+
+/* Reading a JSON back end's object: the value of top-level key in json (a string
+ * unescaped, anything else as written) into val; 0, -ENOENT or -EINVAL (malformed or
+ * longer than len - 1). */
+int emit_json_get(const char *json, const char *key, char *val, size_t len);
+
+#endif
