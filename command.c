@@ -10,6 +10,7 @@
 
 #include "arch/arm64/memmap.h"
 #include "devices/uart.h"
+#include "emit.h"
 #include "irqchip/irqchip.h"
 #include "util.h"
 #include "seccomp.h"
@@ -25,19 +26,30 @@ struct command {
 	/* 0, or -errno with a reason in err; output lines go to out. */
 	int (*run)(struct vm *vm, unsigned argc, char **argv, struct strbuf *out, char *err, size_t errlen);
 	const char *usage;
+	/* Instead of run, for a reply that describes state: the description, written once,
+	 * as text lines or (with a last word --json) one line of JSON. 0 or -errno. */
+	int (*describe)(struct vm *vm, struct emit *e);
 };
 
 static const struct command commands[];
 
 static int cmd_help(struct vm *vm, unsigned argc, char **argv, struct strbuf *out, char *err, size_t errlen);
 
-static int cmd_status(struct vm *vm, unsigned argc, char **argv, struct strbuf *out, char *err, size_t errlen)
+/* The VM's status, described once: the text reply ("name X" ... "ram_mib N" lines, which
+ * vmm status prints and the boot tests match) and `status --json` (read by vmm list). */
+static int describe_status(struct vm *vm, struct emit *e)
 {
-	(void)argc, (void)argv, (void)err, (void)errlen;
-	sb_printf(out, "name %s\nstate %s\nuptime %.3f\ngic %s%s\nvcpus %u\nram_mib %" PRIu64 "\n",
-		  vm->cfg->name ? vm->cfg->name : "-", vm->paused ? "paused" : "running", vm_uptime(vm),
-		  vm->gic_ops ? vm->gic_ops->name : "none", vm->gic.its_enabled ? "+its" : "", vm->nr_vcpus,
-		  vm->ram_size >> 20);
+	char gic[40];
+
+	snprintf(gic, sizeof(gic), "%s%s", vm->gic_ops ? vm->gic_ops->name : "none", vm->gic.its_enabled ? "+its" : "");
+	emit_obj_begin(e, NULL);
+	emit_str(e, "name", vm->cfg->name ? vm->cfg->name : "-");
+	emit_str(e, "state", vm->paused ? "paused" : "running");
+	emit_fixed(e, "uptime", vm_uptime(vm), 3);
+	emit_str(e, "gic", gic);
+	emit_u64(e, "vcpus", vm->nr_vcpus);
+	emit_u64(e, "ram_mib", vm->ram_size >> 20);
+	emit_obj_end(e);
 	return 0;
 }
 
@@ -327,15 +339,15 @@ static int cmd_inject(struct vm *vm, unsigned argc, char **argv, struct strbuf *
 }
 
 static const struct command commands[] = {
-	{ "help", 0, 0, cmd_help, "help                       this list" },
-	{ "status", 0, 0, cmd_status, "status                     name, state, uptime, GIC, vCPUs" },
-	{ "pause", 0, 0, cmd_pause, "pause                      stop the vCPUs (guest time stops too)" },
-	{ "resume", 0, 0, cmd_resume, "resume                     run them again" },
-	{ "stop", 0, 1, cmd_stop, "stop [--force]             power the guest off (SysRq), or end it now" },
-	{ "stat", 0, 0, cmd_stat, "stat                       exits per vCPU, interrupts per route, I/O" },
-	{ "info", 1, 2, cmd_info, "info gic [all]|its|irq|pci|mem|io|dtb FILE" },
+	{ "help", 0, 0, cmd_help, "help                       this list", NULL },
+	{ "status", 0, 0, NULL, "status                     name, state, uptime, GIC, vCPUs", describe_status },
+	{ "pause", 0, 0, cmd_pause, "pause                      stop the vCPUs (guest time stops too)", NULL },
+	{ "resume", 0, 0, cmd_resume, "resume                     run them again", NULL },
+	{ "stop", 0, 1, cmd_stop, "stop [--force]             power the guest off (SysRq), or end it now", NULL },
+	{ "stat", 0, 0, cmd_stat, "stat                       exits per vCPU, interrupts per route, I/O", NULL },
+	{ "info", 1, 2, cmd_info, "info gic [all]|its|irq|pci|mem|io|dtb FILE", NULL },
 	/* Bring-up only: pulsing or lowering a line a device holds can lose that device's interrupt. */
-	{ "inject", 2, 3, cmd_inject, "inject spi INTID [0|1] | inject msi DEVID EVENTID" },
+	{ "inject", 2, 3, cmd_inject, "inject spi INTID [0|1] | inject msi DEVID EVENTID", NULL },
 };
 
 static int cmd_help(struct vm *vm, unsigned argc, char **argv, struct strbuf *out, char *err, size_t errlen)
@@ -359,10 +371,38 @@ static int split_words(char *line, char **argv, unsigned max)
 	return n;
 }
 
+/* A describing command: its description rendered into out, which keeps nothing of a
+ * description that failed (the reply is then only the error line). */
+static int run_describe(struct vm *vm, const struct command *cmd, bool json, struct strbuf *out)
+{
+	size_t start = out->len;
+	struct emit e;
+	int ret;
+
+	emit_init(&e, out, json ? EMIT_JSON : EMIT_TEXT);
+	ret = cmd->describe(vm, &e);
+	if (!ret)
+		ret = emit_end(&e);
+	if (ret && out->buf) {
+		out->len = start;
+		out->buf[start] = '\0';
+	}
+	return ret;
+}
+
+bool command_describes(const char *name)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(name, commands[i].name))
+			return commands[i].describe != NULL;
+	return false;
+}
+
 void command_run(struct vm *vm, const char *line, struct strbuf *out)
 {
 	char copy[COMMAND_LINE_MAX], err[200] = "", *argv[MAX_ARGS];
 	const struct command *cmd = NULL;
+	bool json = false;
 	int argc, ret;
 
 	if (strlen(line) >= sizeof(copy)) {
@@ -385,11 +425,13 @@ void command_run(struct vm *vm, const char *line, struct strbuf *out)
 		sb_printf(out, "error: unknown command '%.40s' (try help)\n", argv[0]);
 		return;
 	}
+	if (cmd->describe && argc > 1 && !strcmp(argv[argc - 1], "--json"))
+		json = true, argc--;
 	if ((unsigned)argc - 1 < cmd->min_args || (unsigned)argc - 1 > cmd->max_args) {
 		sb_printf(out, "error: usage: %s\n", cmd->usage);
 		return;
 	}
-	ret = cmd->run(vm, argc, argv, out, err, sizeof(err));
+	ret = cmd->describe ? run_describe(vm, cmd, json, out) : cmd->run(vm, argc, argv, out, err, sizeof(err));
 	if (ret)
 		sb_printf(out, "error: %s\n", err[0] ? err : strerror(-ret));
 	else

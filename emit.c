@@ -19,7 +19,7 @@ static void json_string(struct strbuf *sb, const char *s)
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if (*p == '"' || *p == '\\')
 			sb_printf(sb, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
+		else if (*p < 0x20)
 			sb_printf(sb, "\\u%04x", *p);
 		else
 			sb_printf(sb, "%c", *p);
@@ -252,6 +252,21 @@ static const char *json_skip(const char *p, unsigned depth)
 			return NULL;
 		p = skip_ws(p + 1);
 	}
+}
+
+int emit_json_raw(struct emit *e, const char *key, const char *json)
+{
+	const char *v = skip_ws(json), *end = json_skip(v, EMIT_MAX_DEPTH);
+
+	if (!end || *skip_ws(end))
+		return -EINVAL;
+	if (e->fmt == EMIT_TEXT) {
+		emit_str(e, key, json);
+		return 0;
+	}
+	json_member(e, key);
+	sb_printf(e->sb, "%.*s", (int)(end - v), v);
+	return 0;
 }
 
 int emit_json_get(const char *json, const char *key, char *val, size_t len)

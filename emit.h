@@ -42,6 +42,10 @@ void emit_u64(struct emit *e, const char *key, uint64_t val);
 void emit_bool(struct emit *e, const char *key, bool val);
 /* A number with this many decimals ("%.*f"). */
 void emit_fixed(struct emit *e, const char *key, double val, unsigned decimals);
+/* A member whose value is already JSON (a JSON back end's object relayed from a VM): put
+ * in as it is by the JSON back end, as a string by the text one. -EINVAL, and nothing
+ * written, unless json is exactly one well-formed value (surrounding blanks allowed). */
+int emit_json_raw(struct emit *e, const char *key, const char *json);
 /* Finish: the JSON back end ends its line. 0, -EINVAL if containers were left open or
  * closed twice, or -ENOMEM if the buffer could not grow. */
 int emit_end(struct emit *e);

@@ -71,7 +71,7 @@ static void test_json_escaping(void **state)
 	emit_str(&e, "q\"k", "a\"b\\c\n\t\x01\x1f\x7f\xc3\xa9/");
 	emit_obj_end(&e);
 	assert_int_equal(emit_end(&e), 0);
-	assert_string_equal(sb.buf, "{\"q\\\"k\": \"a\\\"b\\\\c\\u000a\\u0009\\u0001\\u001f\\u007f\xc3\xa9/\"}\n");
+	assert_string_equal(sb.buf, "{\"q\\\"k\": \"a\\\"b\\\\c\\u000a\\u0009\\u0001\\u001f\x7f\xc3\xa9/\"}\n");
 	sb_free(&sb);
 }
 
@@ -147,6 +147,31 @@ static void test_json_reader_malformed(void **state)
 	assert_string_equal(val, "A");
 }
 
+/* A relayed JSON value goes in as it is, and only if it is one well-formed value. */
+static void test_json_raw(void **state)
+{
+	struct strbuf sb = { 0 };
+	struct emit e;
+
+	(void)state;
+	emit_init(&e, &sb, EMIT_JSON);
+	emit_obj_begin(&e, NULL);
+	emit_bool(&e, "ok", true);
+	assert_int_equal(emit_json_raw(&e, "status", " {\"a\": [1, \"}\"]}\n"), 0);
+	assert_int_equal(emit_json_raw(&e, "bad", "{\"a\": 1} trailing"), -EINVAL);
+	assert_int_equal(emit_json_raw(&e, "bad", "{\"a\": "), -EINVAL);
+	assert_int_equal(emit_json_raw(&e, "bad", "error: usage"), -EINVAL);
+	emit_obj_end(&e);
+	assert_int_equal(emit_end(&e), 0);
+	assert_string_equal(sb.buf, "{\"ok\": true, \"status\": {\"a\": [1, \"}\"]}}\n");
+	sb_free(&sb);
+	emit_init(&e, &sb, EMIT_TEXT);
+	assert_int_equal(emit_json_raw(&e, "status", "[1]"), 0);
+	assert_int_equal(emit_end(&e), 0);
+	assert_string_equal(sb.buf, "status [1]\n");
+	sb_free(&sb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -156,6 +181,7 @@ int main(void)
 		cmocka_unit_test(test_unbalanced),
 		cmocka_unit_test(test_json_roundtrip),
 		cmocka_unit_test(test_json_reader_malformed),
+		cmocka_unit_test(test_json_raw),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
