@@ -40,17 +40,37 @@ static void json_member(struct emit *e, const char *key)
 	}
 }
 
-/* Text: the path of keys before a scalar's value. */
-static void text_path(struct emit *e, const char *key)
+void emit_text_width(struct emit *e, unsigned width)
 {
-	for (unsigned i = 0; i < e->depth; i++)
-		if (e->key[i])
-			sb_printf(e->sb, "%s ", e->key[i]);
-	if (key)
-		sb_printf(e->sb, "%s ", key);
+	e->width = width;
 }
 
-static void open_container(struct emit *e, const char *key, char c)
+/* Text: the start of a line, the path of keys padded to the key width. */
+static void text_path(struct emit *e, const char *key)
+{
+	char path[256];
+	size_t n = 0;
+
+	path[0] = '\0';
+	for (unsigned i = 0; i <= e->depth; i++) {
+		const char *k = i < e->depth ? e->key[i] : key;
+
+		if (k && n < sizeof(path))
+			n += snprintf(path + n, sizeof(path) - n, "%s%s", n ? " " : "", k);
+	}
+	if (n)
+		sb_printf(e->sb, "%-*s ", (int)e->width, path);
+}
+
+/* Text: end an array's line of scalars before anything else starts a line. */
+static void text_end_line(struct emit *e)
+{
+	if (e->line_open)
+		sb_printf(e->sb, "\n");
+	e->line_open = false;
+}
+
+static void open_container(struct emit *e, const char *key, bool arr)
 {
 	if (e->depth == EMIT_MAX_DEPTH) {
 		e->bad = true;
@@ -58,50 +78,70 @@ static void open_container(struct emit *e, const char *key, char c)
 	}
 	if (e->fmt == EMIT_JSON) {
 		json_member(e, key);
-		sb_printf(e->sb, "%c", c);
+		sb_printf(e->sb, "%c", arr ? '[' : '{');
+	} else {
+		text_end_line(e);
+		if (e->depth)
+			e->any[e->depth - 1] = true;
 	}
 	e->key[e->depth] = key;
 	e->any[e->depth] = false;
+	e->arr[e->depth] = arr;
 	e->depth++;
 }
 
-static void close_container(struct emit *e, char c)
+static void close_container(struct emit *e, bool arr)
 {
-	if (!e->depth) {
+	if (!e->depth || e->arr[e->depth - 1] != arr) {
 		e->bad = true;
 		return;
 	}
+	if (e->fmt == EMIT_JSON) {
+		sb_printf(e->sb, "%c", arr ? ']' : '}');
+	} else if (arr && !e->any[e->depth - 1]) {
+		text_path(e, NULL);
+		sb_printf(e->sb, "-\n"); /* an empty array still has its line */
+	} else {
+		text_end_line(e);
+	}
 	e->depth--;
-	if (e->fmt == EMIT_JSON)
-		sb_printf(e->sb, "%c", c);
 }
 
 void emit_obj_begin(struct emit *e, const char *key)
 {
-	open_container(e, key, '{');
+	open_container(e, key, false);
 }
 
 void emit_arr_begin(struct emit *e, const char *key)
 {
-	open_container(e, key, '[');
+	open_container(e, key, true);
 }
 
 void emit_obj_end(struct emit *e)
 {
-	close_container(e, '}');
+	close_container(e, false);
 }
 
 void emit_arr_end(struct emit *e)
 {
-	close_container(e, ']');
+	close_container(e, true);
 }
 
 /* A scalar already formatted: text as it is, JSON quoted only if it is a string. */
 static void scalar(struct emit *e, const char *key, const char *val, bool is_string)
 {
 	if (e->fmt == EMIT_TEXT) {
-		text_path(e, key);
-		sb_printf(e->sb, "%s\n", val);
+		bool in_arr = e->depth && e->arr[e->depth - 1];
+
+		if (in_arr && e->line_open) {
+			sb_printf(e->sb, " %s", val);
+		} else {
+			text_path(e, in_arr ? NULL : key);
+			sb_printf(e->sb, in_arr ? "%s" : "%s\n", val);
+		}
+		e->line_open = in_arr;
+		if (e->depth)
+			e->any[e->depth - 1] = true;
 		return;
 	}
 	json_member(e, key);
@@ -124,9 +164,20 @@ void emit_u64(struct emit *e, const char *key, uint64_t val)
 	scalar(e, key, buf, false);
 }
 
+void emit_i64(struct emit *e, const char *key, int64_t val)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%" PRId64, val);
+	scalar(e, key, buf, false);
+}
+
 void emit_bool(struct emit *e, const char *key, bool val)
 {
-	scalar(e, key, val ? "true" : "false", false);
+	if (e->fmt == EMIT_TEXT)
+		scalar(e, key, val ? "yes" : "no", false);
+	else
+		scalar(e, key, val ? "true" : "false", false);
 }
 
 void emit_fixed(struct emit *e, const char *key, double val, unsigned decimals)
@@ -144,6 +195,8 @@ int emit_end(struct emit *e)
 {
 	if (e->fmt == EMIT_JSON)
 		sb_printf(e->sb, "\n");
+	else
+		text_end_line(e);
 	if (e->bad || e->depth)
 		return -EINVAL;
 	return e->sb->oom ? -ENOMEM : 0;

@@ -1,11 +1,13 @@
 /* emit.h - structured output: objects, arrays and key/value pairs written once, rendered
  * as text lines or as JSON into a struct strbuf.
  *
- * Text back end: each scalar is one line "PATH value", PATH being the keys of the enclosing
- * keyed containers and the scalar's own key, joined by spaces (a flat object gives today's
- * "key value" lines; strings go out as they are). Containers print nothing themselves.
+ * Text back end: a scalar in an object is one line "PATH value", PATH being the keys of
+ * the enclosing keyed containers and the scalar's own key joined by spaces, padded to
+ * the key width (emit_text_width; 0 gives today's "key value" lines). The scalars of an
+ * array share one line "PATH v1 v2 ..." ("PATH -" if the array is empty); an object in
+ * an array gives its own lines. Strings go out as they are, booleans as yes/no.
  * JSON back end: one line, ", " and ": " separators, strings escaped (quote, backslash,
- * control bytes as \u00XX; bytes >= 0x80 passed through). */
+ * control bytes as \u00XX; other bytes passed through). */
 #ifndef VMM_EMIT_H
 #define VMM_EMIT_H
 
@@ -23,13 +25,18 @@ struct emit {
 	struct strbuf *sb;
 	enum emit_format fmt;
 	unsigned depth;
+	unsigned width;                    /* text: keys padded to this many columns */
 	bool bad;                          /* unbalanced or too deep: emit_end says so */
-	bool any[EMIT_MAX_DEPTH];          /* JSON: the container has a member already */
+	bool line_open;                    /* text: an array's line of scalars is not ended yet */
+	bool any[EMIT_MAX_DEPTH];          /* the container has a member already */
+	bool arr[EMIT_MAX_DEPTH];          /* the container is an array */
 	const char *key[EMIT_MAX_DEPTH];   /* text: the key each open container was opened under */
 };
 
 /* Start rendering into sb (appended to) in fmt. */
 void emit_init(struct emit *e, struct strbuf *sb, enum emit_format fmt);
+/* Text back end: pad the keys of each line to width columns ("%-*s value"). */
+void emit_text_width(struct emit *e, unsigned width);
 /* Open an object or an array; key is NULL at the top and inside arrays. */
 void emit_obj_begin(struct emit *e, const char *key);
 void emit_arr_begin(struct emit *e, const char *key);
@@ -39,6 +46,7 @@ void emit_arr_end(struct emit *e);
 /* One scalar member (key NULL inside arrays). */
 void emit_str(struct emit *e, const char *key, const char *val);
 void emit_u64(struct emit *e, const char *key, uint64_t val);
+void emit_i64(struct emit *e, const char *key, int64_t val);
 void emit_bool(struct emit *e, const char *key, bool val);
 /* A number with this many decimals ("%.*f"). */
 void emit_fixed(struct emit *e, const char *key, double val, unsigned decimals);

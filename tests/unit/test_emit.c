@@ -41,8 +41,37 @@ static void test_text(void **state)
 	emit_init(&e, &sb, EMIT_TEXT);
 	describe(&e);
 	assert_int_equal(emit_end(&e), 0);
-	assert_string_equal(sb.buf, "name vm1\nuptime 1.235\nvcpus 2\nits true\nram mib 512\n"
-				    "disks a.img\ndisks ro false\n");
+	assert_string_equal(sb.buf, "name vm1\nuptime 1.235\nvcpus 2\nits yes\nram mib 512\n"
+				    "disks a.img\ndisks ro no\nnone -\n");
+	sb_free(&sb);
+}
+
+/* Text: padded keys, arrays of scalars on one line, signed numbers (vmm probe's layout). */
+static void test_text_layout(void **state)
+{
+	struct strbuf sb = { 0 };
+	struct emit e;
+
+	(void)state;
+	emit_init(&e, &sb, EMIT_TEXT);
+	emit_text_width(&e, 8);
+	emit_obj_begin(&e, NULL);
+	emit_i64(&e, "neg", -5);
+	emit_bool(&e, "a_long_key", false);
+	emit_arr_begin(&e, "vls");
+	emit_u64(&e, NULL, 128);
+	emit_u64(&e, NULL, 256);
+	emit_arr_end(&e);
+	emit_arr_begin(&e, "mixed");
+	emit_str(&e, NULL, "x");
+	emit_obj_begin(&e, NULL);
+	emit_u64(&e, "n", 1);
+	emit_obj_end(&e);
+	emit_str(&e, NULL, "y");
+	emit_arr_end(&e);
+	emit_obj_end(&e);
+	assert_int_equal(emit_end(&e), 0);
+	assert_string_equal(sb.buf, "neg      -5\na_long_key no\nvls      128 256\nmixed    x\nmixed n  1\nmixed    y\n");
 	sb_free(&sb);
 }
 
@@ -86,6 +115,12 @@ static void test_unbalanced(void **state)
 	assert_int_equal(emit_end(&e), -EINVAL);
 	sb_free(&sb);
 	emit_init(&e, &sb, EMIT_TEXT);
+	emit_obj_end(&e);
+	assert_int_equal(emit_end(&e), -EINVAL);
+	sb_free(&sb);
+	emit_init(&e, &sb, EMIT_JSON);
+	emit_obj_begin(&e, NULL);
+	emit_arr_end(&e); /* the wrong kind */
 	emit_obj_end(&e);
 	assert_int_equal(emit_end(&e), -EINVAL);
 	sb_free(&sb);
@@ -176,6 +211,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_text_layout),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_json_escaping),
 		cmocka_unit_test(test_unbalanced),
