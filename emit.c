@@ -72,7 +72,7 @@ static void text_end_line(struct emit *e)
 
 static void open_container(struct emit *e, const char *key, bool arr)
 {
-	if (e->depth == EMIT_MAX_DEPTH) {
+	if (e->depth == EMIT_MAX_DEPTH || e->tmpl) {
 		e->bad = true;
 		return;
 	}
@@ -87,6 +87,7 @@ static void open_container(struct emit *e, const char *key, bool arr)
 	e->key[e->depth] = key;
 	e->any[e->depth] = false;
 	e->arr[e->depth] = arr;
+	e->dash[e->depth] = false;
 	e->depth++;
 }
 
@@ -98,7 +99,12 @@ static void close_container(struct emit *e, bool arr)
 	}
 	if (e->fmt == EMIT_JSON) {
 		sb_printf(e->sb, "%c", arr ? ']' : '}');
-	} else if (arr && !e->any[e->depth - 1]) {
+	} else if (e->tmpl) {
+		if (strstr(e->tmpl, "%s"))
+			e->bad = true; /* fewer members than the template has places */
+		sb_printf(e->sb, "%s\n", e->tmpl);
+		e->tmpl = NULL;
+	} else if (arr && e->dash[e->depth - 1] && !e->any[e->depth - 1]) {
 		text_path(e, NULL);
 		sb_printf(e->sb, "-\n"); /* an empty array still has its line */
 	} else {
@@ -117,6 +123,20 @@ void emit_arr_begin(struct emit *e, const char *key)
 	open_container(e, key, true);
 }
 
+void emit_values_begin(struct emit *e, const char *key)
+{
+	open_container(e, key, true);
+	if (!e->bad)
+		e->dash[e->depth - 1] = true;
+}
+
+void emit_obj_line(struct emit *e, const char *key, const char *tmpl)
+{
+	open_container(e, key, false);
+	if (e->fmt == EMIT_TEXT && !e->bad)
+		e->tmpl = tmpl;
+}
+
 void emit_obj_end(struct emit *e)
 {
 	close_container(e, false);
@@ -130,6 +150,15 @@ void emit_arr_end(struct emit *e)
 /* A scalar already formatted: text as it is, JSON quoted only if it is a string. */
 static void scalar(struct emit *e, const char *key, const char *val, bool is_string)
 {
+	if (e->fmt == EMIT_TEXT && e->tmpl) {
+		const char *at = strstr(e->tmpl, "%s");
+
+		if (at) { /* past the last place: a member for JSON only */
+			sb_printf(e->sb, "%.*s%s", (int)(at - e->tmpl), e->tmpl, val);
+			e->tmpl = at + 2;
+		}
+		return;
+	}
 	if (e->fmt == EMIT_TEXT) {
 		bool in_arr = e->depth && e->arr[e->depth - 1];
 

@@ -4,8 +4,11 @@
  * Text back end: a scalar in an object is one line "PATH value", PATH being the keys of
  * the enclosing keyed containers and the scalar's own key joined by spaces, padded to
  * the key width (emit_text_width; 0 gives today's "key value" lines). The scalars of an
- * array share one line "PATH v1 v2 ..." ("PATH -" if the array is empty); an object in
- * an array gives its own lines. Strings go out as they are, booleans as yes/no.
+ * array share one line "PATH v1 v2 ..." (emit_values_begin: "PATH -" if there are none);
+ * an object in an array gives its own lines. An object opened with a line template
+ * (emit_obj_line) is one line instead: the template with each %s replaced by the next
+ * member's value; members past the last %s are JSON only. Strings go out as they are,
+ * booleans as yes/no.
  * JSON back end: one line, ", " and ": " separators, strings escaped (quote, backslash,
  * control bytes as \u00XX; other bytes passed through). */
 #ifndef VMM_EMIT_H
@@ -30,7 +33,9 @@ struct emit {
 	bool line_open;                    /* text: an array's line of scalars is not ended yet */
 	bool any[EMIT_MAX_DEPTH];          /* the container has a member already */
 	bool arr[EMIT_MAX_DEPTH];          /* the container is an array */
+	bool dash[EMIT_MAX_DEPTH];         /* text: an empty array still has its line, "PATH -" */
 	const char *key[EMIT_MAX_DEPTH];   /* text: the key each open container was opened under */
+	const char *tmpl;                  /* text: what is left of the open line template */
 };
 
 /* Start rendering into sb (appended to) in fmt. */
@@ -40,6 +45,11 @@ void emit_text_width(struct emit *e, unsigned width);
 /* Open an object or an array; key is NULL at the top and inside arrays. */
 void emit_obj_begin(struct emit *e, const char *key);
 void emit_arr_begin(struct emit *e, const char *key);
+/* An array of scalars: in text one line even when empty ("PATH -"). */
+void emit_values_begin(struct emit *e, const char *key);
+/* An object that is one text line: tmpl with each %s replaced by the next member's value
+ * (no container inside it; one such object open at a time). */
+void emit_obj_line(struct emit *e, const char *key, const char *tmpl);
 /* Close the innermost open object or array. */
 void emit_obj_end(struct emit *e);
 void emit_arr_end(struct emit *e);

@@ -165,7 +165,7 @@ void kvm_probe_describe(const struct kvm_probe *p, struct emit *e)
 	emit_i64(e, "ipa_bits", p->ipa_bits);
 	for (size_t i = 0; i < ARRAY_SIZE(flags); i++)
 		emit_bool(e, flags[i].name, flags[i].v);
-	emit_arr_begin(e, "sve_vector_lengths");
+	emit_values_begin(e, "sve_vector_lengths");
 	for (unsigned i = 0; i < p->nr_sve_vls && i < ARRAY_SIZE(p->sve_vls); i++)
 		emit_u64(e, NULL, p->sve_vls[i]);
 	emit_arr_end(e);

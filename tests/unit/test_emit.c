@@ -27,7 +27,9 @@ static void describe(struct emit *e)
 	emit_bool(e, "ro", false);
 	emit_obj_end(e);
 	emit_arr_end(e);
-	emit_arr_begin(e, "none");
+	emit_values_begin(e, "none");
+	emit_arr_end(e);
+	emit_arr_begin(e, "nothing"); /* a plain array: no line when empty */
 	emit_arr_end(e);
 	emit_obj_end(e);
 }
@@ -75,6 +77,62 @@ static void test_text_layout(void **state)
 	sb_free(&sb);
 }
 
+/* Objects that are one text line each, from a template; JSON sees plain objects. */
+static void test_line_template(void **state)
+{
+	static const char *const want[] = {
+		"vcpu 0 exits: mmio 7 (reads 3), tag x\nvcpu 1 exits: mmio 9 (reads 1), tag y\nend ok\n",
+		"{\"vcpus\": [{\"vcpu\": 0, \"mmio\": 7, \"reads\": 3, \"tag\": \"x\", \"extra\": true}, "
+		"{\"vcpu\": 1, \"mmio\": 9, \"reads\": 1, \"tag\": \"y\", \"extra\": true}], \"end\": \"ok\"}\n",
+	};
+
+	(void)state;
+	for (int fmt = EMIT_TEXT; fmt <= EMIT_JSON; fmt++) {
+		struct strbuf sb = { 0 };
+		struct emit e;
+
+		emit_init(&e, &sb, fmt);
+		emit_obj_begin(&e, NULL);
+		emit_arr_begin(&e, "vcpus");
+		for (unsigned i = 0; i < 2; i++) {
+			emit_obj_line(&e, NULL, "vcpu %s exits: mmio %s (reads %s), tag %s");
+			emit_u64(&e, "vcpu", i);
+			emit_u64(&e, "mmio", i ? 9 : 7);
+			emit_u64(&e, "reads", i ? 1 : 3);
+			emit_str(&e, "tag", i ? "y" : "x");
+			emit_bool(&e, "extra", true); /* past the last %s: JSON only */
+			emit_obj_end(&e);
+		}
+		emit_arr_end(&e);
+		emit_str(&e, "end", "ok");
+		emit_obj_end(&e);
+		assert_int_equal(emit_end(&e), 0);
+		assert_string_equal(sb.buf, want[fmt]);
+		sb_free(&sb);
+	}
+}
+
+/* A template with places left over, or a container inside one: reported. */
+static void test_line_template_misuse(void **state)
+{
+	struct strbuf sb = { 0 };
+	struct emit e;
+
+	(void)state;
+	emit_init(&e, &sb, EMIT_TEXT);
+	emit_obj_line(&e, NULL, "a %s b %s");
+	emit_u64(&e, "a", 1);
+	emit_obj_end(&e);
+	assert_int_equal(emit_end(&e), -EINVAL);
+	sb_free(&sb);
+	emit_init(&e, &sb, EMIT_TEXT);
+	emit_obj_line(&e, NULL, "a %s");
+	emit_arr_begin(&e, "x");
+	emit_obj_end(&e);
+	assert_int_equal(emit_end(&e), -EINVAL);
+	sb_free(&sb);
+}
+
 static void test_json(void **state)
 {
 	struct strbuf sb = { 0 };
@@ -85,7 +143,7 @@ static void test_json(void **state)
 	describe(&e);
 	assert_int_equal(emit_end(&e), 0);
 	assert_string_equal(sb.buf, "{\"name\": \"vm1\", \"uptime\": 1.235, \"vcpus\": 2, \"its\": true, "
-				    "\"ram\": {\"mib\": 512}, \"disks\": [\"a.img\", {\"ro\": false}], \"none\": []}\n");
+				    "\"ram\": {\"mib\": 512}, \"disks\": [\"a.img\", {\"ro\": false}], \"none\": [], \"nothing\": []}\n");
 	sb_free(&sb);
 }
 
@@ -212,6 +270,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_text_layout),
+		cmocka_unit_test(test_line_template),
+		cmocka_unit_test(test_line_template_misuse),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_json_escaping),
 		cmocka_unit_test(test_unbalanced),
