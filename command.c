@@ -106,33 +106,64 @@ static int cmd_stop(struct vm *vm, unsigned argc, char **argv, struct strbuf *ou
 	return 0;
 }
 
-static int cmd_stat(struct vm *vm, unsigned argc, char **argv, struct strbuf *out, char *err, size_t errlen)
+/* The counters, described once: stat's text lines (each object one line from its
+ * template, as they always read) and stat --json. */
+static int describe_stat(struct vm *vm, struct emit *e)
 {
-	(void)argc, (void)argv, (void)err, (void)errlen;
+	emit_obj_begin(e, NULL);
+	emit_arr_begin(e, "vcpus");
 	for (unsigned i = 0; vm->vcpus && i < vm->nr_vcpus; i++) {
 		const struct vcpu *v = &vm->vcpus[i];
 
-		sb_printf(out, "vcpu %u exits: mmio %" PRIu64 " (reads %" PRIu64 ", writes %" PRIu64 "), intr %" PRIu64
-			  ", system_event %" PRIu64 "\n", i, v->exits[KVM_EXIT_MMIO], v->mmio_reads, v->mmio_writes,
-			  v->exits[KVM_EXIT_INTR], v->exits[KVM_EXIT_SYSTEM_EVENT]);
+		emit_obj_line(e, NULL, "vcpu %s exits: mmio %s (reads %s, writes %s), intr %s, system_event %s");
+		emit_u64(e, "vcpu", i);
+		emit_u64(e, "mmio", v->exits[KVM_EXIT_MMIO]);
+		emit_u64(e, "mmio_reads", v->mmio_reads);
+		emit_u64(e, "mmio_writes", v->mmio_writes);
+		emit_u64(e, "intr", v->exits[KVM_EXIT_INTR]);
+		emit_u64(e, "system_event", v->exits[KVM_EXIT_SYSTEM_EVENT]);
+		emit_obj_end(e);
 	}
+	emit_arr_end(e);
+	emit_arr_begin(e, "gsis");
 	for (unsigned g = 0; g < IRQ_MAX_GSIS; g++) {
 		const struct irq_route *r = &vm->routing.routes[g];
 
-		if (r->used && r->type != ROUTE_NONE)
-			sb_printf(out, "gsi %u %s signals %" PRIu64 "\n", g, r->type == ROUTE_MSI ? "msi" : "spi",
-				  r->signals);
+		if (!r->used || r->type == ROUTE_NONE)
+			continue;
+		emit_obj_line(e, NULL, "gsi %s %s signals %s");
+		emit_u64(e, "gsi", g);
+		emit_str(e, "type", r->type == ROUTE_MSI ? "msi" : "spi");
+		emit_u64(e, "signals", r->signals);
+		emit_obj_end(e);
 	}
-	for (unsigned i = 32; i < GIC_NR_IRQS; i++)
-		if (vm->routing.spi_raised[i])
-			sb_printf(out, "spi %u raised %" PRIu64 "\n", i, vm->routing.spi_raised[i]);
+	emit_arr_end(e);
+	emit_arr_begin(e, "spis");
+	for (unsigned i = 32; i < GIC_NR_IRQS; i++) {
+		if (!vm->routing.spi_raised[i])
+			continue;
+		emit_obj_line(e, NULL, "spi %s raised %s");
+		emit_u64(e, "intid", i);
+		emit_u64(e, "raised", vm->routing.spi_raised[i]);
+		emit_obj_end(e);
+	}
+	emit_arr_end(e);
+	emit_arr_begin(e, "devices");
 	for (unsigned i = 0; i < vm->nr_virtio; i++) {
 		const struct virtio_dev *vd = vm->virtio[i];
 
-		sb_printf(out, "device %s kicks %" PRIu64 " interrupts %" PRIu64 " reads %" PRIu64 " writes %" PRIu64
-			  " flushes %" PRIu64 " errors %" PRIu64 "\n", vd->ops->name, vd->kicks, vd->interrupts,
-			  vd->io_reads, vd->io_writes, vd->io_flushes, vd->io_errors);
+		emit_obj_line(e, NULL, "device %s kicks %s interrupts %s reads %s writes %s flushes %s errors %s");
+		emit_str(e, "name", vd->ops->name);
+		emit_u64(e, "kicks", vd->kicks);
+		emit_u64(e, "interrupts", vd->interrupts);
+		emit_u64(e, "reads", vd->io_reads);
+		emit_u64(e, "writes", vd->io_writes);
+		emit_u64(e, "flushes", vd->io_flushes);
+		emit_u64(e, "errors", vd->io_errors);
+		emit_obj_end(e);
 	}
+	emit_arr_end(e);
+	emit_obj_end(e);
 	return 0;
 }
 
@@ -344,7 +375,7 @@ static const struct command commands[] = {
 	{ "pause", 0, 0, cmd_pause, "pause                      stop the vCPUs (guest time stops too)", NULL },
 	{ "resume", 0, 0, cmd_resume, "resume                     run them again", NULL },
 	{ "stop", 0, 1, cmd_stop, "stop [--force]             power the guest off (SysRq), or end it now", NULL },
-	{ "stat", 0, 0, cmd_stat, "stat                       exits per vCPU, interrupts per route, I/O", NULL },
+	{ "stat", 0, 0, NULL, "stat                       exits per vCPU, interrupts per route, I/O", describe_stat },
 	{ "info", 1, 2, cmd_info, "info gic [all]|its|irq|pci|mem|io|dtb FILE", NULL },
 	/* Bring-up only: pulsing or lowering a line a device holds can lose that device's interrupt. */
 	{ "inject", 2, 3, cmd_inject, "inject spi INTID [0|1] | inject msi DEVID EVENTID", NULL },

@@ -264,6 +264,22 @@ static void test_status_json(void **state)
 	sb_free(&out);
 }
 
+/* stat --json: the counters of the text reply (expected/command-reports.out), as fields. */
+static void test_stat_json(void **state)
+{
+	struct strbuf out = { 0 };
+
+	(void)state;
+	command_run(&vm, "stat --json", &out);
+	assert_string_equal(out.buf,
+		"{\"vcpus\": [{\"vcpu\": 0, \"mmio\": 120, \"mmio_reads\": 20, \"mmio_writes\": 100, \"intr\": 0, "
+		"\"system_event\": 0}, {\"vcpu\": 1, \"mmio\": 0, \"mmio_reads\": 0, \"mmio_writes\": 0, \"intr\": 7, "
+		"\"system_event\": 0}], \"gsis\": [{\"gsi\": 0, \"type\": \"spi\", \"signals\": 0}, "
+		"{\"gsi\": 1, \"type\": \"msi\", \"signals\": 42}], \"spis\": [{\"intid\": 33, \"raised\": 5}], "
+		"\"devices\": []}\nok\n");
+	sb_free(&out);
+}
+
 /* --json belongs to the describing commands only, and only as the last word. */
 static void test_json_only_where_described(void **state)
 {
@@ -271,6 +287,7 @@ static void test_json_only_where_described(void **state)
 		{ "status --json extra", "error: usage: status                     name, state, uptime, GIC, vCPUs\n" },
 		{ "status extra", "error: usage: status                     name, state, uptime, GIC, vCPUs\n" },
 		{ "pause --json", "error: usage: pause                      stop the vCPUs (guest time stops too)\n" },
+		{ "info mem --json", "error: usage: info gic [all]|its|irq|pci|mem|io|dtb FILE\n" },
 	};
 
 	(void)state;
@@ -282,7 +299,8 @@ static void test_json_only_where_described(void **state)
 		sb_free(&out);
 	}
 	assert_true(command_describes("status"));
-	assert_false(command_describes("stat"));
+	assert_true(command_describes("stat"));
+	assert_false(command_describes("info"));
 	assert_false(command_describes("nonesuch"));
 }
 
@@ -297,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_dtb_reply_checked),
 		cmocka_unit_test(test_status_text),
 		cmocka_unit_test(test_status_json),
+		cmocka_unit_test(test_stat_json),
 		cmocka_unit_test(test_json_only_where_described),
 	};
 	return cmocka_run_group_tests_name("command", tests, setup, NULL);
