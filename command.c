@@ -10,6 +10,7 @@
 
 #include "arch/arm64/memmap.h"
 #include "devices/uart.h"
+#include "emit.h"
 #include "irqchip/irqchip.h"
 #include "util.h"
 #include "seccomp.h"
@@ -25,19 +26,30 @@ struct command {
 	/* 0, or -errno with a reason in err; output lines go to out. */
 	int (*run)(struct vm *vm, unsigned argc, char **argv, struct strbuf *out, char *err, size_t errlen);
 	const char *usage;
+	/* Instead of run, for a reply that describes state: the description, written once,
+	 * as text lines or (with a last word --json) one line of JSON. 0 or -errno. */
+	int (*describe)(struct vm *vm, struct emit *e);
 };
 
 static const struct command commands[];
 
 static int cmd_help(struct vm *vm, unsigned argc, char **argv, struct strbuf *out, char *err, size_t errlen);
 
-static int cmd_status(struct vm *vm, unsigned argc, char **argv, struct strbuf *out, char *err, size_t errlen)
+/* The VM's status, described once: the text reply ("name X" ... "ram_mib N" lines, which
+ * vmm status prints and the boot tests match) and `status --json` (read by vmm list). */
+static int describe_status(struct vm *vm, struct emit *e)
 {
-	(void)argc, (void)argv, (void)err, (void)errlen;
-	sb_printf(out, "name %s\nstate %s\nuptime %.3f\ngic %s%s\nvcpus %u\nram_mib %" PRIu64 "\n",
-		  vm->cfg->name ? vm->cfg->name : "-", vm->paused ? "paused" : "running", vm_uptime(vm),
-		  vm->gic_ops ? vm->gic_ops->name : "none", vm->gic.its_enabled ? "+its" : "", vm->nr_vcpus,
-		  vm->mem.size >> 20);
+	char gic[40];
+
+	snprintf(gic, sizeof(gic), "%s%s", vm->gic_ops ? vm->gic_ops->name : "none", vm->gic.its_enabled ? "+its" : "");
+	emit_obj_begin(e, NULL);
+	emit_str(e, "name", vm->cfg->name ? vm->cfg->name : "-");
+	emit_str(e, "state", vm->paused ? "paused" : "running");
+	emit_fixed(e, "uptime", vm_uptime(vm), 3);
+	emit_str(e, "gic", gic);
+	emit_u64(e, "vcpus", vm->nr_vcpus);
+	emit_u64(e, "ram_mib", vm->mem.size >> 20);
+	emit_obj_end(e);
 	return 0;
 }
 
@@ -94,33 +106,64 @@ static int cmd_stop(struct vm *vm, unsigned argc, char **argv, struct strbuf *ou
 	return 0;
 }
 
-static int cmd_stat(struct vm *vm, unsigned argc, char **argv, struct strbuf *out, char *err, size_t errlen)
+/* The counters, described once: stat's text lines (each object one line from its
+ * template, as they always read) and stat --json. */
+static int describe_stat(struct vm *vm, struct emit *e)
 {
-	(void)argc, (void)argv, (void)err, (void)errlen;
+	emit_obj_begin(e, NULL);
+	emit_arr_begin(e, "vcpus");
 	for (unsigned i = 0; vm->vcpus && i < vm->nr_vcpus; i++) {
 		const struct vcpu *v = &vm->vcpus[i];
 
-		sb_printf(out, "vcpu %u exits: mmio %" PRIu64 " (reads %" PRIu64 ", writes %" PRIu64 "), intr %" PRIu64
-			  ", system_event %" PRIu64 "\n", i, v->exits[KVM_EXIT_MMIO], v->mmio_reads, v->mmio_writes,
-			  v->exits[KVM_EXIT_INTR], v->exits[KVM_EXIT_SYSTEM_EVENT]);
+		emit_obj_line(e, NULL, "vcpu %s exits: mmio %s (reads %s, writes %s), intr %s, system_event %s");
+		emit_u64(e, "vcpu", i);
+		emit_u64(e, "mmio", v->exits[KVM_EXIT_MMIO]);
+		emit_u64(e, "mmio_reads", v->mmio_reads);
+		emit_u64(e, "mmio_writes", v->mmio_writes);
+		emit_u64(e, "intr", v->exits[KVM_EXIT_INTR]);
+		emit_u64(e, "system_event", v->exits[KVM_EXIT_SYSTEM_EVENT]);
+		emit_obj_end(e);
 	}
+	emit_arr_end(e);
+	emit_arr_begin(e, "gsis");
 	for (unsigned g = 0; g < IRQ_MAX_GSIS; g++) {
 		const struct irq_route *r = &vm->routing.routes[g];
 
-		if (r->used && r->type != ROUTE_NONE)
-			sb_printf(out, "gsi %u %s signals %" PRIu64 "\n", g, r->type == ROUTE_MSI ? "msi" : "spi",
-				  r->signals);
+		if (!r->used || r->type == ROUTE_NONE)
+			continue;
+		emit_obj_line(e, NULL, "gsi %s %s signals %s");
+		emit_u64(e, "gsi", g);
+		emit_str(e, "type", r->type == ROUTE_MSI ? "msi" : "spi");
+		emit_u64(e, "signals", r->signals);
+		emit_obj_end(e);
 	}
-	for (unsigned i = 32; i < GIC_NR_IRQS; i++)
-		if (vm->routing.spi_raised[i])
-			sb_printf(out, "spi %u raised %" PRIu64 "\n", i, vm->routing.spi_raised[i]);
+	emit_arr_end(e);
+	emit_arr_begin(e, "spis");
+	for (unsigned i = 32; i < GIC_NR_IRQS; i++) {
+		if (!vm->routing.spi_raised[i])
+			continue;
+		emit_obj_line(e, NULL, "spi %s raised %s");
+		emit_u64(e, "intid", i);
+		emit_u64(e, "raised", vm->routing.spi_raised[i]);
+		emit_obj_end(e);
+	}
+	emit_arr_end(e);
+	emit_arr_begin(e, "devices");
 	for (unsigned i = 0; i < vm->nr_virtio; i++) {
 		const struct virtio_dev *vd = vm->virtio[i];
 
-		sb_printf(out, "device %s kicks %" PRIu64 " interrupts %" PRIu64 " reads %" PRIu64 " writes %" PRIu64
-			  " flushes %" PRIu64 " errors %" PRIu64 "\n", vd->ops->name, vd->kicks, vd->interrupts,
-			  vd->io_reads, vd->io_writes, vd->io_flushes, vd->io_errors);
+		emit_obj_line(e, NULL, "device %s kicks %s interrupts %s reads %s writes %s flushes %s errors %s");
+		emit_str(e, "name", vd->ops->name);
+		emit_u64(e, "kicks", vd->kicks);
+		emit_u64(e, "interrupts", vd->interrupts);
+		emit_u64(e, "reads", vd->io_reads);
+		emit_u64(e, "writes", vd->io_writes);
+		emit_u64(e, "flushes", vd->io_flushes);
+		emit_u64(e, "errors", vd->io_errors);
+		emit_obj_end(e);
 	}
+	emit_arr_end(e);
+	emit_obj_end(e);
 	return 0;
 }
 
@@ -327,15 +370,15 @@ static int cmd_inject(struct vm *vm, unsigned argc, char **argv, struct strbuf *
 }
 
 static const struct command commands[] = {
-	{ "help", 0, 0, cmd_help, "help                       this list" },
-	{ "status", 0, 0, cmd_status, "status                     name, state, uptime, GIC, vCPUs" },
-	{ "pause", 0, 0, cmd_pause, "pause                      stop the vCPUs (guest time stops too)" },
-	{ "resume", 0, 0, cmd_resume, "resume                     run them again" },
-	{ "stop", 0, 1, cmd_stop, "stop [--force]             power the guest off (SysRq), or end it now" },
-	{ "stat", 0, 0, cmd_stat, "stat                       exits per vCPU, interrupts per route, I/O" },
-	{ "info", 1, 2, cmd_info, "info gic [all]|its|irq|pci|mem|io|dtb FILE" },
+	{ "help", 0, 0, cmd_help, "help                       this list", NULL },
+	{ "status", 0, 0, NULL, "status                     name, state, uptime, GIC, vCPUs", describe_status },
+	{ "pause", 0, 0, cmd_pause, "pause                      stop the vCPUs (guest time stops too)", NULL },
+	{ "resume", 0, 0, cmd_resume, "resume                     run them again", NULL },
+	{ "stop", 0, 1, cmd_stop, "stop [--force]             power the guest off (SysRq), or end it now", NULL },
+	{ "stat", 0, 0, NULL, "stat                       exits per vCPU, interrupts per route, I/O", describe_stat },
+	{ "info", 1, 2, cmd_info, "info gic [all]|its|irq|pci|mem|io|dtb FILE", NULL },
 	/* Bring-up only: pulsing or lowering a line a device holds can lose that device's interrupt. */
-	{ "inject", 2, 3, cmd_inject, "inject spi INTID [0|1] | inject msi DEVID EVENTID" },
+	{ "inject", 2, 3, cmd_inject, "inject spi INTID [0|1] | inject msi DEVID EVENTID", NULL },
 };
 
 static int cmd_help(struct vm *vm, unsigned argc, char **argv, struct strbuf *out, char *err, size_t errlen)
@@ -359,10 +402,38 @@ static int split_words(char *line, char **argv, unsigned max)
 	return n;
 }
 
+/* A describing command: its description rendered into out, which keeps nothing of a
+ * description that failed (the reply is then only the error line). */
+static int run_describe(struct vm *vm, const struct command *cmd, bool json, struct strbuf *out)
+{
+	size_t start = out->len;
+	struct emit e;
+	int ret;
+
+	emit_init(&e, out, json ? EMIT_JSON : EMIT_TEXT);
+	ret = cmd->describe(vm, &e);
+	if (!ret)
+		ret = emit_end(&e);
+	if (ret && out->buf) {
+		out->len = start;
+		out->buf[start] = '\0';
+	}
+	return ret;
+}
+
+bool command_describes(const char *name)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(name, commands[i].name))
+			return commands[i].describe != NULL;
+	return false;
+}
+
 void command_run(struct vm *vm, const char *line, struct strbuf *out)
 {
 	char copy[COMMAND_LINE_MAX], err[200] = "", *argv[MAX_ARGS];
 	const struct command *cmd = NULL;
+	bool json = false;
 	int argc, ret;
 
 	if (strlen(line) >= sizeof(copy)) {
@@ -385,11 +456,13 @@ void command_run(struct vm *vm, const char *line, struct strbuf *out)
 		sb_printf(out, "error: unknown command '%.40s' (try help)\n", argv[0]);
 		return;
 	}
+	if (cmd->describe && argc > 1 && !strcmp(argv[argc - 1], "--json"))
+		json = true, argc--;
 	if ((unsigned)argc - 1 < cmd->min_args || (unsigned)argc - 1 > cmd->max_args) {
 		sb_printf(out, "error: usage: %s\n", cmd->usage);
 		return;
 	}
-	ret = cmd->run(vm, argc, argv, out, err, sizeof(err));
+	ret = cmd->describe ? run_describe(vm, cmd, json, out) : cmd->run(vm, argc, argv, out, err, sizeof(err));
 	if (ret)
 		sb_printf(out, "error: %s\n", err[0] ? err : strerror(-ret));
 	else

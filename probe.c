@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 
+#include "emit.h"
 #include "util.h"
 
 int kvm_open_dev(void)
@@ -147,17 +148,8 @@ int kvm_probe(int kvm_fd, struct kvm_probe *p)
 	return 0;
 }
 
-static const char *yes_no(bool b)
+void kvm_probe_describe(const struct kvm_probe *p, struct emit *e)
 {
-	return b ? "yes" : "no";
-}
-
-void kvm_probe_print(const struct kvm_probe *p, FILE *f, bool json)
-{
-	const char *fmt = json ? "%s\"%s\": %s" : "%s%-16s %s\n";
-	const char *sep = json ? ", " : "";
-	char vls[256] = "";
-	size_t n = 0;
 	struct { const char *name; bool v; } flags[] = {
 		{ "gicv2", p->gicv2 }, { "gicv2m", p->gicv2 }, { "gicv3", p->gicv3 }, { "its", p->its },
 		{ "msi_devid", p->msi_devid }, { "irqfd", p->irqfd }, { "irqfd_resample", p->irqfd_resample },
@@ -167,18 +159,29 @@ void kvm_probe_print(const struct kvm_probe *p, FILE *f, bool json)
 		{ "mte", p->mte }, { "pvtime", p->pvtime }, { "sve", p->sve },
 	};
 
-	for (unsigned i = 0; i < p->nr_sve_vls && n < sizeof(vls) - 8; i++)
-		n += snprintf(vls + n, sizeof(vls) - n, "%s%u", i ? (json ? ", " : " ") : "", p->sve_vls[i]);
-	if (json)
-		fprintf(f, "{\"max_vcpus\": %d, \"recommended_vcpus\": %d, \"ipa_bits\": %d",
-			p->max_vcpus, p->nr_vcpus, p->ipa_bits);
-	else
-		fprintf(f, "%-16s %d\n%-16s %d\n%-16s %d\n", "max_vcpus", p->max_vcpus,
-			"recommended_vcpus", p->nr_vcpus, "ipa_bits", p->ipa_bits);
+	emit_obj_begin(e, NULL);
+	emit_i64(e, "max_vcpus", p->max_vcpus);
+	emit_i64(e, "recommended_vcpus", p->nr_vcpus);
+	emit_i64(e, "ipa_bits", p->ipa_bits);
 	for (size_t i = 0; i < ARRAY_SIZE(flags); i++)
-		fprintf(f, fmt, sep, flags[i].name, json ? (flags[i].v ? "true" : "false") : yes_no(flags[i].v));
-	if (json)
-		fprintf(f, ", \"sve_vector_lengths\": [%s]}\n", vls);
-	else
-		fprintf(f, "%-16s %s\n", "sve_vector_lengths", n ? vls : "-");
+		emit_bool(e, flags[i].name, flags[i].v);
+	emit_values_begin(e, "sve_vector_lengths");
+	for (unsigned i = 0; i < p->nr_sve_vls && i < ARRAY_SIZE(p->sve_vls); i++)
+		emit_u64(e, NULL, p->sve_vls[i]);
+	emit_arr_end(e);
+	emit_obj_end(e);
+}
+
+void kvm_probe_print(const struct kvm_probe *p, FILE *f, bool json)
+{
+	struct strbuf sb = { 0 };
+	struct emit e;
+
+	emit_init(&e, &sb, json ? EMIT_JSON : EMIT_TEXT);
+	emit_text_width(&e, 16); /* the column vmm probe has always lined its values up in */
+	kvm_probe_describe(p, &e);
+	emit_end(&e);
+	if (sb.buf)
+		fputs(sb.buf, f);
+	sb_free(&sb);
 }

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+struct emit;
+
 struct kvm_probe {
 	bool gicv2, gicv3, its;   /* created for real on a scratch VM */
 	bool msi_devid;           /* KVM_CAP_MSI_DEVID once an ITS exists */
@@ -25,7 +27,10 @@ int kvm_probe_gic(int kvm_fd, struct kvm_probe *p);
 int kvm_probe(int kvm_fd, struct kvm_probe *p);
 /* Open /dev/kvm with a one-line error naming the cause; the fd or -errno. */
 int kvm_open_dev(void);
-/* Print a probe as text or as one JSON object. */
+/* Describe a probe (emit.h): text lines "key value", keys padded by the caller, or one
+ * JSON object. */
+void kvm_probe_describe(const struct kvm_probe *p, struct emit *e);
+/* Print a probe as text (vmm probe) or as one JSON object (vmm probe --json). */
 void kvm_probe_print(const struct kvm_probe *p, FILE *f, bool json);
 
 #endif

@@ -11,6 +11,7 @@
 #include "command.h"
 #include "control.h"
 #include "console.h"
+#include "emit.h"
 #include "outq.h"
 #include "report.h"
 #include "probe.h"
@@ -178,35 +179,50 @@ static int cmd_probe(int argc, char **argv)
 	return 0;
 }
 
-/* A reply as JSON: {"ok": bool, "lines": [...]} with the ok/error line taken out. */
-static void print_json_reply(const struct strbuf *sb, int ret)
+/* A reply as JSON: {"ok": bool, "lines": [...]} with the ok/error line taken out; for a
+ * describing command (command_describes) also its description under its name, given as
+ * the VM's one line of JSON in described (NULL: none). */
+static void print_json_reply(const struct strbuf *sb, int ret, const char *name, const char *described)
 {
 	const char *p = sb->buf ? sb->buf : "", *end = p + sb->len;
-	bool first = true;
+	struct strbuf out = { 0 };
+	struct emit e;
 
-	printf("{\"ok\": %s, \"lines\": [", ret == 0 ? "true" : "false");
+	emit_init(&e, &out, EMIT_JSON);
+	emit_obj_begin(&e, NULL);
+	emit_bool(&e, "ok", ret == 0);
+	emit_arr_begin(&e, "lines");
 	while (p < end) {
 		const char *nl = memchr(p, '\n', end - p);
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		char *line = strndup(p, n);
 
-		if (!(n == 2 && !strncmp(p, "ok", 2))) {
-			printf("%s\"", first ? "" : ", ");
-			for (size_t i = 0; i < n; i++) {
-				unsigned char c = p[i];
-
-				if (c == '"' || c == '\\')
-					printf("\\%c", c);
-				else if (c < 0x20)
-					printf("\\u%04x", c);
-				else
-					putchar(c);
-			}
-			putchar('"');
-			first = false;
-		}
+		if (line && !(n == 2 && !strncmp(p, "ok", 2)))
+			emit_str(&e, NULL, line);
+		free(line);
 		p += n + 1;
 	}
-	printf("]}\n");
+	emit_arr_end(&e);
+	if (described)
+		emit_json_raw(&e, name, described); /* not JSON (a VM of another version): left out */
+	emit_obj_end(&e);
+	emit_end(&e);
+	if (out.buf)
+		fputs(out.buf, stdout);
+	sb_free(&out);
+}
+
+/* The description a describing command gives with --json: its first line, or NULL if the
+ * VM refused (a vmm without it says "error: usage"). The reply is kept for sb_free. */
+static const char *request_described(int fd, const char *cmd, struct strbuf *reply)
+{
+	char line[64];
+
+	snprintf(line, sizeof(line), "%s --json", cmd);
+	if (control_request(fd, line, reply) || !reply->buf)
+		return NULL;
+	reply->buf[strcspn(reply->buf, "\n")] = '\0';
+	return reply->buf;
 }
 
 /* One request; with dtb_path (info dtb FILE) the VM sends the DTB and this process writes
@@ -251,7 +267,7 @@ static int wait_gone(const char *name, int seconds)
 /* vmm pause|resume|stop|stat|info|inject|status NAME ...: one command over the socket. */
 static int cmd_client(int argc, char **argv)
 {
-	struct strbuf line = { 0 }, reply = { 0 };
+	struct strbuf line = { 0 }, reply = { 0 }, described = { 0 };
 	bool json = false, stop = !strcmp(argv[0], "stop"), force = false;
 	const char *name = NULL, *dtb_path;
 	char err[256], path[4096];
@@ -281,26 +297,39 @@ static int cmd_client(int argc, char **argv)
 	}
 	dtb_path = control_dtb_file(line.buf, path, sizeof(path));
 	ret = client_request(fd, line.buf, dtb_path, &reply);
+	/* --json: the same connection asks again for the structured form, right after. */
+	if (ret == 0 && json && command_describes(line.buf))
+		request_described(fd, argv[0], &described);
 	close(fd);
 	if (ret < 0)
 		sb_printf(&reply, "error: the VM closed the connection\n");
 	if (ret == 0 && stop && !force && wait_gone(name, 60))
 		sb_printf(&reply, "error: the guest did not power off within 60 s; use vmm stop %s --force\n", name), ret = 1;
 	if (json)
-		print_json_reply(&reply, ret);
+		print_json_reply(&reply, ret, argv[0], described.buf);
 	else if (reply.buf)
 		fputs(reply.buf, ret ? stderr : stdout);
 	sb_free(&line);
 	sb_free(&reply);
+	sb_free(&described);
 	return ret ? VMM_EXIT_ERROR : 0;
 }
 
-/* vmm list: every socket in the control directory that answers, with its status. */
+/* A field of a VM's status (status --json), or def if it has none. */
+static const char *status_field(const char *status, const char *key, char *buf, size_t len, const char *def)
+{
+	return status && !emit_json_get(status, key, buf, len) ? buf : def;
+}
+
+/* vmm list: every socket in the control directory that answers, with its status (the
+ * structured form, status --json). */
 static int cmd_list(int argc, char **argv)
 {
-	bool json = argc > 1 && !strcmp(argv[1], "--json"), first = true;
+	bool json = argc > 1 && !strcmp(argv[1], "--json");
 	char dir[256], err[256];
+	struct strbuf out = { 0 };
 	struct dirent *de;
+	struct emit e;
 	DIR *d;
 
 	if (control_dir(dir, sizeof(dir), err, sizeof(err))) {
@@ -310,11 +339,16 @@ static int cmd_list(int argc, char **argv)
 	d = opendir(dir);
 	if (!d)
 		return VMM_EXIT_ERROR;
-	printf(json ? "[" : "%-24s %-8s %s\n", "NAME", "STATE", "DETAILS");
+	emit_init(&e, &out, EMIT_JSON);
+	if (json)
+		emit_arr_begin(&e, NULL);
+	else
+		printf("%-24s %-8s %s\n", "NAME", "STATE", "DETAILS");
 	while ((de = readdir(d))) {
 		size_t n = strlen(de->d_name);
 		struct strbuf reply = { 0 };
-		char name[256];
+		char name[256], state[16], up[32], gic[32], vcpus[16];
+		const char *status;
 		int fd;
 
 		if (n < 6 || strcmp(de->d_name + n - 5, ".sock"))
@@ -323,33 +357,35 @@ static int cmd_list(int argc, char **argv)
 		fd = control_connect(name, err, sizeof(err)); /* also clears stale sockets */
 		if (fd < 0)
 			continue;
-		if (control_request(fd, "status", &reply) == 0 && reply.buf) {
-			char state[16] = "?", gic[32] = "?";
-			unsigned vcpus = 0;
-			double up = 0;
-			char *p;
+		status = request_described(fd, "status", &reply);
+		if (status || reply.buf) {
+			const char *st = status_field(status, "state", state, sizeof(state), "?");
+			const char *g = status_field(status, "gic", gic, sizeof(gic), "?");
+			double uptime = strtod(status_field(status, "uptime", up, sizeof(up), "0"), NULL);
+			unsigned long nr = strtoul(status_field(status, "vcpus", vcpus, sizeof(vcpus), "0"), NULL, 10);
 
-			if ((p = strstr(reply.buf, "state ")))
-				sscanf(p, "state %15s", state);
-			if ((p = strstr(reply.buf, "uptime ")))
-				sscanf(p, "uptime %lf", &up);
-			if ((p = strstr(reply.buf, "gic ")))
-				sscanf(p, "gic %31s", gic);
-			if ((p = strstr(reply.buf, "vcpus ")))
-				sscanf(p, "vcpus %u", &vcpus);
-			if (json)
-				printf("%s{\"name\": \"%s\", \"state\": \"%s\", \"uptime\": %.3f, \"gic\": \"%s\", \"vcpus\": %u}",
-				       first ? "" : ", ", name, state, up, gic, vcpus);
-			else
-				printf("%-24s %-8s up %.0fs, %s, %u vCPUs\n", name, state, up, gic, vcpus);
-			first = false;
+			if (json) {
+				emit_obj_begin(&e, NULL);
+				emit_str(&e, "name", name);
+				emit_str(&e, "state", st);
+				emit_fixed(&e, "uptime", uptime, 3);
+				emit_str(&e, "gic", g);
+				emit_u64(&e, "vcpus", nr);
+				emit_obj_end(&e);
+			} else {
+				printf("%-24s %-8s up %.0fs, %s, %lu vCPUs\n", name, st, uptime, g, nr);
+			}
 		}
 		close(fd);
 		sb_free(&reply);
 	}
 	closedir(d);
-	if (json)
-		printf("]\n");
+	if (json) {
+		emit_arr_end(&e);
+		emit_end(&e);
+		fputs(out.buf ? out.buf : "[]\n", stdout);
+	}
+	sb_free(&out);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 
 #include "../../command.h"
 #include "../../control.h"
+#include "../../emit.h"
 #include "../../irqchip/irqchip.h"
 #include "../../util.h"
 #include "../../vm.h"
@@ -212,6 +213,97 @@ static void test_dtb_reply_checked(void **state)
 	sb_free(&r);
 }
 
+/* The uptime in a status reply (it moves, so the tests rebuild the reply around it). */
+static double reply_uptime(const char *reply, const char *after)
+{
+	const char *p = strstr(reply, after);
+
+	assert_non_null(p);
+	return strtod(p + strlen(after), NULL);
+}
+
+/* status as text: exactly the lines it always had ("key value"; the boot tests match
+ * "^state paused" and vmm status prints them). */
+static void test_status_text(void **state)
+{
+	struct strbuf out = { 0 };
+	char want[256];
+
+	(void)state;
+	vm.gic.its_enabled = true;
+	vm.paused = true;
+	command_run(&vm, "status", &out);
+	assert_non_null(out.buf);
+	snprintf(want, sizeof(want), "name unit\nstate paused\nuptime %.3f\ngic gicv3+its\nvcpus 2\nram_mib 512\nok\n",
+		 reply_uptime(out.buf, "\nuptime "));
+	assert_string_equal(out.buf, want);
+	vm.gic.its_enabled = false;
+	vm.paused = false;
+	sb_free(&out);
+}
+
+/* status --json: the same description as one line of JSON, then "ok"; its fields read
+ * back the way vmm list reads them. */
+static void test_status_json(void **state)
+{
+	struct strbuf out = { 0 };
+	char want[256], val[32];
+
+	(void)state;
+	cfg.name = "quote\"d";
+	command_run(&vm, "status --json", &out);
+	assert_non_null(out.buf);
+	snprintf(want, sizeof(want), "{\"name\": \"quote\\\"d\", \"state\": \"running\", \"uptime\": %.3f, "
+		 "\"gic\": \"gicv3\", \"vcpus\": 2, \"ram_mib\": 512}\nok\n", reply_uptime(out.buf, "\"uptime\": "));
+	assert_string_equal(out.buf, want);
+	assert_int_equal(emit_json_get(out.buf, "name", val, sizeof(val)), 0);
+	assert_string_equal(val, "quote\"d");
+	assert_int_equal(emit_json_get(out.buf, "vcpus", val, sizeof(val)), 0);
+	assert_string_equal(val, "2");
+	cfg.name = "unit";
+	sb_free(&out);
+}
+
+/* stat --json: the counters of the text reply (expected/command-reports.out), as fields. */
+static void test_stat_json(void **state)
+{
+	struct strbuf out = { 0 };
+
+	(void)state;
+	command_run(&vm, "stat --json", &out);
+	assert_string_equal(out.buf,
+		"{\"vcpus\": [{\"vcpu\": 0, \"mmio\": 120, \"mmio_reads\": 20, \"mmio_writes\": 100, \"intr\": 0, "
+		"\"system_event\": 0}, {\"vcpu\": 1, \"mmio\": 0, \"mmio_reads\": 0, \"mmio_writes\": 0, \"intr\": 7, "
+		"\"system_event\": 0}], \"gsis\": [{\"gsi\": 0, \"type\": \"spi\", \"signals\": 0}, "
+		"{\"gsi\": 1, \"type\": \"msi\", \"signals\": 42}], \"spis\": [{\"intid\": 33, \"raised\": 5}], "
+		"\"devices\": []}\nok\n");
+	sb_free(&out);
+}
+
+/* --json belongs to the describing commands only, and only as the last word. */
+static void test_json_only_where_described(void **state)
+{
+	static const struct { const char *line, *reply; } cases[] = {
+		{ "status --json extra", "error: usage: status                     name, state, uptime, GIC, vCPUs\n" },
+		{ "status extra", "error: usage: status                     name, state, uptime, GIC, vCPUs\n" },
+		{ "pause --json", "error: usage: pause                      stop the vCPUs (guest time stops too)\n" },
+		{ "info mem --json", "error: usage: info gic [all]|its|irq|pci|mem|io|dtb FILE\n" },
+	};
+
+	(void)state;
+	for (unsigned i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct strbuf out = { 0 };
+
+		command_run(&vm, cases[i].line, &out);
+		assert_string_equal(out.buf, cases[i].reply);
+		sb_free(&out);
+	}
+	assert_true(command_describes("status"));
+	assert_true(command_describes("stat"));
+	assert_false(command_describes("info"));
+	assert_false(command_describes("nonesuch"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -221,6 +313,10 @@ int main(void)
 		cmocka_unit_test(test_control_bytes_not_echoed),
 		cmocka_unit_test(test_dtb_is_the_built_one),
 		cmocka_unit_test(test_dtb_reply_checked),
+		cmocka_unit_test(test_status_text),
+		cmocka_unit_test(test_status_json),
+		cmocka_unit_test(test_stat_json),
+		cmocka_unit_test(test_json_only_where_described),
 	};
 	return cmocka_run_group_tests_name("command", tests, setup, NULL);
 }
