@@ -50,7 +50,16 @@ $(OBJDIR)/%.o: %.c
 
 # Unit tests link the VMM's objects and cmocka (Debian ships cmocka as a shared library only).
 # A test may stand in for KVM at the ioctl boundary: TEST_LDFLAGS_<test> = -Wl,--wrap=ioctl.
-TEST_LDFLAGS_test_pci := -Wl,--wrap=ioctl
+# Test support objects: tests/unit/*.c not named test_* are built like the VMM's objects
+# and linked only into the tests that list them, TEST_SUPPORT_<test> = <names without .c>.
+# The PCI and virtio tests share the fake KVM (fake_kvm.c: __wrap_ioctl, the ioeventfd
+# registry) and the fixtures (pci_fixture.c: fake RAM and VM, ECAM/BAR, driver steps).
+PCI_TESTS := test_pci_cfg test_pci_fdt test_pci_intx test_pci_bar_race test_msix test_virtio_pci \
+	test_virtio_console test_virtio_mmio
+$(foreach t,$(PCI_TESTS),$(eval TEST_LDFLAGS_$(t) := -Wl,--wrap=ioctl))
+$(foreach t,$(PCI_TESTS),$(eval TEST_SUPPORT_$(t) := fake_kvm pci_fixture))
+test_support_objs = $(foreach s,$(TEST_SUPPORT_$(1)),$(OBJDIR)/tests/unit/$(s).o)
+$(foreach t,$(PCI_TESTS),$(eval $(OBJDIR)/tests/$(t): $(call test_support_objs,$(t))))
 # Tests of device models that submit I/O (qemu-user has no io_uring) link the fuzzers' fake
 # VM instead of the I/O thread and seccomp (tests/fuzz/fake_vm.c: KVM at ioctl, log_at
 # quiet unless VMM_FUZZ_LOG=1, submissions queued until the test completes them).
@@ -62,7 +71,7 @@ test_objs = $(if $(filter $(1),$(FAKE_VM_TESTS)),$(filter-out $(FAKE_VM_REPLACES
 	$(OBJDIR)/tests/fuzz/fake_vm.o,$(LIB_OBJS))
 $(OBJDIR)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(call test_objs,$*) $(TEST_LDFLAGS_$*) $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) -o $@ $< $(call test_support_objs,$*) $(call test_objs,$*) $(TEST_LDFLAGS_$*) $(LDLIBS) -lcmocka
 
 unit: deps $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; timeout -k 10 300 $(RUN_AARCH64) ./$$t; done
