@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "arch/arm64/memmap.h"
+#include "irqchip/irqchip.h"
 #include "util.h"
 
 enum {
@@ -315,8 +316,9 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_
 		snprintf(err, errlen, "--its needs a GICv3: use --gic=v3 --its");
 		return -EINVAL;
 	}
-	if ((cfg->gic == GIC_V2 || cfg->gic == GIC_V2M) && cfg->nr_vcpus > 8) {
-		snprintf(err, errlen, "-c %u: GICv2 supports at most 8 vCPUs; use --gic=v3", cfg->nr_vcpus);
+	if ((cfg->gic == GIC_V2 || cfg->gic == GIC_V2M) && cfg->nr_vcpus > GICV2_MAX_VCPUS) {
+		snprintf(err, errlen, "-c %u: GICv2 supports at most %u vCPUs; use --gic=v3", cfg->nr_vcpus,
+			 GICV2_MAX_VCPUS);
 		return -EINVAL;
 	}
 	return 0;

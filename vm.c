@@ -235,7 +235,8 @@ static int vm_choose_gic(struct vm *vm)
 	/* auto: v3 with ITS where the host can, else v2 with the v2m MSI frame. */
 	if (model == GIC_AUTO)
 		model = p.gicv3 ? GIC_V3 : GIC_V2M;
-	vm->gic_ops = irqchip_ops_for(model);
+	vm->gic_ops = irqchip_ops_for(model == GIC_V3 ? IRQCHIP_GICV3 : model == GIC_V2M ? IRQCHIP_GICV2M
+							: IRQCHIP_GICV2);
 	vm->gic.its_enabled = model == GIC_V3 && (cfg->its || cfg->gic == GIC_AUTO) && p.its;
 	if (cfg->its && !vm->gic.its_enabled) {
 		log_err("gic: --its: this host's KVM cannot create a vGIC ITS");

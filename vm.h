@@ -55,8 +55,6 @@ struct gic_state {
 	unsigned nr_redist_regions;
 	bool its_enabled;      /* GICv3 ITS requested and created */
 	struct gicv2m *v2m;    /* GICv2m frame, NULL if none */
-	uint32_t v2m_first_spi;  /* GICv2m: the frame's SPIs */
-	unsigned v2m_nr_spis;
 };
 
 struct boot_info {

@@ -316,8 +316,9 @@ static int pci_fdt_interrupt_map(struct pci_bus *bus, void *fdt)
 	for (unsigned i = 0; i < bus->nr; i++) {
 		const struct pci_device *pd = bus->devs[i];
 		/* child unit address (3), child pin (1), parent, parent unit address (2), GIC specifier (3) */
-		uint32_t e[10] = { (uint32_t)pd->devfn << 8, 0, 0, 1, PHANDLE_GIC, 0, 0,
-				   0, pd->intx_intid - 32, 4 };
+		uint32_t e[10] = { (uint32_t)pd->devfn << 8, 0, 0, 1, PHANDLE_GIC, 0, 0 };
+
+		irqchip_fdt_spi(pd->intx_intid, e + 7);
 
 		memcpy(map + n, e, sizeof(e));
 		n += 10;
@@ -341,7 +342,6 @@ int pci_fdt_node(struct vm *vm, void *fdt)
 		(uint32_t)hi->base, (uint32_t)(hi->size >> 32), (uint32_t)hi->size,
 	};
 	uint32_t bus_range[2] = { 0, 0 };
-	uint32_t msi_map[4] = { 0, PHANDLE_ITS, 0, 0x10000 }; /* requester ID = device ID */
 
 	FDT_TRY(fdt_begin_node_at(fdt, "pcie", ecam->base));
 	FDT_TRY(fdt_property_string(fdt, "compatible", "pci-host-ecam-generic"));
@@ -354,10 +354,7 @@ int pci_fdt_node(struct vm *vm, void *fdt)
 	FDT_TRY(fdt_prop_reg(fdt, reg, 1));
 	FDT_TRY(fdt_prop_cells(fdt, "ranges", ranges, 14));
 	FDT_TRY(fdt_property(fdt, "dma-coherent", NULL, 0));
-	if (vm->gic.its_enabled)
-		FDT_TRY(fdt_prop_cells(fdt, "msi-map", msi_map, 4));
-	else if (vm->gic.v2m)
-		FDT_TRY(fdt_property_u32(fdt, "msi-parent", PHANDLE_V2M));
+	FDT_TRY(irqchip_fdt_msi_parent(vm, fdt));
 	FDT_TRY(pci_fdt_interrupt_map(vm->pci, fdt));
 	FDT_TRY(fdt_end_node(fdt));
 	return 0;

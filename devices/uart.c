@@ -237,8 +237,9 @@ static int uart_fdt_node(void *dev, void *fdt)
 {
 	struct uart *u = dev;
 	uint64_t reg[2] = { u->base, 8 };
-	uint32_t irq[3] = { 0, u->intid - 32, 4 }; /* SPI, level high */
+	uint32_t irq[3];
 
+	irqchip_fdt_spi(u->intid, irq);
 	FDT_TRY(fdt_begin_node_at(fdt, "uart", u->base));
 	FDT_TRY(fdt_property_string(fdt, "compatible", "ns16550a"));
 	FDT_TRY(fdt_prop_reg(fdt, reg, 1));

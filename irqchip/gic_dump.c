@@ -64,7 +64,7 @@ static int gic_reg(struct vm *vm, bool v3, bool redist, unsigned cpu, uint32_t o
 /* The state of one INTID as seen from cpu (SGIs/PPIs are per CPU). */
 static int gic_irq_read(struct vm *vm, unsigned cpu, uint32_t intid, struct gic_irq_state *s)
 {
-	bool v3 = vm->gic_ops == &gicv3_ops, redist = v3 && intid < 32;
+	bool v3 = vm->gic_ops->model == IRQCHIP_GICV3, redist = v3 && intid < 32;
 	uint32_t bit = 1u << (intid % 32), word = 4 * (intid / 32), v[6];
 	int ret = 0;
 
@@ -149,7 +149,7 @@ static void gic_cpuif_print(struct vm *vm, struct strbuf *sb)
 
 int gic_dump(struct vm *vm, bool all, struct strbuf *sb)
 {
-	bool v3 = vm->gic_ops == &gicv3_ops;
+	bool v3 = vm->gic_ops->model == IRQCHIP_GICV3;
 	struct gic_irq_state s;
 	unsigned shown = 0;
 

@@ -24,7 +24,7 @@ static int gicv2_create(struct vm *vm)
 		return ret;
 	ret = vgic_attr_set(fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V2_ADDR_TYPE_CPU, &cpu,
 			    "gicv2: CPU interface address");
-	if (ret || vm->gic_ops != &gicv2m_ops)
+	if (ret || !vm->gic_ops->v2m)
 		return ret;
 	return gicv2m_create(vm);
 }
@@ -59,7 +59,7 @@ static int gicv2_fdt_node(struct vm *vm, void *fdt)
 	FDT_TRY(fdt_property(fdt, "ranges", NULL, 0));
 	FDT_TRY(fdt_prop_reg(fdt, reg, 2));
 	FDT_TRY(fdt_property_u32(fdt, "phandle", vm->gic.phandle));
-	if (vm->gic_ops == &gicv2m_ops)
+	if (vm->gic_ops->v2m)
 		FDT_TRY(gicv2m_fdt_node(vm, fdt));
 	FDT_TRY(fdt_end_node(fdt));
 	return 0;
@@ -73,7 +73,8 @@ static int gicv2_no_msi(struct vm *vm, uint64_t addr, uint32_t data, uint32_t de
 
 const struct irqchip_ops gicv2_ops = {
 	.name = "gicv2",
-	.max_vcpus = 8, /* GICv2 targets at most 8 CPUs */
+	.model = IRQCHIP_GICV2,
+	.max_vcpus = GICV2_MAX_VCPUS,
 	.ppi_cpu_mask = true,
 	.create = gicv2_create,
 	.finalize = gicv2_finalize,
@@ -84,10 +85,13 @@ const struct irqchip_ops gicv2_ops = {
 /* GICv2 with the emulated v2m MSI frame (gicv2m.c) as its doorbell. */
 const struct irqchip_ops gicv2m_ops = {
 	.name = "gicv2m",
-	.max_vcpus = 8,
+	.model = IRQCHIP_GICV2M,
+	.max_vcpus = GICV2_MAX_VCPUS,
+	.v2m = true,
 	.ppi_cpu_mask = true,
 	.create = gicv2_create,
 	.finalize = gicv2_finalize,
 	.fdt_node = gicv2_fdt_node,
 	.msi_route = gicv2m_msi_route,
+	.fdt_msi_parent = gicv2m_fdt_msi_parent,
 };

@@ -16,18 +16,25 @@
 
 struct gicv2m {
 	struct vm *vm;
-	uint32_t first_spi;
-	unsigned nr_spis;
 	struct ratelimit rl;    /* this frame's "outside the frame" lines */
 };
 
+/* The frame's SPIs: the IRQ map's IRQ_GICV2M range, the one place they are kept. */
+void gicv2m_spis(uint32_t *first, unsigned *count)
+{
+	*first = guest_irqmap[IRQ_GICV2M].intid;
+	*count = guest_irqmap[IRQ_GICV2M].count;
+}
+
 static int gicv2m_read(void *dev, uint64_t off, unsigned len, uint64_t *val)
 {
-	struct gicv2m *f = dev;
+	uint32_t first;
+	unsigned count;
 
-	(void)len;
+	(void)dev, (void)len;
+	gicv2m_spis(&first, &count);
 	if (off == V2M_MSI_TYPER)
-		*val = (uint64_t)f->first_spi << 16 | f->nr_spis;
+		*val = (uint64_t)first << 16 | count;
 	else
 		*val = 0; /* IIDR 0: no implementation quirks */
 	return 0;
@@ -36,13 +43,16 @@ static int gicv2m_read(void *dev, uint64_t off, unsigned len, uint64_t *val)
 static int gicv2m_write(void *dev, uint64_t off, unsigned len, uint64_t val)
 {
 	struct gicv2m *f = dev;
+	uint32_t first;
+	unsigned count;
 
 	(void)len;
 	if (off != V2M_MSI_SETSPI_NS)
 		return 0;
-	if (val < f->first_spi || val - f->first_spi >= f->nr_spis) {
+	gicv2m_spis(&first, &count);
+	if (val < first || val - first >= count) {
 		log_ratelimited_obj(&f->rl, "gicv2m: MSI for SPI %" PRIu64 " outside the frame's %u-%u", val,
-				    f->first_spi, f->first_spi + f->nr_spis - 1);
+				    first, first + count - 1);
 		return 0;
 	}
 	/* The frame's SPIs are edge-triggered: a rising edge makes one pending. */
@@ -67,8 +77,6 @@ int gicv2m_create(struct vm *vm)
 	if (!f)
 		return -ENOMEM;
 	f->vm = vm;
-	f->first_spi = guest_irqmap[IRQ_GICV2M].intid;
-	f->nr_spis = guest_irqmap[IRQ_GICV2M].count;
 	ret = mmio_bus_register(&vm->mmio, r->base, r->size, &gicv2m_dev_ops, f);
 	if (ret) {
 		log_err("gicv2m: cannot register the frame: %s", strerror(-ret));
@@ -76,8 +84,6 @@ int gicv2m_create(struct vm *vm)
 		return ret;
 	}
 	vm->gic.v2m = f;
-	vm->gic.v2m_first_spi = f->first_spi;
-	vm->gic.v2m_nr_spis = f->nr_spis;
 	return 0;
 }
 
@@ -101,11 +107,22 @@ int gicv2m_fdt_node(struct vm *vm, void *fdt)
 	return 0;
 }
 
+int gicv2m_fdt_msi_parent(struct vm *vm, void *fdt)
+{
+	if (!vm->gic.v2m)
+		return 0;
+	FDT_TRY(fdt_property_u32(fdt, "msi-parent", PHANDLE_V2M));
+	return 0;
+}
+
 int gicv2m_msi_route(struct vm *vm, uint64_t addr, uint32_t data, uint32_t devid, struct irq_route *out)
 {
-	(void)devid;
-	if (addr != guest_memmap[MEM_GICV2M].base + V2M_MSI_SETSPI_NS ||
-	    data < vm->gic.v2m_first_spi || data - vm->gic.v2m_first_spi >= vm->gic.v2m_nr_spis)
+	uint32_t first;
+	unsigned count;
+
+	(void)vm, (void)devid;
+	gicv2m_spis(&first, &count);
+	if (addr != guest_memmap[MEM_GICV2M].base + V2M_MSI_SETSPI_NS || data < first || data - first >= count)
 		return -EINVAL;
 	*out = (struct irq_route){ .type = ROUTE_SPI, .intid = data };
 	return 0;

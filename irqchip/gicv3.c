@@ -104,9 +104,11 @@ static int gicv3_fdt_node(struct vm *vm, void *fdt)
 
 const struct irqchip_ops gicv3_ops = {
 	.name = "gicv3",
+	.model = IRQCHIP_GICV3,
 	.max_vcpus = VMM_MAX_VCPUS,
 	.create = gicv3_create,
 	.finalize = gicv3_finalize,
 	.fdt_node = gicv3_fdt_node,
 	.msi_route = its_msi_route,
+	.fdt_msi_parent = its_fdt_msi_parent,
 };

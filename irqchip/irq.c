@@ -39,18 +39,17 @@ int irq_spi_set(struct vm *vm, uint32_t intid, bool level)
 	return 0;
 }
 
-const struct irqchip_ops *irqchip_ops_for(enum gic_model model)
+const struct irqchip_ops *irqchip_ops_for(enum irqchip_model model)
 {
 	switch (model) {
-	case GIC_V2:
+	case IRQCHIP_GICV2:
 		return &gicv2_ops;
-	case GIC_V2M:
+	case IRQCHIP_GICV2M:
 		return &gicv2m_ops;
-	case GIC_V3:
+	case IRQCHIP_GICV3:
 		return &gicv3_ops;
-	default:
-		return NULL;
 	}
+	return NULL;
 }
 
 void irqchip_destroy(struct vm *vm)
@@ -69,11 +68,30 @@ uint32_t irqchip_timer_flags(const struct vm *vm)
 
 	/* GICv2 PPI specifiers carry a CPU mask in bits 15:8 (arm,gic binding). */
 	if (vm->gic_ops->ppi_cpu_mask) {
-		unsigned n = vm->nr_vcpus > 8 ? 8 : vm->nr_vcpus;
+		unsigned n = vm->nr_vcpus > GICV2_MAX_VCPUS ? GICV2_MAX_VCPUS : vm->nr_vcpus;
 
 		flags |= ((1u << n) - 1) << 8;
 	}
 	return flags;
+}
+
+void irqchip_fdt_spi(uint32_t intid, uint32_t cells[3])
+{
+	cells[0] = 0;          /* SPI */
+	cells[1] = intid - 32;
+	cells[2] = 4;          /* IRQ_TYPE_LEVEL_HIGH */
+}
+
+void irqchip_fdt_ppi(uint32_t intid, uint32_t flags, uint32_t cells[3])
+{
+	cells[0] = 1;          /* PPI */
+	cells[1] = intid - 16;
+	cells[2] = flags;
+}
+
+int irqchip_fdt_msi_parent(struct vm *vm, void *fdt)
+{
+	return vm->gic_ops->fdt_msi_parent ? vm->gic_ops->fdt_msi_parent(vm, fdt) : 0;
 }
 
 int vgic_device_create(struct vm *vm, uint32_t type, const char *what)

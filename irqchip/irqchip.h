@@ -9,7 +9,6 @@
 #include <linux/kvm.h>
 
 #include "../arch/arm64/memmap.h"
-#include "../cli.h"
 
 struct vm;
 struct strbuf;
@@ -38,10 +37,18 @@ struct irq_routing {
 	uint64_t spi_raised[GIC_NR_IRQS]; /* KVM_IRQ_LINE rising edges per INTID */
 };
 
+/* GICv2 targets at most 8 CPUs (GICD_ITARGETSR, the PPI specifiers' CPU mask). */
+#define GICV2_MAX_VCPUS 8
+
+/* Which interrupt-controller model an ops table is: ask this, not the table's address. */
+enum irqchip_model { IRQCHIP_GICV2, IRQCHIP_GICV2M, IRQCHIP_GICV3 };
+
 /* One interrupt-controller model (Documentation/virt/kvm/devices/arm-vgic*.rst). */
 struct irqchip_ops {
 	const char *name;
+	enum irqchip_model model;
 	unsigned max_vcpus;
+	bool v2m;              /* has the emulated GICv2m MSI frame */
 	bool ppi_cpu_mask;     /* FDT PPI specifiers carry a CPU mask (GICv2) */
 	/* KVM_CREATE_DEVICE and base addresses; before any vCPU exists. 0 or -errno. */
 	int (*create)(struct vm *vm);
@@ -54,14 +61,17 @@ struct irqchip_ops {
 	 * the message does not hit it. */
 	int (*msi_route)(struct vm *vm, uint64_t addr, uint32_t data, uint32_t devid,
 			 struct irq_route *out);
+	/* The MSI parent property of a device node that sends MSIs (msi-map to the ITS,
+	 * msi-parent to the v2m frame); nothing without an MSI controller. 0 or -errno. */
+	int (*fdt_msi_parent)(struct vm *vm, void *fdt);
 };
 
 extern const struct irqchip_ops gicv2_ops;
 extern const struct irqchip_ops gicv2m_ops;
 extern const struct irqchip_ops gicv3_ops;
 
-/* The ops for an explicit model (v2, v2m, v3); NULL for GIC_AUTO. */
-const struct irqchip_ops *irqchip_ops_for(enum gic_model model);
+/* The ops for a model. */
+const struct irqchip_ops *irqchip_ops_for(enum irqchip_model model);
 /* Close the vGIC device fds. */
 void irqchip_destroy(struct vm *vm);
 /* GICv3 only: KVM_DEV_TYPE_ARM_VGIC_ITS at its base; after the GIC device. 0 or -errno. */
@@ -75,10 +85,14 @@ int gicv2m_create(struct vm *vm);
 int gicv2m_fdt_node(struct vm *vm, void *fdt);
 /* GICv2m: an MSI to the frame's SETSPI_NS doorbell becomes an SPI route. */
 int gicv2m_msi_route(struct vm *vm, uint64_t addr, uint32_t data, uint32_t devid, struct irq_route *out);
+/* GICv2m: msi-parent = the frame. */
+int gicv2m_fdt_msi_parent(struct vm *vm, void *fdt);
 /* GICv2m: free the frame. */
 void gicv2m_destroy(struct vm *vm);
 /* GITS_TRANSLATER, the ITS's MSI doorbell, in its second 64 KiB page (arm-vgic-its.rst). */
 #define GITS_TRANSLATER 0x10040
+/* ITS: msi-map, requester ID = device ID, to the ITS (nothing if the ITS is off). */
+int its_fdt_msi_parent(struct vm *vm, void *fdt);
 /* ITS: an MSI to GITS_TRANSLATER becomes an MSI route carrying the device ID. */
 int its_msi_route(struct vm *vm, uint64_t addr, uint32_t data, uint32_t devid, struct irq_route *out);
 
@@ -90,6 +104,15 @@ int its_dump(struct vm *vm, struct strbuf *sb);
 
 /* Flags cell of an FDT interrupt specifier for the architected timer PPIs. */
 uint32_t irqchip_timer_flags(const struct vm *vm);
+/* The GIC's FDT interrupt specifier (3 cells) for SPI intid (32..1019), level high. */
+void irqchip_fdt_spi(uint32_t intid, uint32_t cells[3]);
+/* The GIC's FDT interrupt specifier (3 cells) for PPI intid (16..31) with flags. */
+void irqchip_fdt_ppi(uint32_t intid, uint32_t flags, uint32_t cells[3]);
+/* Write the MSI parent of a device node that sends MSIs, as the GIC model has it
+ * (msi-map for the ITS, msi-parent for the v2m frame, nothing else). 0 or -errno. */
+int irqchip_fdt_msi_parent(struct vm *vm, void *fdt);
+/* GICv2m: the frame's SPIs (first INTID, count). */
+void gicv2m_spis(uint32_t *first, unsigned *count);
 
 /* KVM_IRQ_LINE irq field types (Documentation/virt/kvm/api.rst, KVM_IRQ_LINE on arm64). */
 #define KVM_IRQ_TYPE_CPU 0

@@ -40,6 +40,15 @@ int its_fdt_node(struct vm *vm, void *fdt)
 	return 0;
 }
 
+int its_fdt_msi_parent(struct vm *vm, void *fdt)
+{
+	uint32_t msi_map[4] = { 0, PHANDLE_ITS, 0, 0x10000 }; /* requester ID = device ID */
+
+	if (!vm->gic.its_enabled)
+		return 0;
+	FDT_TRY(fdt_prop_cells(fdt, "msi-map", msi_map, 4));
+	return 0;
+}
 
 int its_msi_route(struct vm *vm, uint64_t addr, uint32_t data, uint32_t devid, struct irq_route *out)
 {

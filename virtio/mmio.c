@@ -8,6 +8,7 @@
 
 #include "../arch/arm64/memmap.h"
 #include "../fdt/fdt_build.h"
+#include "../irqchip/irqchip.h"
 #include "../util.h"
 #include "../vm.h"
 #include "transport.h"
@@ -178,8 +179,9 @@ static int mmio_fdt_node(void *dev, void *fdt)
 {
 	struct virtio_mmio *m = mmio_of(dev);
 	uint64_t reg[2] = { m->base, VIRTIO_MMIO_SLOT };
-	uint32_t irq[3] = { 0, m->intid - 32, 4 }; /* SPI, level high */
+	uint32_t irq[3];
 
+	irqchip_fdt_spi(m->intid, irq);
 	FDT_TRY(fdt_begin_node_at(fdt, "virtio_mmio", m->base));
 	FDT_TRY(fdt_property_string(fdt, "compatible", "virtio,mmio"));
 	FDT_TRY(fdt_prop_reg(fdt, reg, 1));

@@ -57,11 +57,8 @@ static int fdt_add_timer(struct vm *vm, void *fdt)
 	uint32_t flags = irqchip_timer_flags(vm);
 	uint32_t cells[12];
 
-	for (unsigned i = 0; i < 4; i++) {
-		cells[3 * i] = 1; /* PPI */
-		cells[3 * i + 1] = guest_irqmap[ppi[i]].intid - 16;
-		cells[3 * i + 2] = flags;
-	}
+	for (unsigned i = 0; i < 4; i++)
+		irqchip_fdt_ppi(guest_irqmap[ppi[i]].intid, flags, cells + 3 * i);
 	FDT_TRY(fdt_begin_node(fdt, "timer"));
 	FDT_TRY(fdt_property_string(fdt, "compatible", "arm,armv8-timer"));
 	FDT_TRY(fdt_prop_cells(fdt, "interrupts", cells, 12));

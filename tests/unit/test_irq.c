@@ -127,8 +127,6 @@ static void test_msi_doorbells(void **state)
 	vm.gic.its_enabled = false;
 	assert_int_equal(gicv3_ops.msi_route(&vm, its + 0x10040, 5, 0x10, &rt), -ENOTSUP);
 	/* GICv2m: SETSPI_NS with an SPI of the frame becomes an SPI route. */
-	vm.gic.v2m_first_spi = 96;
-	vm.gic.v2m_nr_spis = 64;
 	assert_int_equal(gicv2m_ops.msi_route(&vm, v2m + 0x40, 100, 0, &rt), 0);
 	assert_int_equal(rt.type, ROUTE_SPI);
 	assert_int_equal(rt.intid, 100);
@@ -139,6 +137,34 @@ static void test_msi_doorbells(void **state)
 	assert_int_equal(gicv2_ops.msi_route(&vm, v2m + 0x40, 100, 0, &rt), -ENOTSUP);
 }
 
+/* The models answer what callers ask; the FDT specifiers come from one helper each. */
+static void test_models_and_specifiers(void **state)
+{
+	uint32_t c[3], first;
+	unsigned count;
+
+	(void)state;
+	assert_ptr_equal(irqchip_ops_for(IRQCHIP_GICV2), &gicv2_ops);
+	assert_ptr_equal(irqchip_ops_for(IRQCHIP_GICV2M), &gicv2m_ops);
+	assert_ptr_equal(irqchip_ops_for(IRQCHIP_GICV3), &gicv3_ops);
+	assert_int_equal(gicv2m_ops.model, IRQCHIP_GICV2M);
+	assert_true(gicv2m_ops.v2m);
+	assert_false(gicv2_ops.v2m || gicv3_ops.v2m);
+	assert_int_equal(gicv2_ops.max_vcpus, GICV2_MAX_VCPUS);
+	assert_int_equal(gicv2m_ops.max_vcpus, GICV2_MAX_VCPUS);
+	irqchip_fdt_spi(33, c);
+	assert_int_equal(c[0], 0);
+	assert_int_equal(c[1], 1);
+	assert_int_equal(c[2], 4);
+	irqchip_fdt_ppi(27, 0xf04, c);
+	assert_int_equal(c[0], 1);
+	assert_int_equal(c[1], 11);
+	assert_int_equal(c[2], 0xf04);
+	gicv2m_spis(&first, &count);
+	assert_int_equal(first, guest_irqmap[IRQ_GICV2M].intid);
+	assert_int_equal(count, guest_irqmap[IRQ_GICV2M].count);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -146,6 +172,7 @@ int main(void)
 		cmocka_unit_test(test_spi_alloc_exhaustion),
 		cmocka_unit_test(test_gsi_alloc_and_routes),
 		cmocka_unit_test(test_msi_doorbells),
+		cmocka_unit_test(test_models_and_specifiers),
 	};
 	return cmocka_run_group_tests_name("irq", tests, NULL, NULL);
 }
