@@ -10,19 +10,19 @@
 
 #include "outq.h"
 #include "util.h"
+#include "vm.h"
 
 /* Linux prints this on every panic (kernel/panic.c); a guest with panic=N then resets. */
 static const char panic_banner[] = "Kernel panic - not syncing";
 
-int console_init(struct console *c, const struct console_events *ev, int out_fd, const char *log_path,
+int console_init(struct console *c, struct vm *vm, int out_fd, const char *log_path,
 		 const char *expect, const char *fail_on, char *err, size_t errlen)
 {
 	int r;
 
 	memset(c, 0, sizeof(*c));
 	pthread_mutex_init(&c->lock, NULL);
-	if (ev)
-		c->ev = *ev;
+	c->vm = vm;
 	c->out_tty = out_fd >= 0 && isatty(out_fd);
 	c->log_fd = -1;
 	if (expect && (r = regcomp(&c->expect, expect, REG_EXTENDED | REG_NOSUB))) {
@@ -59,54 +59,22 @@ static void console_write_out(struct console *c, const void *buf, size_t len)
 		outq_put(c->log, buf, len);
 }
 
-void console_set_events(struct console *c, const struct console_events *ev)
-{
-	pthread_mutex_lock(&c->lock);
-	c->ev = ev ? *ev : (struct console_events){ 0 };
-	memset(c->reported, 0, sizeof(c->reported));
-	pthread_mutex_unlock(&c->lock);
-}
-
-/* Under c->lock. */
-static double console_now(struct console *c)
-{
-	return c->ev.now ? c->ev.now(c->ev.arg) : 0.0;
-}
-
-/* Under c->lock: record an event seen at t, and tell the sink the first time. */
-static void console_saw(struct console *c, enum console_event ev, double t)
-{
-	switch (ev) {
-	case CONSOLE_EXPECT_MATCHED:
-		if (c->nr_matches < CONSOLE_MAX_MATCHES)
-			c->matches[c->nr_matches++] = t;
-		break;
-	case CONSOLE_FAIL_ON_MATCHED:
-		if (!c->first_fail_on)
-			c->first_fail_on = t;
-		break;
-	case CONSOLE_PANIC_BANNER:
-		if (!c->first_panic)
-			c->first_panic = t;
-		break;
-	default:
-		return;
-	}
-	if (c->ev.saw && !c->reported[ev]) {
-		c->reported[ev] = true;
-		c->ev.saw(c->ev.arg, ev, t);
-	}
-}
-
-/* A complete line (no newline, no carriage return): one event at most, --fail-on first. */
+/* A complete line (no newline, no carriage return): the first match decides the exit. */
 static void console_match(struct console *c, const char *line)
 {
-	if (c->have_fail_on && regexec(&c->fail_on, line, 0, NULL, 0) == 0)
-		console_saw(c, CONSOLE_FAIL_ON_MATCHED, console_now(c));
-	else if (strstr(line, panic_banner))
-		console_saw(c, CONSOLE_PANIC_BANNER, console_now(c));
-	else if (c->have_expect && regexec(&c->expect, line, 0, NULL, 0) == 0)
-		console_saw(c, CONSOLE_EXPECT_MATCHED, console_now(c));
+	if (c->have_fail_on && regexec(&c->fail_on, line, 0, NULL, 0) == 0) {
+		vm_request_stop(c->vm, VMM_EXIT_FAIL_ON);
+	} else if (strstr(line, panic_banner)) {
+		/* Keep the backtrace: the stop comes with the guest's reset, or after a grace period. */
+		if (!c->vm->t_panic) {
+			c->vm->t_panic = vm_uptime(c->vm);
+			vm_wake(c->vm); /* the event loop now has a deadline */
+		}
+	} else if (c->have_expect && regexec(&c->expect, line, 0, NULL, 0) == 0) {
+		if (c->nr_matches < CONSOLE_MAX_MATCHES)
+			c->matches[c->nr_matches++] = vm_uptime(c->vm);
+		vm_request_stop(c->vm, VMM_EXIT_POWEROFF);
+	}
 }
 
 static void console_end_line(struct console *c)
@@ -128,7 +96,7 @@ void console_output(struct console *c, const void *buf, size_t len)
 
 	pthread_mutex_lock(&c->lock);
 	if (!c->bytes && len)
-		c->first_byte = console_now(c);
+		c->first_byte = vm_uptime(c->vm);
 	c->bytes += len;
 	if (c->out_tty)
 		console_write_out(c, buf, len);
@@ -147,43 +115,6 @@ void console_flush(struct console *c)
 	if (c->line_len)
 		console_end_line(c);
 	pthread_mutex_unlock(&c->lock);
-}
-
-double console_first_byte(struct console *c)
-{
-	double t;
-
-	pthread_mutex_lock(&c->lock);
-	t = c->first_byte;
-	pthread_mutex_unlock(&c->lock);
-	return t;
-}
-
-unsigned console_expect_matches(struct console *c, double *t, unsigned max)
-{
-	unsigned n;
-
-	pthread_mutex_lock(&c->lock);
-	n = c->nr_matches;
-	for (unsigned i = 0; t && i < n && i < max; i++)
-		t[i] = c->matches[i];
-	pthread_mutex_unlock(&c->lock);
-	return n;
-}
-
-double console_first_seen(struct console *c, enum console_event ev)
-{
-	double t = 0;
-
-	pthread_mutex_lock(&c->lock);
-	switch (ev) {
-	case CONSOLE_EXPECT_MATCHED: t = c->nr_matches ? c->matches[0] : 0; break;
-	case CONSOLE_FAIL_ON_MATCHED: t = c->first_fail_on; break;
-	case CONSOLE_PANIC_BANNER: t = c->first_panic; break;
-	default: break;
-	}
-	pthread_mutex_unlock(&c->lock);
-	return t;
 }
 
 void console_host_output(struct console *c, const void *buf, size_t len)

@@ -32,14 +32,12 @@ static const char *exit_reason_name(unsigned r)
 static void report_timeline(FILE *f, struct vm *vm)
 {
 	struct console *c = vm->console;
-	double matches[CONSOLE_MAX_MATCHES];
-	unsigned n = c ? console_expect_matches(c, matches, CONSOLE_MAX_MATCHES) : 0;
 
 	fprintf(f, "  \"timestamps\": {\"exec\": 0, \"kvm_ready\": %.6f, \"dtb_built\": %.6f, "
 		"\"first_kvm_run\": %.6f, \"first_console_byte\": %.6f, \"expect_matches\": [",
-		vm->t_kvm_ready, vm->t_dtb, vm->t_first_run, c ? console_first_byte(c) : 0.0);
-	for (unsigned i = 0; i < n && i < CONSOLE_MAX_MATCHES; i++)
-		fprintf(f, "%s%.6f", i ? ", " : "", matches[i]);
+		vm->t_kvm_ready, vm->t_dtb, vm->t_first_run, c ? c->first_byte : 0.0);
+	for (unsigned i = 0; c && i < c->nr_matches; i++)
+		fprintf(f, "%s%.6f", i ? ", " : "", c->matches[i]);
 	fprintf(f, "], \"end\": %.6f},\n", vm->t_end);
 }
 

@@ -82,39 +82,6 @@ void vm_request_stop(struct vm *vm, int exit_code)
 	vm_wake(vm);
 }
 
-static double vm_console_now(void *arg)
-{
-	return vm_uptime(arg);
-}
-
-/* What the console saw, on the thread that wrote the line (its lock held): the VM decides. */
-static void vm_console_saw(void *arg, enum console_event ev, double t)
-{
-	struct vm *vm = arg;
-	double none = 0;
-
-	switch (ev) {
-	case CONSOLE_FAIL_ON_MATCHED:
-		vm_request_stop(vm, VMM_EXIT_FAIL_ON);
-		break;
-	case CONSOLE_EXPECT_MATCHED:
-		vm_request_stop(vm, VMM_EXIT_POWEROFF);
-		break;
-	case CONSOLE_PANIC_BANNER:
-		/* Keep the backtrace: the stop comes with the guest's reset, or after a grace period. */
-		if (atomic_compare_exchange_strong(&vm->t_panic, &none, t > 0 ? t : vm_uptime(vm)))
-			vm_wake(vm); /* the event loop now has a deadline */
-		break;
-	default:
-		break;
-	}
-}
-
-void vm_console_events(struct vm *vm, struct console_events *ev)
-{
-	*ev = (struct console_events){ .saw = vm_console_saw, .now = vm_console_now, .arg = vm };
-}
-
 static int kvm_check_cap(struct vm *vm, long cap)
 {
 	int fd = vm->vm_fd >= 0 ? vm->vm_fd : vm->kvm_fd;
@@ -377,12 +344,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct console *con)
 	mmio_bus_init(&vm->mmio);
 	vm->cfg = cfg;
 	vm->console = con;
-	if (con) {
-		struct console_events ev;
-
-		vm_console_events(vm, &ev);
-		console_set_events(con, &ev);
-	}
+	if (con)
+		con->vm = vm;
 	vm->kvm_fd = vm->vm_fd = vm->event_fd = -1;
 	vm->gic.dev_fd = vm->gic.its_fd = -1;
 	vm->boot.kernel_fd = vm->boot.initrd_fd = -1;
@@ -633,7 +596,7 @@ int vm_poll_timeout_ms(double wait_s)
  * stops the VM when one has passed. */
 static int vm_next_deadline(struct vm *vm, bool input_pending)
 {
-	double now = vm_uptime(vm), wait = -1, t_panic = atomic_load(&vm->t_panic);
+	double now = vm_uptime(vm), wait = -1;
 
 	if (vm->cfg->timeout_ms) {
 		double left = vm->cfg->timeout_ms / 1000.0 - now;
@@ -644,8 +607,8 @@ static int vm_next_deadline(struct vm *vm, bool input_pending)
 		}
 		wait = left;
 	}
-	if (t_panic) {
-		double left = t_panic + PANIC_GRACE_S - now;
+	if (vm->t_panic) {
+		double left = vm->t_panic + PANIC_GRACE_S - now;
 
 		if (left <= 0) {
 			vm_request_stop(vm, VMM_EXIT_PANIC);
@@ -778,8 +741,7 @@ int vm_run(struct vm *vm)
 	if (code < 0)
 		code = VMM_EXIT_ERROR;
 	/* --expect: a guest that powered off without printing it failed the test. */
-	if (code == VMM_EXIT_POWEROFF && vm->cfg->expect && vm->console &&
-	    !console_expect_matches(vm->console, NULL, 0))
+	if (code == VMM_EXIT_POWEROFF && vm->cfg->expect && vm->console && !vm->console->nr_matches)
 		code = VMM_EXIT_NO_EXPECT;
 	return code;
 }
@@ -815,8 +777,6 @@ void vm_destroy(struct vm *vm)
 	vm->ram_map = NULL;
 	vm->fdt = NULL;
 	free(vm->dtb);
-	if (vm->console)
-		console_set_events(vm->console, NULL); /* the console outlives this VM */
 	vm->dtb = NULL;
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);

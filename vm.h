@@ -32,7 +32,6 @@ enum vmm_exit_code {
 #define VCPU_EXIT_REASONS 64
 
 struct console;
-struct console_events;
 
 struct vcpu {
 	struct vm *vm;
@@ -109,9 +108,7 @@ struct vm {
 
 	/* Timeline for --report, seconds since exec (cfg->t_exec); 0 = not yet. */
 	double t_kvm_ready, t_dtb, t_first_run, t_end;
-	/* When the guest printed its panic banner (0: not yet): set once by the console's
-	 * report on the thread that wrote the line, read by the event loop and the vCPUs. */
-	_Atomic double t_panic;
+	double t_panic;        /* when the guest printed its panic banner */
 	const char *exit_reason;
 
 	int event_fd;          /* eventfd: wakes the event loop (a stop, a new deadline) */
@@ -136,11 +133,6 @@ double vm_uptime(const struct vm *vm);
 void vm_request_stop(struct vm *vm, int exit_code);
 /* Wake the event loop to look at stop requests and deadlines again. Any thread. */
 void vm_wake(struct vm *vm);
-/* The VM's side of the console's reports (vm_create attaches it): --fail-on stops with
- * VMM_EXIT_FAIL_ON, --expect with VMM_EXIT_POWEROFF (the first stop wins), the panic banner
- * sets t_panic and with it a deadline (PANIC_GRACE_S, then VMM_EXIT_PANIC); the clock is
- * vm_uptime. */
-void vm_console_events(struct vm *vm, struct console_events *ev);
 /* A word for an exit code: "poweroff", "timeout", "guest-exit"... */
 const char *vm_exit_name(int exit_code);
 /* Stop every vCPU outside KVM_RUN and freeze the guest's virtual counter; 0 or -errno. */

@@ -166,7 +166,7 @@ static void vcpu_system_event(struct vcpu *v)
 		break;
 	case KVM_SYSTEM_EVENT_RESET:
 		/* Linux with panic=N resets after its panic banner: report the panic. */
-		if (atomic_load(&vm->t_panic))
+		if (vm->t_panic)
 			vm_request_stop(vm, VMM_EXIT_PANIC);
 		else
 			vm_request_stop(vm, vm->cfg->reboot_restart ? VMM_RESTART : VMM_EXIT_RESET);

@@ -33,7 +33,7 @@ static void setup_once(void)
 	int null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 
 	vm = fake_vm_create(0, FAKE_GICV3, 1);
-	if (null_fd < 0 || console_init(&con, NULL, null_fd, NULL, NULL, NULL, err, sizeof(err)) ||
+	if (null_fd < 0 || console_init(&con, vm, null_fd, NULL, NULL, NULL, err, sizeof(err)) ||
 	    uart_create(vm, guest_memmap[MEM_UART].base, guest_irqmap[IRQ_UART].intid, &con, &uart))
 		abort();
 }

@@ -52,7 +52,7 @@ static int virtio_setup_console_out(void **state)
 
 	(void)state;
 	vm_init(&gicv3_ops, true);
-	assert_int_equal(console_init(&tx_con, NULL, -1, NULL, NULL, NULL, err, sizeof(err)), 0);
+	assert_int_equal(console_init(&tx_con, &vm, -1, NULL, NULL, NULL, err, sizeof(err)), 0);
 	plain_add(&plain);
 	assert_int_equal(virtio_console_create(&vm, &tx_con, &vd), 0);
 	virtio_enable_bar();
