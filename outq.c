@@ -80,7 +80,7 @@ static void *outq_main(void *arg)
 	for (;;) {
 		size_t n;
 
-		while (!q->len && !q->stop && !q->error)
+		while (!q->len && !q->stop && !(q->error && !reported))
 			pthread_cond_wait(&q->more, &q->lock);
 		if (q->error && !reported) {
 			/* Everything queued from here on is dropped; said once, from this thread. */
@@ -98,12 +98,8 @@ static void *outq_main(void *arg)
 			pthread_mutex_lock(&q->lock);
 			continue;
 		}
-		if (!q->len && q->stop)
-			break;
-		if (!q->len) {
-			pthread_cond_wait(&q->more, &q->lock); /* failed: only stop is left to wait for */
-			continue;
-		}
+		if (!q->len)
+			break; /* asked to stop, nothing left (after a failure nothing is ever queued) */
 		n = q->cap - q->head;
 		n = n < q->len ? n : q->len;
 		n = n < OUTQ_CHUNK ? n : OUTQ_CHUNK;
@@ -181,11 +177,10 @@ size_t outq_put(struct outq *q, const void *buf, size_t len)
 	if (n && !q->len)
 		pthread_cond_signal(&q->more);
 	q->len += n;
-	if (n < len && !q->error) {
+	if (n < len) {
 		q->dropped += len - n;
-		dropped = q->dropped;
-	} else if (n < len) {
-		q->dropped += len - n;
+		if (!q->error)
+			dropped = q->dropped; /* after a failure the writer already said it all */
 	}
 	pthread_mutex_unlock(&q->lock);
 	/* Outside the lock: the log line is a write of its own. Per queue, so one flood
