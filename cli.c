@@ -46,6 +46,11 @@ static const struct option run_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* The guest command line without -p, as fdt_add_chosen (fdt/fdt.c) builds it for the 16550
+ * console, the UART's address from the memory map. The boot tests read it from this help line
+ * (tests/boot/l1-init, lib.sh): vmm run --help is the one place they take it from. */
+#define CLI_DEFAULT_CMDLINE_FMT "console=ttyS0 earlycon=uart8250,mmio,0x%" PRIx64
+
 void cli_usage_run(void *stream)
 {
 	fprintf(stream,
@@ -55,7 +60,7 @@ void cli_usage_run(void *stream)
 		"  -k, --kernel FILE        arm64 Image to boot (or the last argument)\n"
 		"  -i, --initrd FILE        initial ramdisk\n"
 		"  -p, --params CMDLINE     kernel command line, passed exactly as given\n"
-		"                           (default: \"console=ttyS0 earlycon=uart8250,mmio,0x1000000\")\n"
+		"                           (default: \"" CLI_DEFAULT_CMDLINE_FMT "\")\n"
 		"  -c, --cpus N             vCPUs, 1-%u (default %u)\n"
 		"  -m, --mem SIZE           guest RAM: 512 (MiB), 512M or 2G (default 1G; a multiple of 2M)\n"
 		"      --gic=MODEL          interrupt controller: v3, v2, v2m (v2 with a GICv2m MSI\n"
@@ -113,7 +118,7 @@ void cli_usage_run(void *stream)
 		"       disk I/O in flight finished and every writable disk was synced\n"
 		"  159  a thread made a system call outside its seccomp allowlist (SIGSYS, 128+31);\n"
 		"       stderr names the thread and the call\n",
-		VMM_MAX_VCPUS, CLI_DEFAULT_VCPUS, CLI_MAX_DISKS);
+		guest_memmap[MEM_UART].base, VMM_MAX_VCPUS, CLI_DEFAULT_VCPUS, CLI_MAX_DISKS);
 }
 
 const char *cli_gic_name(enum gic_model m)

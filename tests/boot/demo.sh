@@ -8,7 +8,7 @@ set -euo pipefail
 build_images
 if [ "$(uname -m)" = aarch64 ] && [ -c /dev/kvm ]; then
 	exec "$top/vmm" run -c 2 -m 512 -i "$work/l1/guest/initrd.cpio" \
-		-p "console=ttyS0 earlycon=uart8250,mmio,0x1000000 quiet vmmtest=shell" "$work/l1/guest/Image"
+		-p "$(vmm_default_cmdline "$top/vmm") quiet vmmtest=shell" "$work/l1/guest/Image"
 fi
 echo "demo: booting the nested arm64 KVM host (L1), then a guest under vmm; this takes about a minute."
 boot_l1 gic-version=3,its=on l1mode=demo

@@ -5,8 +5,14 @@ cache=${VMM_CACHE:-$HOME/.cache/vmm}
 work=${VMM_BOOT_WORK:-$top/build/boot}
 GUEST_INIT=${GUEST_INIT:-$top/tests/boot/guest-init}
 L1_CASES=${L1_CASES:-$top/tests/boot/l1-cases.sh}
+# The case files l1-cases.sh sources, /cases/ in the L1 (empty: none, as for the benchmark's).
+L1_CASES_DIR=${L1_CASES_DIR-$top/tests/boot/cases}
 CROSS=${CROSS-aarch64-linux-gnu-}
 [ "$(uname -m)" = aarch64 ] && CROSS=${CROSS:-}
+
+# vmm_default_cmdline VMM: the guest command line VMM uses without -p, from its --help (the C
+# defines it once; l1-init reads it the same way inside the L1).
+vmm_default_cmdline() { "$1" run --help | sed -n 's/.*(default: "\(.*\)")$/\1/p'; }
 
 # cpio_dir DIR OUT: pack DIR as an uncompressed newc archive (no decompression in the slow L1).
 cpio_dir() { (cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$2"; }
@@ -42,6 +48,7 @@ build_images() {
 	done
 	install -m 755 "$top/tests/boot/l1-init" "$work/l1/init"
 	cp "$L1_CASES" "$work/l1/cases.sh"
+	[ -z "$L1_CASES_DIR" ] || { mkdir -p "$work/l1/cases" && cp "$L1_CASES_DIR"/*.sh "$work/l1/cases/"; }
 	cp "$top/vmm" "$work/l1/vmm"
 	cp "$cache/Image" "$work/l1/guest/Image"
 	cpio_dir "$work/l1" "$work/l1.cpio"
