@@ -52,23 +52,26 @@ $(OBJDIR)/%.o: %.c
 # A test may stand in for KVM at the ioctl boundary: TEST_LDFLAGS_<test> = -Wl,--wrap=ioctl.
 # Test support objects: tests/unit/*.c not named test_* are built like the VMM's objects
 # and linked only into the tests that list them, TEST_SUPPORT_<test> = <names without .c>.
-# The PCI and virtio tests share the fake KVM (fake_kvm.c: __wrap_ioctl, the ioeventfd
-# registry) and the fixtures (pci_fixture.c: fake RAM and VM, ECAM/BAR, driver steps).
+# The PCI and virtio tests share the fake KVM (tests/fake/kvm_ioctl.c: __wrap_ioctl, the
+# ioeventfd registry, the one the fuzzers use too; fake_kvm.c: questions about its records)
+# and the fixtures (pci_fixture.c: fake RAM and VM, ECAM/BAR, driver steps).
 PCI_TESTS := test_pci_cfg test_pci_fdt test_pci_intx test_pci_bar_race test_msix test_virtio_pci \
 	test_virtio_console test_virtio_mmio
 $(foreach t,$(PCI_TESTS),$(eval TEST_LDFLAGS_$(t) := -Wl,--wrap=ioctl))
 $(foreach t,$(PCI_TESTS),$(eval TEST_SUPPORT_$(t) := fake_kvm pci_fixture))
 test_support_objs = $(foreach s,$(TEST_SUPPORT_$(1)),$(OBJDIR)/tests/unit/$(s).o)
 $(foreach t,$(PCI_TESTS),$(eval $(OBJDIR)/tests/$(t): $(call test_support_objs,$(t))))
+FAKE_KVM_OBJ := $(OBJDIR)/tests/fake/kvm_ioctl.o
+$(PCI_TESTS:%=$(OBJDIR)/tests/%): $(FAKE_KVM_OBJ)
 # Tests of device models that submit I/O (qemu-user has no io_uring) link the fuzzers' fake
-# VM instead of the I/O thread and seccomp (tests/fuzz/fake_vm.c: KVM at ioctl, log_at
-# quiet unless VMM_FUZZ_LOG=1, submissions queued until the test completes them).
+# VM instead of the I/O thread and seccomp (tests/fuzz/fake_vm.c: KVM at ioctl accept-all,
+# log_at quiet unless VMM_FUZZ_LOG=1, submissions queued until the test completes them).
 FAKE_VM_TESTS := test_blk
 FAKE_VM_REPLACES := $(OBJDIR)/virtio/iothread.o $(OBJDIR)/seccomp.o $(OBJDIR)/arch/$(ARCH)/seccomp_arch.o
-$(FAKE_VM_TESTS:%=$(OBJDIR)/tests/%): $(OBJDIR)/tests/fuzz/fake_vm.o
+$(FAKE_VM_TESTS:%=$(OBJDIR)/tests/%): $(OBJDIR)/tests/fuzz/fake_vm.o $(FAKE_KVM_OBJ)
 $(foreach t,$(FAKE_VM_TESTS),$(eval TEST_LDFLAGS_$(t) := -Wl,--wrap=ioctl,--wrap=log_at))
 test_objs = $(if $(filter $(1),$(FAKE_VM_TESTS)),$(filter-out $(FAKE_VM_REPLACES),$(LIB_OBJS)) \
-	$(OBJDIR)/tests/fuzz/fake_vm.o,$(LIB_OBJS))
+	$(OBJDIR)/tests/fuzz/fake_vm.o $(FAKE_KVM_OBJ),$(LIB_OBJS) $(if $(filter $(1),$(PCI_TESTS)),$(FAKE_KVM_OBJ)))
 $(OBJDIR)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(call test_support_objs,$*) $(call test_objs,$*) $(TEST_LDFLAGS_$*) $(LDLIBS) -lcmocka
@@ -117,7 +120,7 @@ bench: deps vmm
 # ---- make fuzz: libFuzzer targets for the x86_64 host (clang), not part of make test ----
 # Each tests/fuzz/fuzz_<name>.c runs FUZZ_SECONDS on a copy of tests/fuzz/corpus/<name>/;
 # a crash fails the run (its reproducer is left in build/fuzz/). KVM and the I/O thread are
-# faked (tests/fuzz/fake_vm.c); KVM headers are the arm64 ones, through build/fuzz/include/asm.
+# faked (tests/fake/kvm_ioctl.c, shared with the unit tests; tests/fuzz/fake_vm.c); KVM headers are the arm64 ones, through build/fuzz/include/asm.
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_DIR := $(OBJDIR)/fuzz
@@ -128,7 +131,7 @@ FUZZ_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -D
 # Debian's libfdt-dev is not multi-arch: the amd64 runtime library is linked by its soname.
 FUZZ_LDLIBS ?= -l:libfdt.so.1 -lpthread
 FUZZ_LIB_OBJS := $(filter-out $(FUZZ_DIR)/virtio/iothread.o $(FUZZ_DIR)/seccomp.o $(FUZZ_DIR)/arch/$(ARCH)/seccomp_arch.o,$(LIB_SRCS:%.c=$(FUZZ_DIR)/%.o)) \
-	$(patsubst %.c,$(FUZZ_DIR)/%.o,$(filter-out tests/fuzz/fuzz_%.c,$(wildcard tests/fuzz/*.c)))
+	$(patsubst %.c,$(FUZZ_DIR)/%.o,$(filter-out tests/fuzz/fuzz_%.c,$(wildcard tests/fuzz/*.c)) $(wildcard tests/fake/*.c))
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 

@@ -1,4 +1,5 @@
-/* fake_vm.c - the fuzz targets' stand-ins: KVM at ioctl() (linked with -Wl,--wrap=ioctl),
+/* fake_vm.c - the fuzz targets' stand-ins: KVM at ioctl() (tests/fake/kvm_ioctl.c, set
+ * accept-all here; linked with -Wl,--wrap=ioctl),
  * the io_uring I/O thread, and a VM with guest RAM but no KVM behind it. */
 #include "fuzz.h"
 
@@ -95,44 +96,9 @@ uint64_t fin_u64(struct fuzz_in *in)
 	return le_load(b, 8);
 }
 
-/* ---- KVM: every KVM ioctl (type 0xAE) succeeds without a kernel; others go through ---- */
+/* ---- KVM: tests/fake/kvm_ioctl.c, accept-all: every KVM ioctl succeeds without a kernel ---- */
 
-struct fake_kvm_stats fake_kvm;
-int (*fake_kvm_get_attr)(struct kvm_device_attr *a);
-
-int __real_ioctl(int fd, unsigned long request, ...);
-int __wrap_ioctl(int fd, unsigned long request, ...);
-
-int __wrap_ioctl(int fd, unsigned long request, ...)
-{
-	va_list ap;
-	void *arg;
-
-	va_start(ap, request);
-	arg = va_arg(ap, void *);
-	va_end(ap);
-	if (_IOC_TYPE(request) != KVMIO)
-		return __real_ioctl(fd, request, arg);
-	switch (request) {
-	case KVM_SET_GSI_ROUTING:
-		/* KVM would read the whole table: make ASan look at it too. */
-		fake_kvm.routing += ((const struct kvm_irq_routing *)arg)->nr <= IRQ_MAX_GSIS;
-		break;
-	case KVM_IRQFD: fake_kvm.irqfd++; break;
-	case KVM_IOEVENTFD: fake_kvm.ioeventfd++; break;
-	case KVM_IRQ_LINE: fake_kvm.irq_line++; break;
-	case KVM_GET_DEVICE_ATTR:
-		if (fake_kvm_get_attr)
-			return fake_kvm_get_attr(arg);
-		errno = ENXIO; /* no model of the vGIC's state: refuse, as a kernel may */
-		return -1;
-	case KVM_GET_ONE_REG:
-		errno = ENXIO;
-		return -1;
-	default: fake_kvm.other++; break;
-	}
-	return 0;
-}
+bool fake_kvm_accept_all = true;
 
 /* ---- the I/O thread: watches recorded, submissions queued until the target completes them ---- */
 

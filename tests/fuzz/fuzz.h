@@ -51,15 +51,9 @@ struct vm *fake_vm_create(uint64_t ram_size, enum fake_gic gic, unsigned nr_vcpu
 /* Free the VM with its virtio devices, UART and test-exit register, as vm_destroy does. */
 void fake_vm_destroy(struct vm *vm);
 
-/* KVM ioctls seen since the last reset (the wrapper answers them all with success). */
-struct fake_kvm_stats {
-	unsigned routing, irqfd, ioeventfd, irq_line, other;
-};
-extern struct fake_kvm_stats fake_kvm;
-struct kvm_device_attr;
-/* KVM_GET_DEVICE_ATTR answers (vGIC and ITS registers); NULL: refused with ENXIO. Returns
- * 0 with *a->addr filled, or -1 with errno set. */
-extern int (*fake_kvm_get_attr)(struct kvm_device_attr *a);
+/* KVM at ioctl(), answering every KVM ioctl with success (fake_vm.c sets it accept-all):
+ * fake_kvm counts them, fake_kvm_get_attr answers KVM_GET_DEVICE_ATTR. */
+#include "../fake/kvm_ioctl.h"
 
 /* ---- the fake I/O thread (virtio/iothread.c is not linked): submissions wait here ---- */
 

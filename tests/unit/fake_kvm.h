@@ -1,5 +1,6 @@
-/* Unit test support: KVM faked at ioctl() (link with -Wl,--wrap=ioctl). Records GSI
- * routing, irqfds and IRQ lines; keeps an ioeventfd registry that answers as KVM does. */
+/* Unit test support: KVM faked at ioctl() (link with -Wl,--wrap=ioctl and
+ * tests/fake/kvm_ioctl.o, which records GSI routing, irqfds and IRQ lines and keeps an
+ * ioeventfd registry that answers as KVM does); here, the tests' questions about it. */
 #ifndef TESTS_UNIT_FAKE_KVM_H
 #define TESTS_UNIT_FAKE_KVM_H
 
@@ -7,33 +8,8 @@
 #include <stdint.h>
 #include <linux/kvm.h>
 
-#include "../../irqchip/irqchip.h"
-
-#define MAX_RECORDS 64
-
-/* What the VMM asked KVM for; KVM_SET_GSI_ROUTING replaces the whole table, so keep the last. */
-struct fake_kvm {
-	unsigned routing_calls;
-	unsigned routing_nr;
-	struct kvm_irq_routing_entry routes[IRQ_MAX_GSIS];
-	unsigned nr_irqfds;
-	struct kvm_irqfd irqfds[MAX_RECORDS];
-	unsigned nr_ioeventfds;
-	struct kvm_ioeventfd ioeventfds[MAX_RECORDS];
-	bool ioeventfd_no_log;  /* a test issuing more than MAX_RECORDS: keep no log */
-	bool ioeventfd_yield;   /* yield before answering, to widen races between threads */
-	int ioeventfd_fail;     /* errno for the next assignment, as a kernel short of memory */
-	unsigned nr_active, eexist;
-	struct kvm_ioeventfd active[MAX_RECORDS]; /* what KVM holds registered */
-	unsigned nr_irq_lines;
-	struct kvm_irq_level irq_lines[MAX_RECORDS];
-};
-
-/* Zeroed by vm_init (pci_fixture.c); tests set the knobs and read the records. */
-extern struct fake_kvm kvm;
-
-int __real_ioctl(int fd, unsigned long request, ...);
-int __wrap_ioctl(int fd, unsigned long request, ...);
+/* The wrapper itself and its records (struct fake_kvm kvm): tests/fake/kvm_ioctl.h. */
+#include "../fake/kvm_ioctl.h"
 
 /* Is fd registered with KVM at addr? */
 bool ioeventfd_at(int fd, uint64_t addr);
