@@ -58,7 +58,7 @@ static void driver_init(void)
 	struct virtio_queue_state *qs = &vd->queues[0];
 	uint8_t st = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER;
 
-	pci_cfg_write(&vd->pci, PCI_COMMAND, 2, PCI_COMMAND_MASTER);
+	pci_cfg_write(virtio_pci_function(vd), PCI_COMMAND, 2, PCI_COMMAND_MASTER);
 	virtio_status_write(vd, 0);
 	assert_int_equal(virtio_status_read(vd), 0);
 	memset(ram(0), 0, DATA_OFF);
@@ -112,7 +112,7 @@ static uint8_t status_of(unsigned k)
 
 static void bus_master(bool on)
 {
-	pci_cfg_write(&vd->pci, PCI_COMMAND, 2, on ? PCI_COMMAND_MASTER : 0);
+	pci_cfg_write(virtio_pci_function(vd), PCI_COMMAND, 2, on ? PCI_COMMAND_MASTER : 0);
 }
 
 static int setup(void **state)

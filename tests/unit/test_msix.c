@@ -12,7 +12,7 @@
 
 static void test_virtio_msix_route(void **state)
 {
-	struct virtio_msix_vector *v = &vd->vectors[0];
+	struct msix_vector *v = &virtio_pci_msix(vd)->vectors[0];
 	unsigned calls = kvm.routing_calls, irqfds = kvm.nr_irqfds;
 	const struct kvm_irqfd *fd;
 
@@ -34,7 +34,7 @@ static void test_virtio_msix_route(void **state)
 	msix_mask(0, false);
 	assert_int_equal(kvm.routing_calls, calls + 1);
 	check_msi_route(v->gsi, 33);
-	assert_non_null(route_of(vd->intx_gsi)); /* the whole table: INTx's route stays */
+	assert_non_null(route_of(vd->line.gsi)); /* the whole table: INTx's route stays */
 	assert_int_equal(kvm.nr_irqfds, irqfds + 1);
 	fd = irqfd_of(v->gsi);
 	assert_non_null(fd);
@@ -45,7 +45,7 @@ static void test_virtio_msix_route(void **state)
 
 static void test_virtio_msix_route_update(void **state)
 {
-	struct virtio_msix_vector *v = &vd->vectors[0];
+	struct msix_vector *v = &virtio_pci_msix(vd)->vectors[0];
 	unsigned calls, irqfds;
 
 	(void)state;
@@ -72,7 +72,7 @@ static void test_virtio_msix_route_update(void **state)
 
 static void test_virtio_msix_pending(void **state)
 {
-	struct virtio_msix_vector *v = &vd->vectors[0];
+	struct msix_vector *v = &virtio_pci_msix(vd)->vectors[0];
 
 	(void)state;
 	msix_setup(40);
@@ -101,7 +101,7 @@ static void test_virtio_msix_pending(void **state)
 	bar_wr(CC_Q_MSIX, 2, NO_VECTOR);
 	queue_interrupt();
 	assert_int_equal(eventfd_take(v->irq_fd), 0);
-	assert_int_equal(eventfd_take(vd->intx_fd), 0);
+	assert_int_equal(eventfd_take(vd->line.fd), 0);
 }
 
 /* An MSI-X message is a memory write: none with Bus Master Enable clear (PCIe 4.0,
@@ -109,7 +109,7 @@ static void test_virtio_msix_pending(void **state)
  * for the live queue (what waited for bus mastering is taken then). */
 static void test_virtio_msix_held_without_bus_master(void **state)
 {
-	struct virtio_msix_vector *v = &vd->vectors[0];
+	struct msix_vector *v = &virtio_pci_msix(vd)->vectors[0];
 
 	(void)state;
 	msix_setup(42);
@@ -132,7 +132,7 @@ static void test_virtio_msix_held_without_bus_master(void **state)
 
 static void test_virtio_msix_bad_address(void **state)
 {
-	struct virtio_msix_vector *v = &vd->vectors[1];
+	struct msix_vector *v = &virtio_pci_msix(vd)->vectors[1];
 	unsigned calls, irqfds;
 
 	(void)state;
@@ -173,7 +173,7 @@ static void test_virtio_msix_table_width(void **state)
 	bar_wr(BAR_TABLE + 16, 8, its_doorbell());
 	assert_int_equal(bar_rd(BAR_TABLE + 16, 4), (uint32_t)its_doorbell());
 	bar_wr(BAR_TABLE + 8, 8, 36);
-	check_msi_route(vd->vectors[0].gsi, 36);
+	check_msi_route(virtio_pci_msix(vd)->vectors[0].gsi, 36);
 	/* Entries past the table read 0 and ignore writes. */
 	bar_wr(BAR_TABLE + 16 * 2, 4, 0x1234);
 	assert_int_equal(bar_rd(BAR_TABLE + 16 * 2, 4), 0);

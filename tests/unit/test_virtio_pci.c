@@ -416,7 +416,7 @@ static void rng_request(void)
 
 static void test_virtio_rng_end_to_end(void **state)
 {
-	struct virtio_msix_vector *v = &vd->vectors[0];
+	struct msix_vector *v = &virtio_pci_msix(vd)->vectors[0];
 	uint32_t used_len;
 	uint16_t used_idx;
 
