@@ -153,8 +153,10 @@ static uint64_t common_read(struct virtio_dev *vd, uint32_t off)
 
 static void queue_write(struct virtio_dev *vd, struct virtio_queue_state *qs, uint32_t off, uint32_t val)
 {
+	struct virtio_pci *p = pci_of(vd);
+
 	if (off == CC_Q_MSIX) {
-		pci_of(vd)->queue_vector[qs - vd->queues] = val < pci_of(vd)->msix.nr_vectors ? val : VIRTIO_MSI_NO_VECTOR;
+		p->queue_vector[qs - vd->queues] = val < p->msix.nr_vectors ? val : VIRTIO_MSI_NO_VECTOR;
 		return;
 	}
 	switch (off) {
