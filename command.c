@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "arch/arm64/memmap.h"
+#include "devices/msix.h"
+#include "devices/pci.h"
 #include "devices/uart.h"
 #include "emit.h"
 #include "irqchip/irqchip.h"
@@ -151,15 +153,17 @@ static int describe_stat(struct vm *vm, struct emit *e)
 	emit_arr_begin(e, "devices");
 	for (unsigned i = 0; i < vm->nr_virtio; i++) {
 		const struct virtio_dev *vd = vm->virtio[i];
+		struct virtio_io_stats io;
 
+		virtio_io_stats(vd, &io);
 		emit_obj_line(e, NULL, "device %s kicks %s interrupts %s reads %s writes %s flushes %s errors %s");
 		emit_str(e, "name", vd->ops->name);
 		emit_u64(e, "kicks", vd->kicks);
 		emit_u64(e, "interrupts", vd->interrupts);
-		emit_u64(e, "reads", vd->io_reads);
-		emit_u64(e, "writes", vd->io_writes);
-		emit_u64(e, "flushes", vd->io_flushes);
-		emit_u64(e, "errors", vd->io_errors);
+		emit_u64(e, "reads", io.reads);
+		emit_u64(e, "writes", io.writes);
+		emit_u64(e, "flushes", io.flushes);
+		emit_u64(e, "errors", io.errors);
 		emit_obj_end(e);
 	}
 	emit_arr_end(e);
@@ -218,24 +222,19 @@ static void info_pci(struct vm *vm, struct strbuf *out)
 {
 	for (unsigned i = 0; i < vm->nr_virtio; i++) {
 		struct virtio_dev *vd = vm->virtio[i];
-		struct pci_device *pd = &vd->pci;
+		struct pci_device *pd = virtio_pci_function(vd);
+		struct msix *msix = virtio_pci_msix(vd);
 
-		if (!pd->vm)
+		if (!pd)
 			continue; /* virtio-mmio: not on the PCI bus */
 		sb_printf(out, "00:%02x.0 %s [%04x:%04x] BAR0 %s0x%" PRIx64 " (%" PRIu64 " KiB) INTx SPI %u, MSI-X %s\n",
 			  pd->devfn >> 3, vd->ops->name, pci_cfg_read(pd, PCI_VENDOR_ID, 2),
 			  pci_cfg_read(pd, PCI_DEVICE_ID, 2), pd->bars[0].mapped_at ? "at " : "unmapped, programmed ",
 			  pd->bars[0].mapped_at ? pd->bars[0].mapped_at : (uint64_t)(pci_cfg_read(pd, PCI_BAR0, 4) & ~0xfu),
 			  pd->bars[0].size >> 10, pd->intx_intid,
-			  pci_cfg_read(pd, vd->msix_cap + 2, 2) & 0x8000 ? "enabled" : "disabled");
+			  msix_enabled(msix) ? "enabled" : "disabled");
 		pthread_mutex_lock(&vd->lock);
-		for (unsigned v = 0; v < vd->nr_vectors; v++) {
-			const struct virtio_msix_vector *m = &vd->vectors[v];
-
-			sb_printf(out, "  vector %u address 0x%" PRIx64 " data %u%s%s gsi %u%s\n", v, m->addr, m->data,
-				  m->masked ? " masked" : "", m->pending ? " pending" : "", m->gsi,
-				  m->routed ? " routed" : "");
-		}
+		msix_describe(msix, out);
 		pthread_mutex_unlock(&vd->lock);
 	}
 	if (!vm->pci || !vm->pci->nr)

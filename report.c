@@ -11,6 +11,7 @@
 
 #include "arch/arm64/memmap.h"
 #include "console.h"
+#include "devices/pci.h"
 #include "irqchip/irqchip.h"
 #include "util.h"
 #include "virtio/virtio.h"
@@ -109,14 +110,17 @@ static void report_devices(FILE *f, struct vm *vm)
 	fprintf(f, "  \"devices\": [");
 	for (unsigned i = 0; i < vm->nr_virtio; i++) {
 		const struct virtio_dev *vd = vm->virtio[i];
+		const struct pci_device *pd = virtio_pci_function(vd);
+		struct virtio_io_stats io;
 
+		virtio_io_stats(vd, &io);
 		fprintf(f, "%s\n    {\"name\": \"%s\", \"transport\": \"%s\", \"pci\": \"00:%02x.0\", \"intx_intid\": %u, "
 			"\"kicks\": %" PRIu64 ", \"interrupts\": %" PRIu64 ", \"reads\": %" PRIu64
 			", \"writes\": %" PRIu64 ", \"flushes\": %" PRIu64 ", \"errors\": %" PRIu64
 			", \"bytes_read\": %" PRIu64 ", \"bytes_written\": %" PRIu64 "}",
-			i ? "," : "", vd->ops->name, vd->pci.vm ? "pci" : "mmio", vd->pci.devfn >> 3, vd->pci.intx_intid, vd->kicks,
-			vd->interrupts, vd->io_reads, vd->io_writes, vd->io_flushes, vd->io_errors,
-			vd->io_bytes_read, vd->io_bytes_written);
+			i ? "," : "", vd->ops->name, pd ? "pci" : "mmio", pd ? pd->devfn >> 3 : 0, pd ? pd->intx_intid : 0,
+			vd->kicks, vd->interrupts, io.reads, io.writes, io.flushes, io.errors, io.bytes_read,
+			io.bytes_written);
 	}
 	fprintf(f, "\n  ],\n");
 }

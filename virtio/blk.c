@@ -91,6 +91,8 @@ struct virtio_blk {
 	/* This disk's budgets for guest-triggered lines, one per kind so that failing
 	 * reads cannot hide a failed flush (or another disk's lines). */
 	struct ratelimit io_rl, fsync_rl, flush_rl;
+	/* What `stat` and the report show of this disk (vd->lock; read without it). */
+	struct virtio_io_stats stats;
 };
 
 static void blk_process(struct virtio_blk *blk);
@@ -121,7 +123,7 @@ static void blk_return(struct virtio_blk *blk, struct blk_req *r, uint8_t status
 static void blk_complete(struct virtio_blk *blk, struct blk_req *r, uint8_t status)
 {
 	if (status != VIRTIO_BLK_S_OK)
-		blk->vd->io_errors++;
+		blk->stats.errors++;
 	if (!virtio_queue(blk->vd, 0)->broken && !virtio_dma_allowed(blk->vd)) {
 		r->in_use = true;
 		r->status = status;
@@ -234,14 +236,14 @@ static uint8_t blk_submit_rw(struct virtio_blk *blk, struct blk_req *r, const st
 		return VIRTIO_BLK_S_IOERR;
 	if (in) {
 		io_uring_prep_readv(sqe, blk->file, r->iov, r->niov, sector * SECTOR_SIZE);
-		blk->vd->io_reads++;
-		blk->vd->io_bytes_read += len;
+		blk->stats.reads++;
+		blk->stats.bytes_read += len;
 	} else {
 		/* Without VIRTIO_BLK_F_FLUSH the device must be write-through (5.2.6.2). */
 		io_uring_prep_writev2(sqe, blk->file, r->iov, r->niov, sector * SECTOR_SIZE,
 				      virtio_has_feature(blk->vd, VIRTIO_BLK_F_FLUSH) ? 0 : RWF_DSYNC);
-		blk->vd->io_writes++;
-		blk->vd->io_bytes_written += len;
+		blk->stats.writes++;
+		blk->stats.bytes_written += len;
 	}
 	iothread_sqe_fixed(sqe);
 	return VIRTIO_BLK_S_OK;
@@ -311,7 +313,7 @@ static uint8_t blk_submit_flush(struct virtio_blk *blk, struct blk_req *r)
 	}
 	r->expect = 0;
 	r->used_len = 1;
-	blk->vd->io_flushes++;
+	blk->stats.flushes++;
 	if (blk->fsync_inflight) {
 		r->next_flush = blk->fsync_waiting;
 		blk->fsync_waiting = r;
@@ -459,6 +461,11 @@ static void blk_destroy(void *dev)
 	free(blk);
 }
 
+static void blk_io_stats(void *dev, struct virtio_io_stats *out)
+{
+	*out = ((struct virtio_blk *)dev)->stats;
+}
+
 static const struct virtio_dev_ops blk_ops = {
 	.name = "virtio-blk",
 	.device_id = VIRTIO_ID_BLOCK,
@@ -471,6 +478,7 @@ static const struct virtio_dev_ops blk_ops = {
 	.reset = blk_reset,
 	.busy = blk_busy,
 	.destroy = blk_destroy,
+	.io_stats = blk_io_stats,
 	.features = 1ULL << VIRTIO_BLK_F_SEG_MAX | 1ULL << VIRTIO_BLK_F_BLK_SIZE | 1ULL << VIRTIO_BLK_F_FLUSH,
 };
 

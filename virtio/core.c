@@ -26,7 +26,7 @@ void virtio_line_raise(struct virtio_dev *vd, uint8_t isr_bits)
 	if (vd->transport->line_enabled && !vd->transport->line_enabled(vd))
 		return;
 	vd->interrupts++;
-	irq_gsi_signal(vd->vm, vd->intx_gsi, vd->intx_fd);
+	irq_gsi_signal(vd->vm, vd->line.gsi, vd->line.fd);
 }
 
 void virtio_queue_interrupt(struct virtio_dev *vd, unsigned q)
@@ -67,7 +67,7 @@ static void line_resample(void *arg)
 	pthread_mutex_lock(&vd->lock);
 	if (vd->isr && vd->transport->line_in_use(vd) &&
 	    (!vd->transport->line_enabled || vd->transport->line_enabled(vd)))
-		irq_gsi_signal(vd->vm, vd->intx_gsi, vd->intx_fd);
+		irq_gsi_signal(vd->vm, vd->line.gsi, vd->line.fd);
 	pthread_mutex_unlock(&vd->lock);
 }
 
@@ -154,16 +154,16 @@ void virtio_reset(struct virtio_dev *vd)
 	vd->driver_features = 0;
 	vd->device_feature_select = vd->driver_feature_select = 0;
 	vd->queue_select = 0;
-	vd->config_msix_vector = VIRTIO_MSI_NO_VECTOR;
 	vd->isr = 0;
 	for (unsigned q = 0; q < vd->ops->nr_queues; q++) {
 		struct virtio_queue_state *qs = &vd->queues[q];
 
 		virtq_reset(&qs->vq);
 		qs->vq.size = vd->ops->queue_size;
-		qs->msix_vector = VIRTIO_MSI_NO_VECTOR;
 		qs->enabled = false;
 	}
+	if (vd->transport->reset)
+		vd->transport->reset(vd);
 	vd->transport->kicks_update(vd);
 	vd->ops->reset(vd->dev);
 }
@@ -289,7 +289,7 @@ struct virtio_dev *virtio_dev_alloc(struct vm *vm, const struct virtio_dev_ops *
 	vd->transport = transport;
 	vd->device_features = ops->features | features | 1ULL << VIRTIO_F_VERSION_1 |
 			      1ULL << VIRTIO_F_INDIRECT_DESC | 1ULL << VIRTIO_F_EVENT_IDX;
-	vd->intx_fd = vd->intx_resample_fd = -1;
+	vd->line.fd = vd->line.resample_fd = -1;
 	pthread_mutex_init(&vd->lock, NULL);
 	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++) {
 		vd->queues[q].kick_fd = -1;
@@ -306,15 +306,15 @@ int virtio_line_setup(struct virtio_dev *vd, uint32_t intid)
 	for (unsigned q = 0; q < vd->ops->nr_queues; q++)
 		if ((vd->queues[q].kick_fd = new_eventfd()) < 0)
 			return vd->queues[q].kick_fd;
-	if ((vd->intx_fd = new_eventfd()) < 0 || (vd->intx_resample_fd = new_eventfd()) < 0)
+	if ((vd->line.fd = new_eventfd()) < 0 || (vd->line.resample_fd = new_eventfd()) < 0)
 		return -errno;
-	ret = irq_gsi_alloc(&vd->vm->routing, &vd->intx_gsi);
+	ret = irq_gsi_alloc(&vd->vm->routing, &vd->line.gsi);
 	if (!ret)
-		ret = irq_route_set(&vd->vm->routing, vd->intx_gsi, &line);
+		ret = irq_route_set(&vd->vm->routing, vd->line.gsi, &line);
 	if (!ret)
 		ret = irq_routing_commit(vd->vm);
 	if (!ret)
-		ret = irqfd_attach(vd->vm, vd->intx_fd, vd->intx_gsi, vd->intx_resample_fd);
+		ret = irqfd_attach(vd->vm, vd->line.fd, vd->line.gsi, vd->line.resample_fd);
 	return ret;
 }
 
@@ -334,8 +334,15 @@ int virtio_watch(struct virtio_dev *vd, struct iothread *io)
 		ret = iothread_watch(io, vd->queues[q].kick_fd, queue_kicked, &k[q]);
 	}
 	if (!ret)
-		ret = iothread_watch(io, vd->intx_resample_fd, line_resample, vd);
+		ret = iothread_watch(io, vd->line.resample_fd, line_resample, vd);
 	return ret;
+}
+
+void virtio_io_stats(const struct virtio_dev *vd, struct virtio_io_stats *out)
+{
+	*out = (struct virtio_io_stats){ 0 };
+	if (vd->ops->io_stats)
+		vd->ops->io_stats(vd->dev, out);
 }
 
 void virtio_destroy(struct virtio_dev *vd)
@@ -345,16 +352,12 @@ void virtio_destroy(struct virtio_dev *vd)
 	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
 		if (vd->queues[q].kick_fd >= 0)
 			close(vd->queues[q].kick_fd);
-	for (unsigned i = 0; vd->vectors && i < vd->nr_vectors; i++)
-		if (vd->vectors[i].irq_fd >= 0)
-			close(vd->vectors[i].irq_fd);
-	if (vd->intx_fd >= 0)
-		close(vd->intx_fd);
-	if (vd->intx_resample_fd >= 0)
-		close(vd->intx_resample_fd);
-	free(vd->transport_state);
+	if (vd->line.fd >= 0)
+		close(vd->line.fd);
+	if (vd->line.resample_fd >= 0)
+		close(vd->line.resample_fd);
+	vd->transport->destroy(vd);
 	free(vd->kick_watches);
-	free(vd->vectors);
 	if (vd->dev)
 		vd->ops->destroy(vd->dev);
 	free(vd);

@@ -68,11 +68,17 @@ static void mmio_kicks_update(struct virtio_dev *vd)
 	}
 }
 
+static void mmio_destroy(struct virtio_dev *vd)
+{
+	free(mmio_of(vd));
+}
+
 static const struct virtio_transport mmio_transport = {
 	.name = "virtio-mmio",
 	.interrupt = mmio_interrupt,
 	.kicks_update = mmio_kicks_update,
 	.line_in_use = mmio_line_in_use,
+	.destroy = mmio_destroy,
 };
 
 static uint32_t mmio_reg_read(struct virtio_dev *vd, uint32_t off)

@@ -6,14 +6,10 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
-#include <linux/kvm.h>
 
-#include "../irqchip/irqchip.h"
+#include "../devices/msix.h"
+#include "../devices/pci.h"
 #include "../util.h"
-#include "../vm.h"
 #include "transport.h"
 
 /* BAR0 layout: one 32 KiB memory BAR holds every structure. */
@@ -25,6 +21,7 @@
 #define BAR_MSIX_PBA   0x5000
 #define BAR_SIZE       0x8000
 #define NOTIFY_MULTIPLIER 4
+#define VIRTIO_MSI_NO_VECTOR 0xffff
 
 /* virtio_pci_cap cfg_type values (4.1.4). */
 #define VIRTIO_PCI_CAP_COMMON_CFG 1
@@ -41,104 +38,57 @@ enum {
 	CC_Q_AVAILHI = 0x2c, CC_Q_USEDLO = 0x30, CC_Q_USEDHI = 0x34, CC_END = 0x3c,
 };
 
-/* MSI-X capability message control (PCI 3.0, 6.8.2.3). */
-#define MSIX_CTRL_ENABLE 0x8000
-#define MSIX_CTRL_MASKALL 0x4000
+/* What only virtio-pci has: the function, its MSI-X, and which vector each source uses. */
+struct virtio_pci {
+	struct pci_device pci;
+	struct msix msix;
+	bool bus_master;        /* Bus Master Enable as last seen, to act when it is set */
+	uint16_t config_vector; /* config_msix_vector (4.1.4.3) */
+	uint16_t queue_vector[VIRTIO_MAX_QUEUES]; /* queue_msix_vector of each queue */
+};
+
+static struct virtio_pci *pci_of(const struct virtio_dev *vd)
+{
+	return vd->transport_state;
+}
 
 /* ---- interrupts ---- */
 
 /* No DMA without Bus Master Enable (PCI 3.0, 6.2.2). */
 static bool pci_dma_allowed(struct virtio_dev *vd)
 {
-	return pci_cfg_read(&vd->pci, PCI_COMMAND, 2) & PCI_COMMAND_MASTER;
+	return pci_cfg_read(&pci_of(vd)->pci, PCI_COMMAND, 2) & PCI_COMMAND_MASTER;
 }
 
-static uint16_t msix_ctrl(struct virtio_dev *vd)
+/* An MSI-X message is a memory write, which Bus Master Enable also gates (PCIe 4.0,
+ * 7.5.1.1.3: clearing it disables MSI/MSI-X messages): held pending like a masked one, and
+ * sent once it is set again (virtio_cfg_written), so no interrupt is lost. */
+static bool msix_may_send(void *owner)
 {
-	return pci_cfg_read(&vd->pci, vd->msix_cap + 2, 2);
-}
-
-static bool msix_enabled(struct virtio_dev *vd)
-{
-	return msix_ctrl(vd) & MSIX_CTRL_ENABLE;
-}
-
-/* Give an unmasked vector its GSI route and irqfd; deliver what was pending. Lock held. */
-static void msix_vector_update(struct virtio_dev *vd, unsigned i, bool function_masked)
-{
-	struct virtio_msix_vector *v = &vd->vectors[i];
-	struct irq_route rt;
-
-	if (function_masked || v->masked)
-		return;
-	if (vd->vm->gic_ops->msi_route(vd->vm, v->addr, v->data, pci_requester_id(&vd->pci), &rt)) {
-		log_ratelimited("%s: MSI-X vector %u: address 0x%" PRIx64 " data %u hits no MSI doorbell",
-				vd->ops->name, i, v->addr, v->data);
-		/* The old message must not keep being delivered: the vector is now unroutable. */
-		if (v->routed && irqfd_detach(vd->vm, v->irq_fd, v->gsi) == 0)
-			v->routed = false;
-		return;
-	}
-	if (!v->routed || memcmp(&rt, &v->route, sizeof(rt))) {
-		if (irq_route_set(&vd->vm->routing, v->gsi, &rt) || irq_routing_commit(vd->vm))
-			return;
-		v->route = rt;
-		if (!v->routed && irqfd_attach(vd->vm, v->irq_fd, v->gsi, -1))
-			return;
-		v->routed = true;
-	}
-	if (v->pending && pci_dma_allowed(vd)) {
-		v->pending = false;
-		irq_gsi_signal(vd->vm, v->gsi, v->irq_fd);
-	}
-}
-
-static void msix_update(struct virtio_dev *vd)
-{
-	uint16_t ctrl = msix_ctrl(vd);
-
-	if (!(ctrl & MSIX_CTRL_ENABLE))
-		return;
-	for (unsigned i = 0; i < vd->nr_vectors; i++)
-		msix_vector_update(vd, i, ctrl & MSIX_CTRL_MASKALL);
-}
-
-/* Signal a vector, or mark it pending while masked (PCI 3.0, 6.8.3.5). An MSI-X message is
- * a memory write, which Bus Master Enable also gates (PCIe 4.0, 7.5.1.1.3: clearing it
- * disables MSI/MSI-X messages): held pending the same way, and sent once it is set again
- * (virtio_cfg_written), so no interrupt is lost. Lock held. */
-static void msix_signal(struct virtio_dev *vd, uint16_t vector)
-{
-	struct virtio_msix_vector *v;
-
-	if (vector >= vd->nr_vectors)
-		return;
-	v = &vd->vectors[vector];
-	if ((msix_ctrl(vd) & MSIX_CTRL_MASKALL) || v->masked || !v->routed || !pci_dma_allowed(vd)) {
-		v->pending = true;
-		return;
-	}
-	vd->interrupts++;
-	irq_gsi_signal(vd->vm, v->gsi, v->irq_fd);
+	return pci_dma_allowed(owner);
 }
 
 /* MSI-X when the driver enabled it, else INTx. */
 static void pci_interrupt(struct virtio_dev *vd, int q)
 {
-	if (msix_enabled(vd))
-		msix_signal(vd, q == VIRTIO_CONFIG_IRQ ? vd->config_msix_vector : vd->queues[q].msix_vector);
-	else
+	struct virtio_pci *p = pci_of(vd);
+
+	if (msix_enabled(&p->msix)) {
+		if (msix_signal(&p->msix, q == VIRTIO_CONFIG_IRQ ? p->config_vector : p->queue_vector[q]) > 0)
+			vd->interrupts++;
+	} else {
 		virtio_line_raise(vd, q == VIRTIO_CONFIG_IRQ ? 2 : 1);
+	}
 }
 
 static bool pci_line_in_use(struct virtio_dev *vd)
 {
-	return !msix_enabled(vd);
+	return !msix_enabled(&pci_of(vd)->msix);
 }
 
 static bool pci_line_enabled(struct virtio_dev *vd)
 {
-	return !(pci_cfg_read(&vd->pci, PCI_COMMAND, 2) & PCI_COMMAND_INTX_DISABLE);
+	return !(pci_cfg_read(&pci_of(vd)->pci, PCI_COMMAND, 2) & PCI_COMMAND_INTX_DISABLE);
 }
 
 /* ---- queue kicks ---- */
@@ -148,7 +98,7 @@ static bool pci_line_enabled(struct virtio_dev *vd)
  * function's kicks before it was mapped there (the bus's decode_lock, devices/pci.h). */
 static void ioeventfds_update(struct virtio_dev *vd)
 {
-	uint64_t bar = pci_bar_mapped_at(&vd->pci, 0);
+	uint64_t bar = pci_bar_mapped_at(&pci_of(vd)->pci, 0);
 
 	for (unsigned q = 0; q < vd->ops->nr_queues; q++) {
 		struct virtio_queue_state *qs = &vd->queues[q];
@@ -178,7 +128,7 @@ static uint64_t common_read(struct virtio_dev *vd, uint32_t off)
 	case CC_DF: return virtio_features_read(vd, false);
 	case CC_GFSELECT: return vd->driver_feature_select;
 	case CC_GF: return virtio_features_read(vd, true);
-	case CC_MSIX_CONFIG: return vd->config_msix_vector;
+	case CC_MSIX_CONFIG: return pci_of(vd)->config_vector;
 	case CC_NUM_QUEUES: return vd->ops->nr_queues;
 	case CC_STATUS: return virtio_status_read(vd);
 	case CC_CFG_GEN: return vd->config_generation;
@@ -188,7 +138,7 @@ static uint64_t common_read(struct virtio_dev *vd, uint32_t off)
 		return 0; /* a queue that does not exist reads as size 0 */
 	switch (off) {
 	case CC_Q_SIZE: return qs->vq.size;
-	case CC_Q_MSIX: return qs->msix_vector;
+	case CC_Q_MSIX: return pci_of(vd)->queue_vector[vd->queue_select];
 	case CC_Q_ENABLE: return qs->enabled;
 	case CC_Q_NOFF: return vd->queue_select;
 	case CC_Q_DESCLO: return (uint32_t)qs->vq.desc_gpa;
@@ -203,8 +153,10 @@ static uint64_t common_read(struct virtio_dev *vd, uint32_t off)
 
 static void queue_write(struct virtio_dev *vd, struct virtio_queue_state *qs, uint32_t off, uint32_t val)
 {
+	struct virtio_pci *p = pci_of(vd);
+
 	if (off == CC_Q_MSIX) {
-		qs->msix_vector = val < vd->nr_vectors ? val : VIRTIO_MSI_NO_VECTOR;
+		p->queue_vector[qs - vd->queues] = val < p->msix.nr_vectors ? val : VIRTIO_MSI_NO_VECTOR;
 		return;
 	}
 	switch (off) {
@@ -242,7 +194,7 @@ static void common_write(struct virtio_dev *vd, uint32_t off, uint32_t val)
 	case CC_GFSELECT: vd->driver_feature_select = val; return;
 	case CC_GF: virtio_features_write(vd, val); return;
 	case CC_MSIX_CONFIG:
-		vd->config_msix_vector = val < vd->nr_vectors ? val : VIRTIO_MSI_NO_VECTOR;
+		pci_of(vd)->config_vector = val < pci_of(vd)->msix.nr_vectors ? val : VIRTIO_MSI_NO_VECTOR;
 		return;
 	case CC_STATUS: virtio_status_write(vd, val); return;
 	case CC_Q_SELECT: vd->queue_select = val; return;
@@ -259,55 +211,6 @@ static unsigned common_width(uint32_t off)
 	if (off < CC_MSIX_CONFIG || (off >= CC_Q_DESCLO && off < CC_END))
 		return 4;
 	return off < CC_END ? 2 : 0;
-}
-
-/* ---- MSI-X table ---- */
-
-/* A table entry as the guest sees it: address (8), data (4), vector control (4). */
-static void msix_entry_pack(const struct virtio_msix_vector *v, uint8_t entry[16])
-{
-	le_store(entry, 8, v->addr);
-	le_store(entry + 8, 4, v->data);
-	le_store(entry + 12, 4, v->masked);
-}
-
-static uint64_t msix_table_read(struct virtio_dev *vd, uint32_t off, unsigned len)
-{
-	unsigned i = off / 16;
-	uint8_t entry[16];
-
-	if (i >= vd->nr_vectors)
-		return 0;
-	msix_entry_pack(&vd->vectors[i], entry);
-	return le_load(entry + off % 16, len);
-}
-
-static void msix_table_write(struct virtio_dev *vd, uint32_t off, unsigned len, uint64_t val)
-{
-	unsigned i = off / 16;
-	struct virtio_msix_vector *v;
-	uint8_t entry[16];
-
-	if (i >= vd->nr_vectors)
-		return;
-	v = &vd->vectors[i];
-	msix_entry_pack(v, entry);
-	le_store(entry + off % 16, len, val);
-	v->addr = le_load(entry, 8);
-	v->data = le_load(entry + 8, 4);
-	v->masked = le_load(entry + 12, 4) & 1;
-	/* Address/data take effect at unmask time, as for real hardware. */
-	if (msix_enabled(vd))
-		msix_vector_update(vd, i, msix_ctrl(vd) & MSIX_CTRL_MASKALL);
-}
-
-static uint64_t msix_pba_read(struct virtio_dev *vd, uint32_t off, unsigned len)
-{
-	uint64_t bits = 0;
-
-	for (unsigned i = 0; i < 64 && off * 8 + i < vd->nr_vectors; i++)
-		bits |= (uint64_t)vd->vectors[off * 8 + i].pending << i;
-	return len == 8 ? bits : bits & ((1ULL << (8 * len)) - 1);
 }
 
 /* ---- BAR0 ---- */
@@ -333,10 +236,8 @@ static int bar_read(void *dev, uint64_t off, unsigned len, uint64_t *val)
 			n = vd->ops->config_size - o;
 		vd->ops->config_read(vd->dev, o, buf, n);
 		*val = le_load(buf, len);
-	} else if (off >= BAR_MSIX_TABLE && off < BAR_MSIX_PBA && (len == 4 || len == 8)) {
-		*val = msix_table_read(vd, off - BAR_MSIX_TABLE, len);
-	} else if (off >= BAR_MSIX_PBA && (len == 4 || len == 8)) {
-		*val = msix_pba_read(vd, off - BAR_MSIX_PBA, len);
+	} else if (msix_bar_claims(&pci_of(vd)->msix, off)) {
+		*val = msix_bar_read(&pci_of(vd)->msix, off, len);
 	}
 	pthread_mutex_unlock(&vd->lock);
 	return 0;
@@ -359,8 +260,8 @@ static int bar_write(void *dev, uint64_t off, unsigned len, uint64_t val)
 		 * where it should be), or every kick stays a slow MMIO exit until the BAR moves. */
 		ioeventfds_update(vd);
 		virtio_kick(vd, (off - BAR_NOTIFY) / NOTIFY_MULTIPLIER);
-	} else if (off >= BAR_MSIX_TABLE && off < BAR_MSIX_PBA && (len == 4 || len == 8)) {
-		msix_table_write(vd, off - BAR_MSIX_TABLE, len, val);
+	} else if (msix_bar_claims(&pci_of(vd)->msix, off)) {
+		msix_bar_write(&pci_of(vd)->msix, off, len, val);
 	}
 	pthread_mutex_unlock(&vd->lock);
 	return 0;
@@ -377,22 +278,23 @@ static const struct device_ops virtio_bar_ops = {
 static void virtio_cfg_written(void *owner, uint32_t off, unsigned len)
 {
 	struct virtio_dev *vd = owner;
+	struct virtio_pci *p = pci_of(vd);
 	bool command = off < PCI_COMMAND + 2 && off + len > PCI_COMMAND;
 
-	if (!command && !(off + len > vd->msix_cap + 2 && off < vd->msix_cap + 4))
+	if (!command && !msix_cap_written(&p->msix, off, len))
 		return;
 	pthread_mutex_lock(&vd->lock);
-	if (command && pci_dma_allowed(vd) != vd->bus_master) {
-		vd->bus_master = !vd->bus_master;
+	if (command && pci_dma_allowed(vd) != p->bus_master) {
+		p->bus_master = !p->bus_master;
 		/* Bus mastering is back: what waited for it goes out. Held MSI-X messages (below),
 		 * and a kick for each live queue: completions a model held (blk) are returned, and
 		 * chains made available, and kicked, meanwhile are taken (kicks are dropped while
 		 * the queue is not live). A spurious kick is harmless (virtio 1.2, 2.9). */
-		for (unsigned q = 0; vd->bus_master && q < vd->ops->nr_queues; q++)
+		for (unsigned q = 0; p->bus_master && q < vd->ops->nr_queues; q++)
 			if (virtio_queue_live(vd, q))
 				virtio_kick(vd, q);
 	}
-	msix_update(vd);
+	msix_update(&p->msix);
 	pthread_mutex_unlock(&vd->lock);
 }
 
@@ -425,8 +327,8 @@ static int add_virtio_cap(struct pci_device *pd, uint8_t type, uint32_t offset, 
 static int virtio_pci_setup(struct virtio_dev *vd)
 {
 	const struct virtio_dev_ops *ops = vd->ops;
-	uint8_t msix[10] = { 0 }, msix_wmask[10] = { 0 };
-	struct pci_device *pd = &vd->pci;
+	struct virtio_pci *p = pci_of(vd);
+	struct pci_device *pd = &p->pci;
 	int ret;
 
 	/* Non-transitional device: ID 0x1040 + virtio device ID, revision 1 (4.1.2). */
@@ -442,31 +344,38 @@ static int virtio_pci_setup(struct virtio_dev *vd)
 	    add_virtio_cap(pd, VIRTIO_PCI_CAP_ISR_CFG, BAR_ISR, 1) < 0 ||
 	    (ops->config_size && add_virtio_cap(pd, VIRTIO_PCI_CAP_DEVICE_CFG, BAR_DEVICE, ops->config_size) < 0))
 		return -ENOSPC;
-	/* MSI-X: table size - 1, table and PBA in BAR0; enable and function mask writable. */
-	le_store(msix, 2, vd->nr_vectors - 1);
-	le_store(msix + 2, 4, BAR_MSIX_TABLE);
-	le_store(msix + 6, 4, BAR_MSIX_PBA);
-	le_store(msix_wmask, 2, MSIX_CTRL_ENABLE | MSIX_CTRL_MASKALL);
-	ret = pci_cap_add(pd, PCI_CAP_ID_MSIX, msix, sizeof(msix), msix_wmask);
-	if (ret < 0)
+	/* MSI-X, table and PBA in BAR0: one vector per queue and one for config changes. The
+	 * messages wait for Bus Master Enable (msix_may_send). */
+	p->msix.may_send = msix_may_send;
+	p->msix.owner = vd;
+	ret = msix_init(&p->msix, pd, vd->vm, ops->nr_queues + 1, 0, BAR_MSIX_TABLE, BAR_MSIX_PBA);
+	if (ret)
 		return ret;
-	vd->msix_cap = ret;
-	return pci_device_add(vd->vm, pd);
+	ret = pci_device_add(vd->vm, pd);
+	if (ret)
+		return ret;
+	/* The kicks and INTx come from the core. */
+	return virtio_line_setup(vd, pd->intx_intid);
 }
 
-/* Eventfds and GSIs: one per MSI-X vector; the kicks and INTx come from the core. */
-static int virtio_pci_fds(struct virtio_dev *vd)
+/* Device reset: no vector for any source (4.1.4.3: VIRTIO_MSI_NO_VECTOR). */
+static void pci_reset(struct virtio_dev *vd)
 {
-	int ret;
+	struct virtio_pci *p = pci_of(vd);
 
-	for (unsigned i = 0; i < vd->nr_vectors; i++) {
-		struct virtio_msix_vector *v = &vd->vectors[i];
+	p->config_vector = VIRTIO_MSI_NO_VECTOR;
+	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
+		p->queue_vector[q] = VIRTIO_MSI_NO_VECTOR;
+}
 
-		v->masked = true; /* PCI 3.0: vectors come out of reset masked */
-		if ((v->irq_fd = virtio_new_eventfd()) < 0 || (ret = irq_gsi_alloc(&vd->vm->routing, &v->gsi)))
-			return v->irq_fd < 0 ? v->irq_fd : ret;
-	}
-	return virtio_line_setup(vd, vd->pci.intx_intid);
+static void pci_destroy(struct virtio_dev *vd)
+{
+	struct virtio_pci *p = pci_of(vd);
+
+	if (!p)
+		return;
+	msix_destroy(&p->msix);
+	free(p);
 }
 
 static const struct virtio_transport pci_transport = {
@@ -476,7 +385,19 @@ static const struct virtio_transport pci_transport = {
 	.line_in_use = pci_line_in_use,
 	.line_enabled = pci_line_enabled,
 	.dma_allowed = pci_dma_allowed,
+	.reset = pci_reset,
+	.destroy = pci_destroy,
 };
+
+struct pci_device *virtio_pci_function(const struct virtio_dev *vd)
+{
+	return vd->transport == &pci_transport ? &pci_of(vd)->pci : NULL;
+}
+
+struct msix *virtio_pci_msix(const struct virtio_dev *vd)
+{
+	return vd->transport == &pci_transport ? &pci_of(vd)->msix : NULL;
+}
 
 int virtio_pci_create(struct vm *vm, const struct virtio_dev_ops *ops, void *dev, uint64_t features,
 		      struct virtio_dev **out)
@@ -486,13 +407,8 @@ int virtio_pci_create(struct vm *vm, const struct virtio_dev_ops *ops, void *dev
 
 	if (!vd)
 		return -ENOMEM;
-	vd->nr_vectors = ops->nr_queues + 1; /* one per queue and one for config changes */
-	vd->vectors = calloc(vd->nr_vectors, sizeof(*vd->vectors));
-	for (unsigned i = 0; vd->vectors && i < vd->nr_vectors; i++)
-		vd->vectors[i].irq_fd = -1;
-	ret = vd->vectors ? virtio_pci_setup(vd) : -ENOMEM;
-	if (!ret)
-		ret = virtio_pci_fds(vd);
+	vd->transport_state = calloc(1, sizeof(struct virtio_pci));
+	ret = vd->transport_state ? virtio_pci_setup(vd) : -ENOMEM;
 	if (ret) {
 		log_err("%s: cannot create the virtio-pci function: %s", ops->name, strerror(-ret));
 		vd->dev = NULL; /* the caller still owns the model */
@@ -503,4 +419,3 @@ int virtio_pci_create(struct vm *vm, const struct virtio_dev_ops *ops, void *dev
 	*out = vd;
 	return 0;
 }
-

@@ -14,6 +14,7 @@
 struct virtio_rng {
 	struct virtio_dev *vd;
 	struct virtq_chain chain;
+	uint64_t bytes_read;    /* handed to the guest, for `stat` and the report */
 };
 
 /* Fill the chain's writable segments; returns bytes written. */
@@ -30,7 +31,7 @@ static uint32_t rng_fill(struct virtio_rng *rng, const struct virtq_chain *c)
 			break;
 		done += got;
 	}
-	rng->vd->io_bytes_read += done;
+	rng->bytes_read += done;
 	return done;
 }
 
@@ -52,6 +53,11 @@ static void rng_reset(void *dev)
 	(void)dev; /* no state beyond the queue */
 }
 
+static void rng_io_stats(void *dev, struct virtio_io_stats *out)
+{
+	out->bytes_read = ((struct virtio_rng *)dev)->bytes_read;
+}
+
 static const struct virtio_dev_ops rng_ops = {
 	.name = "virtio-rng",
 	.device_id = VIRTIO_ID_ENTROPY,
@@ -61,6 +67,7 @@ static const struct virtio_dev_ops rng_ops = {
 	.queue_notify = rng_queue_notify,
 	.reset = rng_reset,
 	.destroy = free,
+	.io_stats = rng_io_stats,
 };
 
 int virtio_rng_create(struct vm *vm, struct virtio_dev **out)

@@ -7,7 +7,6 @@
 
 #include "virtio.h"
 
-#define VIRTIO_MSI_NO_VECTOR 0xffff
 #define VIRTIO_CONFIG_IRQ -1
 
 /* What a transport does its own way; called with vd->lock held. */
@@ -23,6 +22,12 @@ struct virtio_transport {
 	bool (*line_enabled)(struct virtio_dev *vd);
 	/* May the device touch guest memory (PCI: Bus Master Enable)? NULL: always. */
 	bool (*dma_allowed)(struct virtio_dev *vd);
+	/* Device reset: the transport's own registers (PCI: the MSI-X vector of each source).
+	 * NULL: none. */
+	void (*reset)(struct virtio_dev *vd);
+	/* Free vd->transport_state and what it holds (PCI: the MSI-X vectors' eventfds); called
+	 * by virtio_destroy, also on a half-created device. */
+	void (*destroy)(struct virtio_dev *vd);
 };
 
 /* A device with the shared state set up, no fds yet; NULL if out of memory or too many queues. */

@@ -6,14 +6,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../devices/pci.h"
-#include "../irqchip/irqchip.h"
 #include "../util.h"
 #include "virtq.h"
 
 struct guest_mem;
 struct vm;
 struct iothread;
+struct pci_device;
+struct msix;
+struct virtio_io_stats;
 
 /* Device status bits (2.1). */
 #define VIRTIO_STATUS_ACKNOWLEDGE  1
@@ -51,39 +52,34 @@ struct virtio_dev_ops {
 	bool (*busy)(void *dev);
 	/* Free the device model (the transport is freed after). */
 	void (*destroy)(void *dev);
+	/* Copy the model's I/O counters into *out (zeroed before). NULL: it counts none. */
+	void (*io_stats)(void *dev, struct virtio_io_stats *out);
 };
 
 struct virtio_queue_state {
 	struct virtq vq;
-	uint16_t msix_vector;
 	bool enabled;
 	int kick_fd;            /* eventfd: KVM_IOEVENTFD on the queue's notify address */
 	uint64_t ioeventfd_addr; /* where kick_fd is registered, 0 if not */
 };
 
-struct virtio_msix_vector {
-	uint64_t addr;
-	uint32_t data;
-	bool masked;            /* vector control bit 0 */
-	bool pending;           /* PBA bit: raised while masked */
-	int irq_fd;             /* eventfd: KVM_IRQFD on gsi */
-	uint32_t gsi;
-	bool routed;            /* gsi has a route and irq_fd is attached */
-	struct irq_route route; /* the route last given to KVM */
+/* What a device model counts of its I/O, for `stat` and the report (ops->io_stats). */
+struct virtio_io_stats {
+	uint64_t reads, writes, flushes, errors, bytes_read, bytes_written;
 };
 
 struct virtio_transport;
 
-/* One virtio device: the state every transport shares (core.c), and the transport's own. */
+/* One virtio device: the state the virtio spec gives every transport (core.c), a pointer to
+ * the transport's own (pci.c, mmio.c: vd->transport_state), and the device model's. */
 struct virtio_dev {
 	struct vm *vm;
 	const struct guest_mem *mem; /* guest RAM for the model's own accesses; each queue keeps it too */
 	const struct virtio_dev_ops *ops;
 	const struct virtio_transport *transport;
-	void *transport_state;  /* virtio-mmio: its window and SPI */
+	void *transport_state;  /* the transport's own: virtio-pci's function and MSI-X, virtio-mmio's window */
 	void *dev;              /* the device model's state */
-	pthread_mutex_t lock;   /* everything below, and the device model's queues */
-	struct pci_device pci;
+	pthread_mutex_t lock;   /* everything below, the transport's state, and the model's queues */
 	uint64_t device_features; /* offered: the model's, the instance's, the transport's */
 	uint64_t driver_features;
 	uint32_t device_feature_select, driver_feature_select;
@@ -91,14 +87,13 @@ struct virtio_dev {
 	uint8_t config_generation;
 	uint8_t isr;
 	uint32_t queue_select;  /* 32 bits: virtio-mmio's QueueSel is */
-	uint16_t config_msix_vector;
 	struct virtio_queue_state queues[VIRTIO_MAX_QUEUES];
-	unsigned nr_vectors;
-	struct virtio_msix_vector *vectors;
-	unsigned msix_cap;      /* config offset of the MSI-X capability */
-	bool bus_master;        /* PCI: Bus Master Enable as last seen, to act when it is set */
-	int intx_fd, intx_resample_fd; /* the level line (PCI INTx, the virtio-mmio SPI): resampling irqfd */
-	uint32_t intx_gsi;
+	/* The level line both transports have (PCI INTx, the virtio-mmio SPI): an irqfd on gsi
+	 * with a resample eventfd (core.c). */
+	struct {
+		int fd, resample_fd;
+		uint32_t gsi;
+	} line;
 	struct kick_watch *kick_watches;
 	/* DEVICE_NEEDS_RESET reports: a rate-limit budget per reason, so a flood of one
 	 * fault cannot hide another (reasons are string literals, compared by address). */
@@ -107,8 +102,6 @@ struct virtio_dev {
 		struct ratelimit rl;
 	} reset_reports[8];
 	uint64_t kicks, interrupts;    /* counters */
-	/* I/O counters the device model keeps (block devices). */
-	uint64_t io_reads, io_writes, io_flushes, io_errors, io_bytes_read, io_bytes_written;
 };
 
 /* Create a virtio-pci function for a device model (offering ops->features | features)
@@ -123,6 +116,12 @@ int virtio_create(struct vm *vm, const struct virtio_dev_ops *ops, void *dev, ui
 		  struct virtio_dev **out);
 /* Register the device's kick and resample eventfds with the I/O thread. 0 or -errno. */
 int virtio_watch(struct virtio_dev *vd, struct iothread *io);
+/* The device model's I/O counters (all 0 for a model that keeps none). */
+void virtio_io_stats(const struct virtio_dev *vd, struct virtio_io_stats *out);
+/* The device's PCI function, or NULL if it is not on PCI (virtio-mmio). */
+struct pci_device *virtio_pci_function(const struct virtio_dev *vd);
+/* The PCI function's MSI-X (devices/msix.h), or NULL if it is not on PCI. */
+struct msix *virtio_pci_msix(const struct virtio_dev *vd);
 /* Release the device's fds and memory, and the device model (ops->destroy). Safe on NULL. */
 void virtio_destroy(struct virtio_dev *vd);
 /* Was feature bit negotiated? (lock held) */

@@ -98,7 +98,7 @@ static void driver_init(struct virtio_dev *vd, struct fuzz_in *in)
 	struct virtio_queue_state *qs = &vd->queues[0];
 	uint64_t features = fin_u64(in);
 
-	pci_cfg_write(&vd->pci, PCI_COMMAND, 2, fin_u8(in) & 0x80 ? fin_u16(in) : PCI_COMMAND_MASTER);
+	pci_cfg_write(virtio_pci_function(vd), PCI_COMMAND, 2, fin_u8(in) & 0x80 ? fin_u16(in) : PCI_COMMAND_MASTER);
 	virtio_status_write(vd, 0);
 	driver_forget();
 	memset(vd->vm->mem.hva, 0, INDIR_OFF); /* fresh rings, as a driver allocates them */

@@ -5,6 +5,7 @@
  * Input: one byte for the GIC model (ITS, v3 without ITS, v2m, v2), then a program.
  */
 #include "../../arch/arm64/memmap.h"
+#include "../../devices/msix.h"
 #include "../../devices/pci.h"
 #include "../../irqchip/irqchip.h"
 #include "../../util.h"
@@ -63,7 +64,7 @@ static void msix_control(struct vm *vm, struct fuzz_in *in)
 	unsigned slot = fin_u8(in) & 1;
 	struct virtio_dev *vd = vm->virtio[slot];
 
-	pci_access(vm, pci_ecam(slot, 0, vd->msix_cap + 2), 2, true, (uint64_t)(fin_u8(in) & 0xc0) << 8);
+	pci_access(vm, pci_ecam(slot, 0, virtio_pci_msix(vd)->cap + 2), 2, true, (uint64_t)(fin_u8(in) & 0xc0) << 8);
 }
 
 /* Queue or config vector through common config: queue_select, then queue_msix_vector. */
@@ -85,10 +86,11 @@ static void check_vectors(struct vm *vm)
 {
 	for (unsigned d = 0; d < vm->nr_virtio; d++) {
 		struct virtio_dev *vd = vm->virtio[d];
-		uint16_t ctrl = pci_cfg_read(&vd->pci, vd->msix_cap + 2, 2);
+		const struct msix *m = virtio_pci_msix(vd);
+		uint16_t ctrl = pci_cfg_read(virtio_pci_function(vd), m->cap + 2, 2);
 
-		for (unsigned i = 0; i < vd->nr_vectors; i++) {
-			const struct virtio_msix_vector *v = &vd->vectors[i];
+		for (unsigned i = 0; i < m->nr_vectors; i++) {
+			const struct msix_vector *v = &m->vectors[i];
 
 			if ((ctrl & 0x8000) && !(ctrl & 0x4000) && !v->masked && v->routed)
 				FUZZ_CHECK(!v->pending);

@@ -31,7 +31,7 @@ static void common_write(struct vm *vm, struct fuzz_in *in)
 {
 	uint8_t f = fin_u8(in) % ARRAY_SIZE(common_fields), how = fin_u8(in);
 	struct virtio_dev *vd = vm->virtio[how & 1];
-	uint64_t base = vd->pci.bars[0].mapped_at, val;
+	uint64_t base = virtio_pci_function(vd)->bars[0].mapped_at, val;
 
 	if (how & 2)
 		val = fin_u32(in);
@@ -49,8 +49,8 @@ static void notify_write(struct vm *vm, struct fuzz_in *in)
 	uint8_t q = fin_u8(in);
 	struct virtio_dev *vd = vm->virtio[q & 1];
 
-	if (vd->pci.bars[0].mapped_at)
-		pci_access(vm, vd->pci.bars[0].mapped_at + 0x3000 + 4 * (q >> 1 & 3), 4, true, q >> 3);
+	if (virtio_pci_function(vd)->bars[0].mapped_at)
+		pci_access(vm, virtio_pci_function(vd)->bars[0].mapped_at + 0x3000 + 4 * (q >> 1 & 3), 4, true, q >> 3);
 	fake_io_fire(fake_io(), vd->queues[(q >> 1 & 3) % vd->ops->nr_queues].kick_fd);
 }
 
@@ -67,7 +67,7 @@ static void guest_write(struct vm *vm, struct fuzz_in *in)
 static void console_input(struct vm *vm, struct fuzz_in *in)
 {
 	struct virtio_dev *vd = vm->virtio[1];
-	bool master = pci_cfg_read(&vd->pci, PCI_COMMAND, 2) & PCI_COMMAND_MASTER;
+	bool master = pci_cfg_read(virtio_pci_function(vd), PCI_COMMAND, 2) & PCI_COMMAND_MASTER;
 	uint8_t buf[32], *before = master ? NULL : malloc(PCI_RAM_SIZE);
 	size_t n = fin_bytes(in, buf, fin_u8(in) % sizeof(buf));
 

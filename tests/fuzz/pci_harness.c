@@ -68,10 +68,10 @@ void pci_cfg_op(struct vm *vm, struct fuzz_in *in, bool write)
 void pci_bar_op(struct vm *vm, struct fuzz_in *in, uint32_t off, bool write, uint64_t val)
 {
 	struct virtio_dev *vd = vm->virtio[fin_u8(in) & 1];
-	uint64_t base = vd->pci.bars[0].mapped_at;
+	uint64_t base = virtio_pci_function(vd)->bars[0].mapped_at;
 
 	if (!base)
-		base = pci_cfg_read(&vd->pci, PCI_BAR0, 4) & ~0xfULL;
+		base = pci_cfg_read(virtio_pci_function(vd), PCI_BAR0, 4) & ~0xfULL;
 	pci_access(vm, base + off, pci_pick_width(in), write, val);
 }
 
@@ -99,7 +99,7 @@ void pci_check(struct vm *vm)
 			FUZZ_CHECK(bus->regions[i].base + bus->regions[i].size <= bus->regions[j].base ||
 				   bus->regions[j].base + bus->regions[j].size <= bus->regions[i].base);
 	for (unsigned i = 0; i < vm->nr_virtio; i++) {
-		const struct pci_bar *b = &vm->virtio[i]->pci.bars[0];
+		const struct pci_bar *b = &virtio_pci_function(vm->virtio[i])->bars[0];
 		const struct mem_region *w = &guest_memmap[MEM_PCI_MMIO];
 
 		FUZZ_CHECK(!b->mapped_at || (b->mapped_at >= w->base && b->mapped_at + b->size <= w->base + w->size));

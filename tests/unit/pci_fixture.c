@@ -165,7 +165,7 @@ void virtio_enable_bar(void)
 {
 	cfg_write(VSLOT, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 	bar0 = cfg_read(VSLOT, PCI_BAR0, 4) & ~0xfu;
-	assert_int_equal(vd->pci.bars[0].mapped_at, bar0);
+	assert_int_equal(virtio_pci_function(vd)->bars[0].mapped_at, bar0);
 }
 
 int virtio_setup_gic(const struct irqchip_ops *gic, bool its)

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "../../arch/arm64/memmap.h"
+#include "../../devices/msix.h"
 #include "../../devices/pci.h"
 #include "../../irqchip/irqchip.h"
 #include "../../util.h"

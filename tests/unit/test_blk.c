@@ -58,7 +58,7 @@ static void driver_init(void)
 	struct virtio_queue_state *qs = &vd->queues[0];
 	uint8_t st = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER;
 
-	pci_cfg_write(&vd->pci, PCI_COMMAND, 2, PCI_COMMAND_MASTER);
+	pci_cfg_write(virtio_pci_function(vd), PCI_COMMAND, 2, PCI_COMMAND_MASTER);
 	virtio_status_write(vd, 0);
 	assert_int_equal(virtio_status_read(vd), 0);
 	memset(ram(0), 0, DATA_OFF);
@@ -112,7 +112,7 @@ static uint8_t status_of(unsigned k)
 
 static void bus_master(bool on)
 {
-	pci_cfg_write(&vd->pci, PCI_COMMAND, 2, on ? PCI_COMMAND_MASTER : 0);
+	pci_cfg_write(virtio_pci_function(vd), PCI_COMMAND, 2, on ? PCI_COMMAND_MASTER : 0);
 }
 
 static int setup(void **state)
@@ -173,6 +173,8 @@ static uint16_t used_idx(void)
  * (the transport kicks it then). */
 static void test_completion_held_without_bus_master(void **state)
 {
+	struct virtio_io_stats io;
+
 	(void)state;
 	request(0, T_IN);
 	request(1, T_OUT);
@@ -190,6 +192,14 @@ static void test_completion_held_without_bus_master(void **state)
 	assert_int_equal(used_idx(), 2);
 	assert_int_equal(le_load(ram(USED_OFF + 4), 4), 0); /* in completion order: head 0, then 3 */
 	assert_int_equal(le_load(ram(USED_OFF + 12), 4), 3);
+	/* The disk's counters, as `stat` and the report read them. */
+	virtio_io_stats(vd, &io);
+	assert_int_equal(io.reads, 1);
+	assert_int_equal(io.writes, 1);
+	assert_int_equal(io.bytes_read, 512);
+	assert_int_equal(io.bytes_written, 512);
+	assert_int_equal(io.flushes, 0);
+	assert_int_equal(io.errors, 0);
 }
 
 /* A reset drops held completions (the driver forgot them) without waiting for anything; a
@@ -271,6 +281,8 @@ static void test_rng_pops_only_live_queue(void **state)
  * fdatasync only): when it fails, both fail. */
 static void test_flushes_share_one_fdatasync(void **state)
 {
+	struct virtio_io_stats io;
+
 	(void)state;
 	request(0, T_FLUSH);
 	request(1, T_FLUSH);
@@ -284,6 +296,10 @@ static void test_flushes_share_one_fdatasync(void **state)
 	kick();
 	assert_int_equal(fake_io_pending(fake_io()), 0);
 	assert_int_equal(status_of(2), S_IOERR);
+	virtio_io_stats(vd, &io);
+	assert_true(io.flushes >= 1);
+	assert_int_equal(io.errors, 3);
+	assert_int_equal(io.reads + io.writes, 0);
 }
 
 /* A FLUSH arriving while an fdatasync is in flight needs one started after it (that one may

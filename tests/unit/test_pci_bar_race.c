@@ -52,7 +52,7 @@ static void test_bar_move_race(void **state)
 		cfg_write(i, PCI_BAR0, 4, (uint32_t)movers[i].addr[1]);
 		cfg_write(i, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 		bar0 = movers[i].addr[1];
-		assert_int_equal(vd->pci.bars[0].mapped_at, bar0);
+		assert_int_equal(virtio_pci_function(vd)->bars[0].mapped_at, bar0);
 		queue_setup();
 		assert_true(ioeventfd_at(vd->queues[0].kick_fd, bar0 + BAR_NOTIFY));
 	}
@@ -65,7 +65,7 @@ static void test_bar_move_race(void **state)
 	assert_int_equal(kvm.eexist, 0);
 	for (unsigned i = 0; i < 2; i++) {
 		struct virtio_queue_state *qs = &devs[i]->queues[0];
-		uint64_t at = devs[i]->pci.bars[0].mapped_at;
+		uint64_t at = virtio_pci_function(devs[i])->bars[0].mapped_at;
 
 		if (!at) {
 			assert_int_equal(qs->ioeventfd_addr, 0);

@@ -88,7 +88,7 @@ static void test_fdt_its(void **state)
 
 	(void)state;
 	devs[0] = &plain.pci;
-	devs[1] = &vd->pci;
+	devs[1] = virtio_pci_function(vd);
 	fdt_build_now();
 	assert_string_equal((const char *)pcie_prop("compatible", &len), "pci-host-ecam-generic");
 	assert_string_equal((const char *)pcie_prop("device_type", &len), "pci");
@@ -125,7 +125,7 @@ static void test_fdt_v2m(void **state)
 
 	(void)state;
 	devs[0] = &plain.pci;
-	devs[1] = &vd->pci;
+	devs[1] = virtio_pci_function(vd);
 	fdt_build_now();
 	assert_int_equal(cell(pcie_prop("msi-parent", &len), 0), PHANDLE_V2M);
 	assert_int_equal(len, 4);

@@ -12,7 +12,7 @@
 
 static void test_virtio_msix_v2m(void **state)
 {
-	struct virtio_msix_vector *v = &vd->vectors[0];
+	struct msix_vector *v = &virtio_pci_msix(vd)->vectors[0];
 	uint32_t spi = guest_irqmap[IRQ_GICV2M].intid + 3;
 	const struct kvm_irq_routing_entry *e;
 
@@ -28,36 +28,36 @@ static void test_virtio_msix_v2m(void **state)
 	assert_non_null(irqfd_of(v->gsi));
 	/* An SPI outside the frame is no doorbell hit. */
 	msix_entry(1, guest_memmap[MEM_GICV2M].base + 0x40, spi + 200, false);
-	assert_null(route_of(vd->vectors[1].gsi));
+	assert_null(route_of(virtio_pci_msix(vd)->vectors[1].gsi));
 }
 
 static void test_virtio_intx(void **state)
 {
-	const struct kvm_irq_routing_entry *e = route_of(vd->intx_gsi);
-	const struct kvm_irqfd *fd = irqfd_of(vd->intx_gsi);
+	const struct kvm_irq_routing_entry *e = route_of(vd->line.gsi);
+	const struct kvm_irqfd *fd = irqfd_of(vd->line.gsi);
 
 	(void)state;
 	/* At creation: an irqchip route to the INTx SPI and a resampling irqfd on it. */
 	assert_non_null(e);
 	assert_int_equal(e->type, KVM_IRQ_ROUTING_IRQCHIP);
 	assert_int_equal(e->u.irqchip.irqchip, 0);
-	assert_int_equal(e->u.irqchip.pin, vd->pci.intx_intid - 32);
+	assert_int_equal(e->u.irqchip.pin, virtio_pci_function(vd)->intx_intid - 32);
 	assert_non_null(fd);
-	assert_int_equal(fd->fd, vd->intx_fd);
+	assert_int_equal(fd->fd, vd->line.fd);
 	assert_int_equal(fd->flags, KVM_IRQFD_FLAG_RESAMPLE);
-	assert_int_equal(fd->resamplefd, vd->intx_resample_fd);
-	assert_int_equal(cfg_read(VSLOT, PCI_INTERRUPT_LINE, 1), vd->pci.intx_intid - 32);
+	assert_int_equal(fd->resamplefd, vd->line.resample_fd);
+	assert_int_equal(cfg_read(VSLOT, PCI_INTERRUPT_LINE, 1), virtio_pci_function(vd)->intx_intid - 32);
 	assert_int_equal(cfg_read(VSLOT, PCI_INTERRUPT_PIN, 1), 1);
 	/* MSI-X off: a queue interrupt sets ISR bit 0 and raises the line. */
 	queue_setup();
 	queue_interrupt();
-	assert_int_equal(eventfd_take(vd->intx_fd), 1);
+	assert_int_equal(eventfd_take(vd->line.fd), 1);
 	assert_int_equal(bar_rd(BAR_ISR, 1), 1);
 	assert_int_equal(bar_rd(BAR_ISR, 1), 0); /* reading cleared it */
 	/* INTX_DISABLE keeps the line down; the ISR still records it. */
 	cfg_write(VSLOT, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_INTX_DISABLE);
 	queue_interrupt();
-	assert_int_equal(eventfd_take(vd->intx_fd), 0);
+	assert_int_equal(eventfd_take(vd->line.fd), 0);
 	assert_int_equal(bar_rd(BAR_ISR, 4), 1);
 	assert_int_equal(bar_rd(BAR_ISR, 4), 0);
 	/* A config change (here NEEDS_RESET) is ISR bit 1. */
@@ -65,13 +65,13 @@ static void test_virtio_intx(void **state)
 	pthread_mutex_lock(&vd->lock);
 	virtio_needs_reset(vd, "test");
 	pthread_mutex_unlock(&vd->lock);
-	assert_int_equal(eventfd_take(vd->intx_fd), 1);
+	assert_int_equal(eventfd_take(vd->line.fd), 1);
 	assert_int_equal(bar_rd(BAR_ISR, 1), 2);
 	assert_int_equal(bar_rd(CC_CFG_GEN, 1), 1);
 	/* The avail ring's NO_INTERRUPT flag suppresses queue interrupts. */
 	ram[AVAIL_GPA - RAM_GPA] = VIRTQ_AVAIL_F_NO_INTERRUPT;
 	queue_interrupt();
-	assert_int_equal(eventfd_take(vd->intx_fd), 0);
+	assert_int_equal(eventfd_take(vd->line.fd), 0);
 	assert_int_equal(bar_rd(BAR_ISR, 1), 0);
 }
 

@@ -21,15 +21,16 @@ static void test_virtio_mmio(void **state)
 	cfg.virtio_mmio = true;
 	assert_int_equal(virtio_rng_create(&vm, &md), 0);
 	cfg.virtio_mmio = false;
-	assert_null(md->pci.vm); /* not on the PCI bus */
+	assert_null(virtio_pci_function(md)); /* not on the PCI bus */
+	assert_null(virtio_pci_msix(md));
 	assert_int_equal(mmio_read(base + 0x000, 4), 0x74726976); /* "virt" */
 	assert_int_equal(mmio_read(base + 0x004, 4), 2);
 	assert_int_equal(mmio_read(base + 0x008, 4), 4);          /* entropy */
 	assert_int_equal(mmio_read(base + 0x000, 2), 0);          /* registers are 32-bit only */
 	/* The SPI is a resampling irqfd on an irqchip route. */
-	assert_non_null(route_of(md->intx_gsi));
-	assert_int_equal(route_of(md->intx_gsi)->u.irqchip.pin, guest_irqmap[IRQ_VIRTIO_MMIO].intid - 32);
-	assert_int_equal(irqfd_of(md->intx_gsi)->flags, KVM_IRQFD_FLAG_RESAMPLE);
+	assert_non_null(route_of(md->line.gsi));
+	assert_int_equal(route_of(md->line.gsi)->u.irqchip.pin, guest_irqmap[IRQ_VIRTIO_MMIO].intid - 32);
+	assert_int_equal(irqfd_of(md->line.gsi)->flags, KVM_IRQFD_FLAG_RESAMPLE);
 	/* Features: VERSION_1 in the high half; FEATURES_OK then DRIVER_OK. */
 	mmio_write(base + 0x014, 4, 1);
 	assert_int_equal(mmio_read(base + 0x010, 4) & 1, 1);
@@ -60,7 +61,7 @@ static void test_virtio_mmio(void **state)
 	virtio_queue_interrupt(md, 0);
 	pthread_mutex_unlock(&md->lock);
 	assert_int_equal(mmio_read(base + 0x060, 4), 1);
-	assert_int_equal(eventfd_take(md->intx_fd), 1);
+	assert_int_equal(eventfd_take(md->line.fd), 1);
 	mmio_write(base + 0x064, 4, 1);
 	assert_int_equal(mmio_read(base + 0x060, 4), 0);
 	/* QueueReady 0 takes the queue down (Linux checks it reads back 0) and drops the kick. */

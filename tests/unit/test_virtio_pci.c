@@ -416,7 +416,8 @@ static void rng_request(void)
 
 static void test_virtio_rng_end_to_end(void **state)
 {
-	struct virtio_msix_vector *v = &vd->vectors[0];
+	struct msix_vector *v = &virtio_pci_msix(vd)->vectors[0];
+	struct virtio_io_stats io;
 	uint32_t used_len;
 	uint16_t used_idx;
 
@@ -429,6 +430,9 @@ static void test_virtio_rng_end_to_end(void **state)
 	assert_int_equal(used_idx, 1);
 	assert_int_equal(used_len, 64);
 	assert_int_equal(eventfd_take(v->irq_fd), 1);
+	virtio_io_stats(vd, &io);
+	assert_int_equal(io.bytes_read, 64);
+	assert_int_equal(io.reads, 0);
 }
 
 int main(void)
