@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 
-#include "../irqchip/irqchip.h"
+#include "../irqchip/irq.h"
 #include "../util.h"
 #include "../vm.h"
 #include "transport.h"
@@ -71,25 +71,25 @@ static void msix_vector_update(struct virtio_dev *vd, unsigned i, bool function_
 
 	if (function_masked || v->masked)
 		return;
-	if (vd->vm->gic_ops->msi_route(vd->vm, v->addr, v->data, pci_requester_id(&vd->pci), &rt)) {
+	if (irq_msi_route(&vd->vm->irq, v->addr, v->data, pci_requester_id(&vd->pci), &rt)) {
 		log_ratelimited("%s: MSI-X vector %u: address 0x%" PRIx64 " data %u hits no MSI doorbell",
 				vd->ops->name, i, v->addr, v->data);
 		/* The old message must not keep being delivered: the vector is now unroutable. */
-		if (v->routed && irqfd_detach(vd->vm, v->irq_fd, v->gsi) == 0)
+		if (v->routed && irqfd_detach(&vd->vm->irq, v->irq_fd, v->gsi) == 0)
 			v->routed = false;
 		return;
 	}
 	if (!v->routed || memcmp(&rt, &v->route, sizeof(rt))) {
-		if (irq_route_set(&vd->vm->routing, v->gsi, &rt) || irq_routing_commit(vd->vm))
+		if (irq_route_set(&vd->vm->irq, v->gsi, &rt) || irq_routing_commit(&vd->vm->irq))
 			return;
 		v->route = rt;
-		if (!v->routed && irqfd_attach(vd->vm, v->irq_fd, v->gsi, -1))
+		if (!v->routed && irqfd_attach(&vd->vm->irq, v->irq_fd, v->gsi, -1))
 			return;
 		v->routed = true;
 	}
 	if (v->pending && pci_dma_allowed(vd)) {
 		v->pending = false;
-		irq_gsi_signal(vd->vm, v->gsi, v->irq_fd);
+		irq_gsi_signal(&vd->vm->irq, v->gsi, v->irq_fd);
 	}
 }
 
@@ -119,7 +119,7 @@ static void msix_signal(struct virtio_dev *vd, uint16_t vector)
 		return;
 	}
 	vd->interrupts++;
-	irq_gsi_signal(vd->vm, v->gsi, v->irq_fd);
+	irq_gsi_signal(&vd->vm->irq, v->gsi, v->irq_fd);
 }
 
 /* MSI-X when the driver enabled it, else INTx. */
@@ -463,7 +463,7 @@ static int virtio_pci_fds(struct virtio_dev *vd)
 		struct virtio_msix_vector *v = &vd->vectors[i];
 
 		v->masked = true; /* PCI 3.0: vectors come out of reset masked */
-		if ((v->irq_fd = virtio_new_eventfd()) < 0 || (ret = irq_gsi_alloc(&vd->vm->routing, &v->gsi)))
+		if ((v->irq_fd = virtio_new_eventfd()) < 0 || (ret = irq_gsi_alloc(&vd->vm->irq, &v->gsi)))
 			return v->irq_fd < 0 ? v->irq_fd : ret;
 	}
 	return virtio_line_setup(vd, vd->pci.intx_intid);

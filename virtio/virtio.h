@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "../devices/pci.h"
-#include "../irqchip/irqchip.h"
+#include "../irqchip/irq.h"
 #include "../util.h"
 #include "virtq.h"
 
