@@ -7,7 +7,8 @@
 #include <stdint.h>
 #include <linux/kvm.h>
 
-#include "../../irqchip/irqchip.h"
+#include "../../irqchip/gic.h"
+#include "../../irqchip/irq.h"
 
 #define MAX_RECORDS 64
 

@@ -9,7 +9,8 @@
 
 #include "../../arch/arm64/memmap.h"
 #include "../../devices/pci.h"
-#include "../../irqchip/irqchip.h"
+#include "../../irqchip/gic.h"
+#include "../../irqchip/irq.h"
 #include "../../util.h"
 #include "../../virtio/devices.h"
 #include "../../virtio/virtio.h"
