@@ -267,7 +267,8 @@ static int vm_choose_gic(struct vm *vm)
 		return -ENODEV;
 	}
 	if (vm->nr_vcpus > ops->max_vcpus) {
-		log_err("gic: %s supports at most %u vCPUs, -c asked for %u%s", ops->name, ops->max_vcpus, vm->nr_vcpus, p.gicv3 ? "; use --gic=v3" : "");
+		log_err("gic: %s supports at most %u vCPUs, -c asked for %u%s", ops->name, ops->max_vcpus,
+			vm->nr_vcpus, p.gicv3 ? "; use --gic=v3" : "");
 		return -EINVAL;
 	}
 	if (p.max_vcpus && vm->nr_vcpus > (unsigned)p.max_vcpus) {

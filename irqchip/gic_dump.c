@@ -46,7 +46,8 @@ static int gic_attr_get(struct irqchip *ic, uint32_t group, uint64_t attr, void 
 }
 
 /* One 32-bit register: the distributor's (v2 banked by cpu) or a v3 redistributor's. */
-static int gic_reg(struct irqchip *ic, const uint64_t *mpidr, bool v3, bool redist, unsigned cpu, uint32_t off, uint32_t *val)
+static int gic_reg(struct irqchip *ic, const uint64_t *mpidr, bool v3, bool redist, unsigned cpu, uint32_t off,
+		   uint32_t *val)
 {
 	uint64_t who;
 
@@ -60,7 +61,8 @@ static int gic_reg(struct irqchip *ic, const uint64_t *mpidr, bool v3, bool redi
 }
 
 /* The state of one INTID as seen from cpu (SGIs/PPIs are per CPU). */
-static int gic_irq_read(struct irqchip *ic, const uint64_t *mpidr, unsigned cpu, uint32_t intid, struct gic_irq_state *s)
+static int gic_irq_read(struct irqchip *ic, const uint64_t *mpidr, unsigned cpu, uint32_t intid,
+			struct gic_irq_state *s)
 {
 	bool v3 = ic->ops->model == IRQCHIP_GICV3, redist = v3 && intid < 32;
 	uint32_t bit = 1u << (intid % 32), word = 4 * (intid / 32), v[6];
