@@ -8,7 +8,6 @@
 #include "../mem.h"
 #include "../util.h"
 #include "gic.h"
-#include "irq.h"
 
 int its_create(struct irqchip *ic)
 {
