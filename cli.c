@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "arch/arm64/memmap.h"
-#include "irqchip/irqchip.h"
+#include "irqchip/gic.h"
 #include "util.h"
 
 enum {
@@ -321,9 +321,10 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_
 		snprintf(err, errlen, "--its needs a GICv3: use --gic=v3 --its");
 		return -EINVAL;
 	}
-	if ((cfg->gic == GIC_V2 || cfg->gic == GIC_V2M) && cfg->nr_vcpus > GICV2_MAX_VCPUS) {
+	/* The model's limit (irqchip ops), checked before anything opens KVM. */
+	if ((cfg->gic == GIC_V2 || cfg->gic == GIC_V2M) && cfg->nr_vcpus > gicv2_ops.max_vcpus) {
 		snprintf(err, errlen, "-c %u: GICv2 supports at most %u vCPUs; use --gic=v3", cfg->nr_vcpus,
-			 GICV2_MAX_VCPUS);
+			 gicv2_ops.max_vcpus);
 		return -EINVAL;
 	}
 	return 0;

@@ -13,7 +13,8 @@
 #include "devices/pci.h"
 #include "devices/uart.h"
 #include "emit.h"
-#include "irqchip/irqchip.h"
+#include "irqchip/gic.h"
+#include "irqchip/irq.h"
 #include "util.h"
 #include "seccomp.h"
 #include "virtio/iothread.h"
@@ -43,7 +44,7 @@ static int describe_status(struct vm *vm, struct emit *e)
 {
 	char gic[40];
 
-	snprintf(gic, sizeof(gic), "%s%s", vm->gic_ops ? vm->gic_ops->name : "none", vm->gic.its_enabled ? "+its" : "");
+	snprintf(gic, sizeof(gic), "%s%s", vm->irq.ops ? vm->irq.ops->name : "none", vm->irq.its_enabled ? "+its" : "");
 	emit_obj_begin(e, NULL);
 	emit_str(e, "name", vm->cfg->name ? vm->cfg->name : "-");
 	emit_str(e, "state", vm->paused ? "paused" : "running");
@@ -129,7 +130,7 @@ static int describe_stat(struct vm *vm, struct emit *e)
 	emit_arr_end(e);
 	emit_arr_begin(e, "gsis");
 	for (unsigned g = 0; g < IRQ_MAX_GSIS; g++) {
-		const struct irq_route *r = &vm->routing.routes[g];
+		const struct irq_route *r = &vm->irq.routing.routes[g];
 
 		if (!r->used || r->type == ROUTE_NONE)
 			continue;
@@ -142,11 +143,11 @@ static int describe_stat(struct vm *vm, struct emit *e)
 	emit_arr_end(e);
 	emit_arr_begin(e, "spis");
 	for (unsigned i = 32; i < GIC_NR_IRQS; i++) {
-		if (!vm->routing.spi_raised[i])
+		if (!vm->irq.routing.spi_raised[i])
 			continue;
 		emit_obj_line(e, NULL, "spi %s raised %s");
 		emit_u64(e, "intid", i);
-		emit_u64(e, "raised", vm->routing.spi_raised[i]);
+		emit_u64(e, "raised", vm->irq.routing.spi_raised[i]);
 		emit_obj_end(e);
 	}
 	emit_arr_end(e);
@@ -186,10 +187,36 @@ static int while_paused(struct vm *vm, int (*fn)(struct vm *vm, bool arg, struct
 	return ret;
 }
 
+static int gic_dump_fn(struct vm *vm, bool all, struct strbuf *out)
+{
+	uint64_t *mpidr = calloc(vm->nr_vcpus ? vm->nr_vcpus : 1, sizeof(*mpidr));
+	int ret;
+
+	if (!mpidr)
+		return -ENOMEM;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		mpidr[i] = vm->vcpus[i].mpidr;
+	ret = gic_dump(&vm->irq, mpidr, all, out);
+	free(mpidr);
+	return ret;
+}
+
+/* info its names each PCI function by its requester ID, the ITS device ID. */
 static int its_dump_fn(struct vm *vm, bool arg, struct strbuf *out)
 {
+	unsigned n = vm->pci ? vm->pci->nr : 0;
+	struct its_device *devs = calloc(n ? n : 1, sizeof(*devs));
+	int ret;
+
 	(void)arg;
-	return its_dump(vm, out);
+	if (!devs)
+		return -ENOMEM;
+	for (unsigned i = 0; i < n; i++)
+		devs[i] = (struct its_device){ .devid = pci_requester_id(vm->pci->devs[i]),
+					       .name = vm->pci->devs[i]->name };
+	ret = its_dump(&vm->irq, devs, n, out);
+	free(devs);
+	return ret;
 }
 
 static void info_irq(struct vm *vm, struct strbuf *out)
@@ -200,7 +227,7 @@ static void info_irq(struct vm *vm, struct strbuf *out)
 			  guest_irqmap[i].intid + guest_irqmap[i].count - 1, guest_irqmap[i].level ? "level" : "edge");
 	sb_printf(out, "GSI routes (KVM_SET_GSI_ROUTING) with delivery counts:\n");
 	for (unsigned g = 0; g < IRQ_MAX_GSIS; g++) {
-		const struct irq_route *r = &vm->routing.routes[g];
+		const struct irq_route *r = &vm->irq.routing.routes[g];
 
 		if (!r->used)
 			continue;
@@ -214,8 +241,8 @@ static void info_irq(struct vm *vm, struct strbuf *out)
 	}
 	sb_printf(out, "KVM_IRQ_LINE raises:\n");
 	for (unsigned i = 32; i < GIC_NR_IRQS; i++)
-		if (vm->routing.spi_raised[i])
-			sb_printf(out, "  spi INTID %u raised %" PRIu64 "\n", i, vm->routing.spi_raised[i]);
+		if (vm->irq.routing.spi_raised[i])
+			sb_printf(out, "  spi INTID %u raised %" PRIu64 "\n", i, vm->irq.routing.spi_raised[i]);
 }
 
 static void info_pci(struct vm *vm, struct strbuf *out)
@@ -292,10 +319,10 @@ static int cmd_info(struct vm *vm, unsigned argc, char **argv, struct strbuf *ou
 	int ret = 0;
 
 	if (!strcmp(what, "gic") && (argc == 2 || !strcmp(argv[2], "all"))) {
-		ret = while_paused(vm, gic_dump, argc == 3, out);
+		ret = while_paused(vm, gic_dump_fn, argc == 3, out);
 	} else if (!strcmp(what, "its") && argc == 2) {
-		if (!vm->gic.its_enabled) {
-			snprintf(err, errlen, "this VM has no ITS (%s)", vm->gic_ops ? vm->gic_ops->name : "no GIC");
+		if (!vm->irq.its_enabled) {
+			snprintf(err, errlen, "this VM has no ITS (%s)", vm->irq.ops ? vm->irq.ops->name : "no GIC");
 			return -ENODEV;
 		}
 		sb_printf(out, "source: KVM ITS registers and tables; the VMM's MSI routes are in info irq\n");
@@ -347,16 +374,16 @@ static int cmd_inject(struct vm *vm, unsigned argc, char **argv, struct strbuf *
 			return -EINVAL;
 		}
 		/* No level: an edge (a pulse); 0 or 1 holds the line there. */
-		ret = b == 2 ? irq_spi_set(vm, a, true) ?: irq_spi_set(vm, a, false) : irq_spi_set(vm, a, b);
+		ret = b == 2 ? irq_spi_set(&vm->irq, a, true) ?: irq_spi_set(&vm->irq, a, false) : irq_spi_set(&vm->irq, a, b);
 		if (!ret)
 			sb_printf(out, "spi %u %s\n", a, b == 2 ? "pulsed" : b ? "raised" : "lowered");
 	} else if (!strcmp(argv[1], "msi") && argc == 4 && !parse_u32(argv[2], &a) && !parse_u32(argv[3], &b)) {
-		if (!vm->gic.its_enabled) {
+		if (!vm->irq.its_enabled) {
 			snprintf(err, errlen, "inject msi needs an ITS (--its)");
 			return -ENODEV;
 		}
 		/* KVM_SIGNAL_MSI to GITS_TRANSLATER: device ID and event ID, as a device would. */
-		ret = irq_msi_signal(vm, guest_memmap[MEM_GIC_ITS].base + GITS_TRANSLATER, b, a);
+		ret = irq_msi_signal(&vm->irq, vm->irq.layout.its_base + GITS_TRANSLATER, b, a);
 		if (!ret)
 			sb_printf(out, "msi devid 0x%x event %u signalled\n", a, b);
 	} else {

@@ -12,7 +12,7 @@
 #include "arch/arm64/memmap.h"
 #include "console.h"
 #include "devices/pci.h"
-#include "irqchip/irqchip.h"
+#include "irqchip/gic.h"
 #include "util.h"
 #include "virtio/virtio.h"
 #include "vm.h"
@@ -70,7 +70,7 @@ static void report_vcpus(FILE *f, struct vm *vm)
 
 static void report_irqs(FILE *f, struct vm *vm)
 {
-	const struct irq_routing *r = &vm->routing;
+	const struct irq_routing *r = &vm->irq.routing;
 	bool first = true;
 
 	fprintf(f, "  \"irq_map\": [");
@@ -236,7 +236,7 @@ int report_write(struct report *r, struct vm *vm, int code, unsigned restarts)
 		return -EBADF;
 	fprintf(f, "{\n  \"exit_code\": %d,\n  \"exit_reason\": \"%s\",\n  \"restarts\": %u,\n"
 		"  \"gic\": \"%s\",\n  \"its\": %s,\n  \"nr_vcpus\": %u,\n", code, vm_exit_name(code),
-		restarts, vm->gic_ops ? vm->gic_ops->name : "none", vm->gic.its_enabled ? "true" : "false",
+		restarts, vm->irq.ops ? vm->irq.ops->name : "none", vm->irq.its_enabled ? "true" : "false",
 		vm->nr_vcpus);
 	report_timeline(f, vm);
 	report_vcpus(f, vm);

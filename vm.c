@@ -25,7 +25,7 @@
 #include "console.h"
 #include "control.h"
 #include "fdt/fdt_build.h"
-#include "irqchip/irqchip.h"
+#include "irqchip/gic.h"
 #include "probe.h"
 #include "seccomp.h"
 #include "virtio/devices.h"
@@ -215,12 +215,35 @@ static int vm_setup_ram(struct vm *vm)
 	return 0;
 }
 
+void vm_gic_layout(struct gic_layout *l)
+{
+	*l = (struct gic_layout){
+		.dist_base = guest_memmap[MEM_GIC_DIST].base,
+		.dist_size = guest_memmap[MEM_GIC_DIST].size,
+		.cpu_base = guest_memmap[MEM_GIC_CPU].base,
+		.its_base = guest_memmap[MEM_GIC_ITS].base,
+		.its_size = guest_memmap[MEM_GIC_ITS].size,
+		.v2m_base = guest_memmap[MEM_GICV2M].base,
+		.v2m_size = guest_memmap[MEM_GICV2M].size,
+		.v2m_spi_first = guest_irqmap[IRQ_GICV2M].intid,
+		.v2m_spi_count = guest_irqmap[IRQ_GICV2M].count,
+		.redist_base = { guest_memmap[MEM_GIC_REDIST].base, guest_memmap[MEM_GIC_REDIST_HIGH].base },
+		.redist_count = { memmap_redist_low_count(),
+				  (unsigned)(guest_memmap[MEM_GIC_REDIST_HIGH].size / GICV3_REDIST_STRIDE) },
+		.nr_irqs = GIC_NR_IRQS,
+		.dyn_spi_first = guest_irqmap[IRQ_DYNAMIC].intid,
+		.dyn_spi_count = guest_irqmap[IRQ_DYNAMIC].count,
+	};
+}
+
 /* Pick the GIC model from the command line and what the host can create (probe.c). */
 static int vm_choose_gic(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
 	struct kvm_probe p;
 	enum gic_model model = cfg->gic;
+	const struct irqchip_ops *ops;
+	struct gic_layout layout;
 	int ret = kvm_probe_gic(vm->kvm_fd, &p);
 
 	if (ret)
@@ -235,16 +258,17 @@ static int vm_choose_gic(struct vm *vm)
 	/* auto: v3 with ITS where the host can, else v2 with the v2m MSI frame. */
 	if (model == GIC_AUTO)
 		model = p.gicv3 ? GIC_V3 : GIC_V2M;
-	vm->gic_ops = irqchip_ops_for(model == GIC_V3 ? IRQCHIP_GICV3 : model == GIC_V2M ? IRQCHIP_GICV2M
-							: IRQCHIP_GICV2);
-	vm->gic.its_enabled = model == GIC_V3 && (cfg->its || cfg->gic == GIC_AUTO) && p.its;
-	if (cfg->its && !vm->gic.its_enabled) {
+	ops = irqchip_ops_for(model == GIC_V3 ? IRQCHIP_GICV3 : model == GIC_V2M ? IRQCHIP_GICV2M : IRQCHIP_GICV2);
+	vm_gic_layout(&layout);
+	irqchip_init(&vm->irq, vm->vm_fd, vm->nr_vcpus, ops,
+		     model == GIC_V3 && (cfg->its || cfg->gic == GIC_AUTO) && p.its, &layout, &vm->mem, &vm->mmio);
+	if (cfg->its && !vm->irq.its_enabled) {
 		log_err("gic: --its: this host's KVM cannot create a vGIC ITS");
 		return -ENODEV;
 	}
-	if (vm->nr_vcpus > vm->gic_ops->max_vcpus) {
-		log_err("gic: %s supports at most %u vCPUs, -c asked for %u%s", vm->gic_ops->name,
-			vm->gic_ops->max_vcpus, vm->nr_vcpus, p.gicv3 ? "; use --gic=v3" : "");
+	if (vm->nr_vcpus > ops->max_vcpus) {
+		log_err("gic: %s supports at most %u vCPUs, -c asked for %u%s", ops->name, ops->max_vcpus,
+			vm->nr_vcpus, p.gicv3 ? "; use --gic=v3" : "");
 		return -EINVAL;
 	}
 	if (p.max_vcpus && vm->nr_vcpus > (unsigned)p.max_vcpus) {
@@ -347,7 +371,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct console *con)
 	if (con)
 		con->vm = vm;
 	vm->kvm_fd = vm->vm_fd = vm->event_fd = -1;
-	vm->gic.dev_fd = vm->gic.its_fd = -1;
+	vm->irq.dev_fd = vm->irq.its_fd = -1;
 	vm->boot.kernel_fd = vm->boot.initrd_fd = -1;
 	atomic_init(&vm->exit_code, -1);
 	atomic_init(&vm->stopping, false);
@@ -382,14 +406,11 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct console *con)
 		ret = vm_choose_gic(vm);
 	/* Documentation/virt/kvm/devices/arm-vgic-v3.rst: device and addresses, then vCPUs, then init. */
 	if (!ret)
-		ret = vm->gic_ops->create(vm);
-	/* KVM_CAP_MSI_DEVID turns true once an ITS exists (arm-vgic-its.rst). */
-	if (!ret)
-		irq_routing_init(&vm->routing, kvm_check_cap(vm, KVM_CAP_MSI_DEVID) > 0);
+		ret = irqchip_create(&vm->irq);
 	if (!ret)
 		ret = vcpus_create(vm);
 	if (!ret)
-		ret = vm->gic_ops->finalize(vm);
+		ret = irqchip_finalize(&vm->irq);
 	if (!ret)
 		vm->t_kvm_ready = vm_uptime(vm);
 	/* After CTRL_INIT: vGIC init installs KVM's default GSI routing over any earlier table. */
@@ -405,7 +426,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct console *con)
 		ret = vcpu_set_boot_regs(vm);
 	if (!ret)
 		log_debug("vm: created: %u vCPUs, %" PRIu64 " MiB RAM at 0x%" PRIx64 ", %s, a %zu-byte DTB",
-			  vm->nr_vcpus, vm->mem.size >> 20, vm->mem.gpa, vm->gic_ops->name, vm->dtb_size);
+			  vm->nr_vcpus, vm->mem.size >> 20, vm->mem.gpa, vm->irq.ops->name, vm->dtb_size);
 	return ret;
 }
 
@@ -719,8 +740,8 @@ int vm_run(struct vm *vm)
 		ret = vm_start_vcpus(vm);
 	/* Setup is over: the event loop and the teardown after it get the main thread's list. */
 	if (!ret) {
-		int fds[SC_MAIN_NR_FDS] = { [SC_MAIN_VM_FD] = vm->vm_fd, [SC_MAIN_GIC_FD] = vm->gic.dev_fd,
-					    [SC_MAIN_ITS_FD] = vm->gic.its_fd, [SC_MAIN_TTY_FD] = STDIN_FILENO };
+		int fds[SC_MAIN_NR_FDS] = { [SC_MAIN_VM_FD] = vm->vm_fd, [SC_MAIN_GIC_FD] = vm->irq.dev_fd,
+					    [SC_MAIN_ITS_FD] = vm->irq.its_fd, [SC_MAIN_TTY_FD] = STDIN_FILENO };
 
 		control_seccomp_fds(vm->control, &fds[SC_MAIN_CTL_DIR_FD], &fds[SC_MAIN_CTL_LISTEN_FD]);
 		ret = seccomp_thread_enter(SC_ROLE_MAIN, "main", fds, SC_MAIN_NR_FDS);
@@ -771,7 +792,7 @@ void vm_destroy(struct vm *vm)
 	vm->uart = NULL;
 	boot_close(vm);
 	vcpus_destroy(vm);
-	irqchip_destroy(vm);
+	irqchip_destroy(&vm->irq);
 	if (vm->ram_map && !vm->io_abandoned)
 		munmap(vm->ram_map, vm->ram_map_size);
 	vm->ram_map = NULL;

@@ -8,8 +8,8 @@
 #include <stdint.h>
 
 #include "cli.h"
-#include "devices/bus.h"
-#include "irqchip/irqchip.h"
+#include "bus.h"
+#include "irqchip/gic.h"
 #include "mem.h"
 #include "util.h"
 
@@ -47,16 +47,6 @@ struct vcpu {
 	struct ratelimit nisv_rl; /* this vCPU's "cannot decode" lines */
 };
 
-struct gic_state {
-	int dev_fd;            /* KVM_DEV_TYPE_ARM_VGIC_V2/V3, -1 if none */
-	int its_fd;            /* KVM_DEV_TYPE_ARM_VGIC_ITS, -1 if none */
-	uint32_t phandle;
-	uint32_t its_phandle;
-	unsigned nr_redist_regions;
-	bool its_enabled;      /* GICv3 ITS requested and created */
-	struct gicv2m *v2m;    /* GICv2m frame, NULL if none */
-};
-
 struct boot_info {
 	uint64_t kernel_gpa;   /* load address = entry point */
 	uint64_t kernel_end;   /* load address + max(image_size, file size) */
@@ -79,9 +69,7 @@ struct vm {
 	void *ram_map;         /* the whole mmap, for munmap */
 	size_t ram_map_size;
 
-	const struct irqchip_ops *gic_ops;
-	struct gic_state gic;
-	struct irq_routing routing;
+	struct irqchip irq;    /* the vGIC and the IRQ layer (ops NULL until vm_choose_gic) */
 
 	unsigned nr_vcpus;
 	struct vcpu *vcpus;
@@ -141,6 +129,8 @@ int vm_pause(struct vm *vm);
 int vm_resume(struct vm *vm);
 /* On a vCPU thread: wait here while a pause is requested. */
 void vm_vcpu_park(struct vcpu *v);
+/* The GIC's place in the guest memory and IRQ maps (arch/arm64/memmap.h). */
+void vm_gic_layout(struct gic_layout *l);
 /* Build the whole VM from a config: KVM, RAM, vGIC, vCPUs, devices, kernel, DTB, with
  * console output to con; 0 or -errno. */
 int vm_create(struct vm *vm, const struct vm_config *cfg, struct console *con);

@@ -10,10 +10,6 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-/* TODO(merge): goes with irq_ctx becoming struct irqchip * (the route calls below then take
- * it as they stand, msi_route through irq_msi_route). */
-#include "../vm.h"
-
 /* Entry fields (6.8.2.6-6.8.2.9). */
 #define ENTRY_ADDR    0
 #define ENTRY_DATA    8
@@ -48,7 +44,7 @@ static void msix_vector_update(struct msix *m, unsigned i, bool function_masked)
 
 	if (function_masked || v->masked)
 		return;
-	if (m->irq_ctx->gic_ops->msi_route(m->irq_ctx, v->addr, v->data, pci_requester_id(m->pd), &rt)) {
+	if (irq_msi_route(m->irq_ctx, v->addr, v->data, pci_requester_id(m->pd), &rt)) {
 		log_ratelimited("%s: MSI-X vector %u: address 0x%" PRIx64 " data %u hits no MSI doorbell",
 				m->pd->name, i, v->addr, v->data);
 		/* The old message must not keep being delivered: the vector is now unroutable. */
@@ -59,7 +55,7 @@ static void msix_vector_update(struct msix *m, unsigned i, bool function_masked)
 		return;
 	}
 	if (!v->routed || memcmp(&rt, &v->route, sizeof(rt))) {
-		if (irq_route_set(&m->irq_ctx->routing, v->gsi, &rt) || irq_routing_commit(m->irq_ctx))
+		if (irq_route_set(m->irq_ctx, v->gsi, &rt) || irq_routing_commit(m->irq_ctx))
 			return;
 		v->route = rt;
 		if (!v->routed && irqfd_attach(m->irq_ctx, v->irq_fd, v->gsi, -1))
@@ -228,7 +224,7 @@ void msix_describe(const struct msix *m, struct strbuf *out)
 
 /* ---- creation ---- */
 
-int msix_init(struct msix *m, struct pci_device *pd, struct vm *irq_ctx, unsigned nr_vectors,
+int msix_init(struct msix *m, struct pci_device *pd, struct irqchip *irq_ctx, unsigned nr_vectors,
 	      unsigned bar, uint32_t table_off, uint32_t pba_off)
 {
 	uint8_t cap[10] = { 0 }, wmask[10] = { 0 };
@@ -265,7 +261,7 @@ int msix_init(struct msix *m, struct pci_device *pd, struct vm *irq_ctx, unsigne
 		v->irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (v->irq_fd < 0)
 			return -errno;
-		ret = irq_gsi_alloc(&m->irq_ctx->routing, &v->gsi);
+		ret = irq_gsi_alloc(m->irq_ctx, &v->gsi);
 		if (ret)
 			return ret;
 	}

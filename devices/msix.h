@@ -8,12 +8,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../irqchip/irqchip.h"
+#include "../irqchip/irq.h"
 #include "../util.h"
 #include "pci.h"
 
 /* The IRQ layer's handle. TODO(merge): becomes struct irqchip * (irqchip/irq.h). */
-struct vm;
+struct irqchip;
 
 /* Message Control (6.8.2.3). */
 #define MSIX_CTRL_ENABLE  0x8000
@@ -33,7 +33,7 @@ struct msix_vector {
 
 struct msix {
 	struct pci_device *pd;  /* the function: its config space holds the capability */
-	struct vm *irq_ctx;     /* routes, irqfds, signals. TODO(merge): struct irqchip * */
+	struct irqchip *irq_ctx; /* routes, irqfds, signals */
 	unsigned cap;           /* config offset of the capability */
 	uint32_t table_off, pba_off; /* in the BAR the owner serves them from */
 	unsigned nr_vectors;
@@ -50,7 +50,7 @@ struct msix {
 /* Set up nr_vectors vectors (masked, an eventfd and a GSI each) with the table at table_off and
  * the PBA at pba_off of BAR bar, and add the capability to pd's config space (before
  * pci_device_add). 0 or -errno; msix_destroy cleans up after a failure too. */
-int msix_init(struct msix *m, struct pci_device *pd, struct vm *irq_ctx, unsigned nr_vectors,
+int msix_init(struct msix *m, struct pci_device *pd, struct irqchip *irq_ctx, unsigned nr_vectors,
 	      unsigned bar, uint32_t table_off, uint32_t pba_off);
 /* Close the vectors' eventfds and free them. Safe on a zeroed or half-initialised struct. */
 void msix_destroy(struct msix *m);

@@ -8,7 +8,7 @@
 
 #include "../arch/arm64/memmap.h"
 #include "../fdt/fdt_build.h"
-#include "../irqchip/irqchip.h"
+#include "../irqchip/irq.h"
 #include "../util.h"
 #include "../vm.h"
 
@@ -281,7 +281,7 @@ int pci_device_add(struct vm *vm, struct pci_device *pd)
 
 	if (!bus || bus->nr >= PCI_MAX_DEVICES)
 		return -ENOSPC;
-	ret = irq_spi_alloc(&vm->routing, 1, &pd->intx_intid);
+	ret = irq_spi_alloc(&vm->irq, 1, &pd->intx_intid);
 	if (ret) {
 		log_err("pci: %s: no SPI left for INTx", pd->name);
 		return ret;
@@ -297,7 +297,7 @@ int pci_device_add(struct vm *vm, struct pci_device *pd)
 		if (!b->size)
 			continue;
 		if (a + b->size > win->base + win->size) {
-			irq_spi_free(&vm->routing, pd->intx_intid, 1);
+			irq_spi_free(&vm->irq, pd->intx_intid, 1);
 			return -ENOSPC;
 		}
 		cfg_put(pd->cfg, PCI_BAR0 + 4 * n, 4, (uint32_t)a | (b->mem64 ? PCI_BAR_MEM64 : 0));
@@ -354,7 +354,7 @@ int pci_fdt_node(struct vm *vm, void *fdt)
 	FDT_TRY(fdt_prop_reg(fdt, reg, 1));
 	FDT_TRY(fdt_prop_cells(fdt, "ranges", ranges, 14));
 	FDT_TRY(fdt_property(fdt, "dma-coherent", NULL, 0));
-	FDT_TRY(irqchip_fdt_msi_parent(vm, fdt));
+	FDT_TRY(irqchip_fdt_msi_parent(&vm->irq, fdt));
 	FDT_TRY(pci_fdt_interrupt_map(vm->pci, fdt));
 	FDT_TRY(fdt_end_node(fdt));
 	return 0;

@@ -7,7 +7,7 @@
 #include "../fdt/fdt_build.h"
 #include "../util.h"
 #include "../vm.h"
-#include "bus.h"
+#include "../bus.h"
 
 struct test_exit {
 	struct vm *vm;

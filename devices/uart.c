@@ -9,10 +9,10 @@
 
 #include "../console.h"
 #include "../fdt/fdt_build.h"
-#include "../irqchip/irqchip.h"
+#include "../irqchip/irq.h"
 #include "../util.h"
 #include "../vm.h"
-#include "bus.h"
+#include "../bus.h"
 
 enum {
 	UART_RBR_THR = 0, UART_IER = 1, UART_IIR_FCR = 2, UART_LCR = 3,
@@ -69,7 +69,7 @@ static void uart_update_irq(struct uart *u)
 {
 	bool level = !(uart_iir(u) & IIR_NO_INT);
 
-	if (level != u->irq_level && irq_spi_set(u->vm, u->intid, level) == 0)
+	if (level != u->irq_level && irq_spi_set(&u->vm->irq, u->intid, level) == 0)
 		u->irq_level = level;
 }
 

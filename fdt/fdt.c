@@ -9,7 +9,8 @@
 
 #include "../arch/arm64/arch.h"
 #include "../arch/arm64/memmap.h"
-#include "../irqchip/irqchip.h"
+#include "../irqchip/gic.h"
+#include "../irqchip/irq.h"
 #include "../util.h"
 #include "../vm.h"
 
@@ -111,14 +112,14 @@ int fdt_build(struct vm *vm, void *buf, size_t size)
 	FDT_TRY(fdt_property_string(buf, "model", "vmm"));
 	FDT_TRY(fdt_property_u32(buf, "#address-cells", 2));
 	FDT_TRY(fdt_property_u32(buf, "#size-cells", 2));
-	FDT_TRY(fdt_property_u32(buf, "interrupt-parent", PHANDLE_GIC));
+	FDT_TRY(fdt_property_u32(buf, "interrupt-parent", irqchip_phandle(&vm->irq)));
 	ret = fdt_add_chosen(vm, buf);
 	if (!ret)
 		ret = fdt_add_memory(vm, buf);
 	if (!ret)
 		ret = arch_fdt_nodes(vm, buf);
 	if (!ret)
-		ret = vm->gic_ops->fdt_node(vm, buf);
+		ret = irqchip_fdt_node(&vm->irq, buf);
 	if (!ret)
 		ret = fdt_add_devices(vm, buf);
 	if (ret)

@@ -8,10 +8,8 @@
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
 
-#include "../arch/arm64/memmap.h"
 #include "../util.h"
-#include "../vm.h"
-#include "irqchip.h"
+#include "gic.h"
 
 /* Distributor register blocks (GICv2/v3 architecture specifications). */
 #define GICD_IGROUPR    0x080
@@ -40,40 +38,42 @@ static uint64_t attr_mpidr(uint64_t mpidr)
 	return ((mpidr >> 32) & 0xff) << 24 | (mpidr & 0xffffff);
 }
 
-static int gic_attr_get(struct vm *vm, uint32_t group, uint64_t attr, void *val)
+static int gic_attr_get(struct irqchip *ic, uint32_t group, uint64_t attr, void *val)
 {
 	struct kvm_device_attr a = { .group = group, .attr = attr, .addr = (uint64_t)(uintptr_t)val };
 
-	return ioctl(vm->gic.dev_fd, KVM_GET_DEVICE_ATTR, &a) < 0 ? -errno : 0;
+	return ioctl(ic->dev_fd, KVM_GET_DEVICE_ATTR, &a) < 0 ? -errno : 0;
 }
 
 /* One 32-bit register: the distributor's (v2 banked by cpu) or a v3 redistributor's. */
-static int gic_reg(struct vm *vm, bool v3, bool redist, unsigned cpu, uint32_t off, uint32_t *val)
+static int gic_reg(struct irqchip *ic, const uint64_t *mpidr, bool v3, bool redist, unsigned cpu, uint32_t off,
+		   uint32_t *val)
 {
 	uint64_t who;
 
 	if (v3) {
-		who = attr_mpidr(vm->vcpus[cpu].mpidr) << 32;
-		return gic_attr_get(vm, redist ? KVM_DEV_ARM_VGIC_GRP_REDIST_REGS : KVM_DEV_ARM_VGIC_GRP_DIST_REGS,
+		who = attr_mpidr(mpidr[cpu]) << 32;
+		return gic_attr_get(ic, redist ? KVM_DEV_ARM_VGIC_GRP_REDIST_REGS : KVM_DEV_ARM_VGIC_GRP_DIST_REGS,
 				    who | (redist ? GICR_SGI_BASE : 0) | off, val);
 	}
 	who = (uint64_t)cpu << KVM_DEV_ARM_VGIC_CPUID_SHIFT;
-	return gic_attr_get(vm, KVM_DEV_ARM_VGIC_GRP_DIST_REGS, who | off, val);
+	return gic_attr_get(ic, KVM_DEV_ARM_VGIC_GRP_DIST_REGS, who | off, val);
 }
 
 /* The state of one INTID as seen from cpu (SGIs/PPIs are per CPU). */
-static int gic_irq_read(struct vm *vm, unsigned cpu, uint32_t intid, struct gic_irq_state *s)
+static int gic_irq_read(struct irqchip *ic, const uint64_t *mpidr, unsigned cpu, uint32_t intid,
+			struct gic_irq_state *s)
 {
-	bool v3 = vm->gic_ops->model == IRQCHIP_GICV3, redist = v3 && intid < 32;
+	bool v3 = ic->ops->model == IRQCHIP_GICV3, redist = v3 && intid < 32;
 	uint32_t bit = 1u << (intid % 32), word = 4 * (intid / 32), v[6];
 	int ret = 0;
 
-	ret |= gic_reg(vm, v3, redist, cpu, GICD_IGROUPR + word, &v[0]);
-	ret |= gic_reg(vm, v3, redist, cpu, GICD_ISENABLER + word, &v[1]);
-	ret |= gic_reg(vm, v3, redist, cpu, GICD_ISPENDR + word, &v[2]);
-	ret |= gic_reg(vm, v3, redist, cpu, GICD_ISACTIVER + word, &v[3]);
-	ret |= gic_reg(vm, v3, redist, cpu, GICD_IPRIORITYR + (intid & ~3u), &v[4]);
-	ret |= gic_reg(vm, v3, redist, cpu, GICD_ICFGR + 4 * (intid / 16), &v[5]);
+	ret |= gic_reg(ic, mpidr, v3, redist, cpu, GICD_IGROUPR + word, &v[0]);
+	ret |= gic_reg(ic, mpidr, v3, redist, cpu, GICD_ISENABLER + word, &v[1]);
+	ret |= gic_reg(ic, mpidr, v3, redist, cpu, GICD_ISPENDR + word, &v[2]);
+	ret |= gic_reg(ic, mpidr, v3, redist, cpu, GICD_ISACTIVER + word, &v[3]);
+	ret |= gic_reg(ic, mpidr, v3, redist, cpu, GICD_IPRIORITYR + (intid & ~3u), &v[4]);
+	ret |= gic_reg(ic, mpidr, v3, redist, cpu, GICD_ICFGR + 4 * (intid / 16), &v[5]);
 	if (ret)
 		return -EIO;
 	*s = (struct gic_irq_state){
@@ -83,23 +83,23 @@ static int gic_irq_read(struct vm *vm, unsigned cpu, uint32_t intid, struct gic_
 	if (intid >= 32 && v3) {
 		uint32_t lo, hi;
 
-		if (!gic_reg(vm, v3, false, cpu, GICD_IROUTER + 8 * intid, &lo) &&
-		    !gic_reg(vm, v3, false, cpu, GICD_IROUTER + 8 * intid + 4, &hi))
+		if (!gic_reg(ic, mpidr, v3, false, cpu, GICD_IROUTER + 8 * intid, &lo) &&
+		    !gic_reg(ic, mpidr, v3, false, cpu, GICD_IROUTER + 8 * intid + 4, &hi))
 			s->target = (uint64_t)hi << 32 | lo;
 	} else if (intid >= 32) {
 		uint32_t t;
 
-		if (!gic_reg(vm, v3, false, cpu, GICD_ITARGETSR + (intid & ~3u), &t))
+		if (!gic_reg(ic, mpidr, v3, false, cpu, GICD_ITARGETSR + (intid & ~3u), &t))
 			s->target = (t >> (8 * (intid % 4))) & 0xff;
 	}
 	/* A level interrupt is also pending while its line is held high (LEVEL_INFO). */
 	if (v3 && s->level && intid >= 16) {
 		uint32_t lines;
-		uint64_t attr = attr_mpidr(vm->vcpus[cpu].mpidr) << 32 |
+		uint64_t attr = attr_mpidr(mpidr[cpu]) << 32 |
 				(uint64_t)VGIC_LEVEL_INFO_LINE_LEVEL << KVM_DEV_ARM_VGIC_LINE_LEVEL_INFO_SHIFT |
 				(intid & ~31u);
 
-		if (!gic_attr_get(vm, KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO, attr, &lines))
+		if (!gic_attr_get(ic, KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO, attr, &lines))
 			s->pending |= lines & bit;
 	}
 	return 0;
@@ -125,7 +125,7 @@ static void gic_irq_print(struct strbuf *sb, bool v3, uint32_t intid, int cpu, c
 }
 
 /* GICv3 CPU interface of each vCPU: priority mask, group 1 enable, binary point, control. */
-static void gic_cpuif_print(struct vm *vm, struct strbuf *sb)
+static void gic_cpuif_print(struct irqchip *ic, const uint64_t *mpidr, struct strbuf *sb)
 {
 	static const struct { const char *name; uint64_t enc; } regs[] = {
 		{ "ICC_PMR_EL1", ICC_SYSREG(3, 0, 4, 6, 0) },
@@ -134,12 +134,12 @@ static void gic_cpuif_print(struct vm *vm, struct strbuf *sb)
 		{ "ICC_CTLR_EL1", ICC_SYSREG(3, 0, 12, 12, 4) },
 	};
 
-	for (unsigned c = 0; c < vm->nr_vcpus; c++) {
+	for (unsigned c = 0; c < ic->nr_vcpus; c++) {
 		sb_printf(sb, "cpu %u interface:", c);
 		for (unsigned i = 0; i < ARRAY_SIZE(regs); i++) {
 			uint64_t v = 0;
-			int ret = gic_attr_get(vm, KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS,
-					       attr_mpidr(vm->vcpus[c].mpidr) << 32 | regs[i].enc, &v);
+			int ret = gic_attr_get(ic, KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS,
+					       attr_mpidr(mpidr[c]) << 32 | regs[i].enc, &v);
 
 			sb_printf(sb, ret ? " %s=?" : " %s=0x%" PRIx64, regs[i].name, v);
 		}
@@ -147,20 +147,20 @@ static void gic_cpuif_print(struct vm *vm, struct strbuf *sb)
 	}
 }
 
-int gic_dump(struct vm *vm, bool all, struct strbuf *sb)
+int gic_dump(struct irqchip *ic, const uint64_t *mpidr, bool all, struct strbuf *sb)
 {
-	bool v3 = vm->gic_ops->model == IRQCHIP_GICV3;
+	bool v3 = ic->ops->model == IRQCHIP_GICV3;
 	struct gic_irq_state s;
 	unsigned shown = 0;
 
-	if (vm->gic.dev_fd < 0)
+	if (ic->dev_fd < 0)
 		return -ENODEV;
-	sb_printf(sb, "vGIC: %s (read back through KVM_GET_DEVICE_ATTR), %u INTIDs%s\n", vm->gic_ops->name,
-		  GIC_NR_IRQS, all ? "" : ", idle ones hidden (info gic all shows them)");
+	sb_printf(sb, "vGIC: %s (read back through KVM_GET_DEVICE_ATTR), %u INTIDs%s\n", ic->ops->name,
+		  ic->layout.nr_irqs, all ? "" : ", idle ones hidden (info gic all shows them)");
 	sb_printf(sb, "intid typ  cpu group enabled  pending active prio  trig  target\n");
-	for (unsigned c = 0; c < vm->nr_vcpus; c++) {
+	for (unsigned c = 0; c < ic->nr_vcpus; c++) {
 		for (uint32_t i = 0; i < 32; i++) {
-			if (gic_irq_read(vm, c, i, &s))
+			if (gic_irq_read(ic, mpidr, c, i, &s))
 				return -EIO;
 			if (all || s.enabled || s.pending || s.active) {
 				gic_irq_print(sb, v3, i, c, &s);
@@ -168,8 +168,8 @@ int gic_dump(struct vm *vm, bool all, struct strbuf *sb)
 			}
 		}
 	}
-	for (uint32_t i = 32; i < GIC_NR_IRQS; i++) {
-		if (gic_irq_read(vm, 0, i, &s))
+	for (uint32_t i = 32; i < ic->layout.nr_irqs; i++) {
+		if (gic_irq_read(ic, mpidr, 0, i, &s))
 			return -EIO;
 		if (all || s.enabled || s.pending || s.active) {
 			gic_irq_print(sb, v3, i, -1, &s);
@@ -177,7 +177,7 @@ int gic_dump(struct vm *vm, bool all, struct strbuf *sb)
 		}
 	}
 	if (v3)
-		gic_cpuif_print(vm, sb);
+		gic_cpuif_print(ic, mpidr, sb);
 	sb_printf(sb, "%u interrupts shown\n", shown);
 	return 0;
 }

@@ -2,54 +2,51 @@
 #include <errno.h>
 #include <linux/kvm.h>
 
-#include "../arch/arm64/memmap.h"
 #include "../fdt/fdt_build.h"
 #include "../util.h"
-#include "../vm.h"
-#include "irqchip.h"
+#include "gic.h"
 
-static int gicv2_create(struct vm *vm)
+static int gicv2_create(struct irqchip *ic)
 {
-	uint64_t dist = guest_memmap[MEM_GIC_DIST].base;
-	uint64_t cpu = guest_memmap[MEM_GIC_CPU].base;
+	uint64_t dist = ic->layout.dist_base;
+	uint64_t cpu = ic->layout.cpu_base;
 	int fd, ret;
 
-	fd = vgic_device_create(vm, KVM_DEV_TYPE_ARM_VGIC_V2, "gicv2");
+	fd = vgic_device_create(ic, KVM_DEV_TYPE_ARM_VGIC_V2, "gicv2");
 	if (fd < 0)
 		return fd;
-	vm->gic.dev_fd = fd;
+	ic->dev_fd = fd;
 	ret = vgic_attr_set(fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V2_ADDR_TYPE_DIST, &dist,
 			    "gicv2: distributor address");
 	if (ret)
 		return ret;
 	ret = vgic_attr_set(fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V2_ADDR_TYPE_CPU, &cpu,
 			    "gicv2: CPU interface address");
-	if (ret || !vm->gic_ops->v2m)
+	if (ret || !ic->ops->v2m)
 		return ret;
-	return gicv2m_create(vm);
+	return gicv2m_create(ic);
 }
 
-static int gicv2_finalize(struct vm *vm)
+static int gicv2_finalize(struct irqchip *ic)
 {
-	uint32_t nr_irqs = GIC_NR_IRQS;
+	uint32_t nr_irqs = ic->layout.nr_irqs;
 	int ret;
 
-	ret = vgic_attr_set(vm->gic.dev_fd, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, &nr_irqs,
+	ret = vgic_attr_set(ic->dev_fd, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, &nr_irqs,
 			    "gicv2: number of IRQs");
 	if (ret)
 		return ret;
-	return vgic_attr_set(vm->gic.dev_fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT,
+	return vgic_attr_set(ic->dev_fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT,
 			     NULL, "gicv2: CTRL_INIT");
 }
 
-static int gicv2_fdt_node(struct vm *vm, void *fdt)
+static int gicv2_fdt_node(struct irqchip *ic, void *fdt)
 {
 	uint64_t reg[4] = {
-		guest_memmap[MEM_GIC_DIST].base, KVM_VGIC_V2_DIST_SIZE,
-		guest_memmap[MEM_GIC_CPU].base, KVM_VGIC_V2_CPU_SIZE,
+		ic->layout.dist_base, KVM_VGIC_V2_DIST_SIZE,
+		ic->layout.cpu_base, KVM_VGIC_V2_CPU_SIZE,
 	};
 
-	vm->gic.phandle = PHANDLE_GIC;
 	FDT_TRY(fdt_begin_node_at(fdt, "intc", reg[0]));
 	FDT_TRY(fdt_property_string(fdt, "compatible", "arm,cortex-a15-gic"));
 	FDT_TRY(fdt_property_u32(fdt, "#interrupt-cells", 3));
@@ -58,16 +55,16 @@ static int gicv2_fdt_node(struct vm *vm, void *fdt)
 	FDT_TRY(fdt_property_u32(fdt, "#size-cells", 2));
 	FDT_TRY(fdt_property(fdt, "ranges", NULL, 0));
 	FDT_TRY(fdt_prop_reg(fdt, reg, 2));
-	FDT_TRY(fdt_property_u32(fdt, "phandle", vm->gic.phandle));
-	if (vm->gic_ops->v2m)
-		FDT_TRY(gicv2m_fdt_node(vm, fdt));
+	FDT_TRY(fdt_property_u32(fdt, "phandle", ic->phandle));
+	if (ic->ops->v2m)
+		FDT_TRY(gicv2m_fdt_node(ic, fdt));
 	FDT_TRY(fdt_end_node(fdt));
 	return 0;
 }
 
-static int gicv2_no_msi(struct vm *vm, uint64_t addr, uint32_t data, uint32_t devid, struct irq_route *out)
+static int gicv2_no_msi(struct irqchip *ic, uint64_t addr, uint32_t data, uint32_t devid, struct irq_route *out)
 {
-	(void)vm, (void)addr, (void)data, (void)devid, (void)out;
+	(void)ic, (void)addr, (void)data, (void)devid, (void)out;
 	return -ENOTSUP; /* plain GICv2 has no MSI doorbell: devices use INTx */
 }
 

@@ -4,57 +4,54 @@
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
 
-#include "../arch/arm64/memmap.h"
-#include "../devices/pci.h"
 #include "../fdt/fdt_build.h"
+#include "../mem.h"
 #include "../util.h"
-#include "../vm.h"
-#include "irqchip.h"
+#include "gic.h"
 
-int its_create(struct vm *vm)
+int its_create(struct irqchip *ic)
 {
-	uint64_t base = guest_memmap[MEM_GIC_ITS].base;
+	uint64_t base = ic->layout.its_base;
 	int fd;
 
-	fd = vgic_device_create(vm, KVM_DEV_TYPE_ARM_VGIC_ITS, "its");
+	fd = vgic_device_create(ic, KVM_DEV_TYPE_ARM_VGIC_ITS, "its");
 	if (fd < 0)
 		return fd;
-	vm->gic.its_fd = fd;
+	ic->its_fd = fd;
 	/* CTRL_INIT follows in gicv3_finalize, once the vGIC itself is initialised. */
 	return vgic_attr_set(fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_ITS_ADDR_TYPE, &base,
 			     "its: base address");
 }
 
-int its_fdt_node(struct vm *vm, void *fdt)
+int its_fdt_node(struct irqchip *ic, void *fdt)
 {
-	uint64_t reg[2] = { guest_memmap[MEM_GIC_ITS].base, guest_memmap[MEM_GIC_ITS].size };
+	uint64_t reg[2] = { ic->layout.its_base, ic->layout.its_size };
 
-	vm->gic.its_phandle = PHANDLE_ITS;
 	FDT_TRY(fdt_begin_node_at(fdt, "its", reg[0]));
 	FDT_TRY(fdt_property_string(fdt, "compatible", "arm,gic-v3-its"));
 	FDT_TRY(fdt_property(fdt, "msi-controller", NULL, 0));
 	FDT_TRY(fdt_property_u32(fdt, "#msi-cells", 1));
 	FDT_TRY(fdt_prop_reg(fdt, reg, 1));
-	FDT_TRY(fdt_property_u32(fdt, "phandle", vm->gic.its_phandle));
+	FDT_TRY(fdt_property_u32(fdt, "phandle", ic->its_phandle));
 	FDT_TRY(fdt_end_node(fdt));
 	return 0;
 }
 
-int its_fdt_msi_parent(struct vm *vm, void *fdt)
+int its_fdt_msi_parent(struct irqchip *ic, void *fdt)
 {
-	uint32_t msi_map[4] = { 0, PHANDLE_ITS, 0, 0x10000 }; /* requester ID = device ID */
+	uint32_t msi_map[4] = { 0, ic->its_phandle, 0, 0x10000 }; /* requester ID = device ID */
 
-	if (!vm->gic.its_enabled)
+	if (!ic->its_enabled)
 		return 0;
 	FDT_TRY(fdt_prop_cells(fdt, "msi-map", msi_map, 4));
 	return 0;
 }
 
-int its_msi_route(struct vm *vm, uint64_t addr, uint32_t data, uint32_t devid, struct irq_route *out)
+int its_msi_route(struct irqchip *ic, uint64_t addr, uint32_t data, uint32_t devid, struct irq_route *out)
 {
-	if (!vm->gic.its_enabled)
+	if (!ic->its_enabled)
 		return -ENOTSUP;
-	if (addr != guest_memmap[MEM_GIC_ITS].base + GITS_TRANSLATER)
+	if (addr != ic->layout.its_base + GITS_TRANSLATER)
 		return -EINVAL;
 	*out = (struct irq_route){ .type = ROUTE_MSI, .msi_addr = addr, .msi_data = data, .devid = devid };
 	return 0;
@@ -74,12 +71,12 @@ int its_msi_route(struct vm *vm, uint64_t addr, uint32_t data, uint32_t devid, s
 #define BASER_PAGE(b)  (((b) >> 8) & 3)   /* 0: 4K, 1: 16K, 2: 64K */
 #define DTE_VALID      (1ULL << 63)
 
-static int its_reg(struct vm *vm, uint64_t off, uint64_t *val)
+static int its_reg(struct irqchip *ic, uint64_t off, uint64_t *val)
 {
 	struct kvm_device_attr a = { .group = KVM_DEV_ARM_VGIC_GRP_ITS_REGS, .attr = off,
 				     .addr = (uint64_t)(uintptr_t)val };
 
-	return ioctl(vm->gic.its_fd, KVM_GET_DEVICE_ATTR, &a) < 0 ? -errno : 0;
+	return ioctl(ic->its_fd, KVM_GET_DEVICE_ATTR, &a) < 0 ? -errno : 0;
 }
 
 static uint64_t baser_addr(uint64_t b)
@@ -96,20 +93,20 @@ static uint64_t baser_page_size(uint64_t b)
 }
 
 /* An 8-byte table entry in guest memory; false if outside RAM. */
-static bool its_entry(struct vm *vm, uint64_t gpa, uint64_t *e)
+static bool its_entry(struct irqchip *ic, uint64_t gpa, uint64_t *e)
 {
-	return guest_mem_read(&vm->mem, gpa, e, 8) == 0;
+	return guest_mem_read(ic->mem, gpa, e, 8) == 0;
 }
 
 /* The DTE of devid in the device table (flat or two-level); 0 if none. */
-static uint64_t its_dte(struct vm *vm, uint64_t baser, uint32_t devid)
+static uint64_t its_dte(struct irqchip *ic, uint64_t baser, uint32_t devid)
 {
 	uint64_t base = baser_addr(baser), psz = baser_page_size(baser), per_page = psz / 8, l1, e;
 	uint64_t pages = (baser & 0xff) + 1;
 
 	if (baser & BASER_INDIRECT) {
 		/* Level 1: one 8-byte pointer (bit 63 valid, address in 51:16 per page size) per L2 page. */
-		if (devid / per_page >= pages * psz / 8 || !its_entry(vm, base + 8 * (devid / per_page), &l1) ||
+		if (devid / per_page >= pages * psz / 8 || !its_entry(ic, base + 8 * (devid / per_page), &l1) ||
 		    !(l1 & BASER_VALID))
 			return 0;
 		base = l1 & 0x000fffffffff0000ULL & ~(psz - 1);
@@ -117,11 +114,11 @@ static uint64_t its_dte(struct vm *vm, uint64_t baser, uint32_t devid)
 	} else if (devid >= pages * per_page) {
 		return 0;
 	}
-	return its_entry(vm, base + 8ULL * devid, &e) ? e : 0;
+	return its_entry(ic, base + 8ULL * devid, &e) ? e : 0;
 }
 
 /* Walk one device's ITT: event -> LPI -> collection -> vCPU (ITS table ABI REV0, arm-vgic-its.rst). */
-static void its_dump_device(struct vm *vm, struct strbuf *sb, uint32_t devid, uint64_t dte, uint64_t coll_baser)
+static void its_dump_device(struct irqchip *ic, struct strbuf *sb, uint32_t devid, uint64_t dte, uint64_t coll_baser)
 {
 	/* DTE: valid[63] next[62:49] ITT_addr[48:5] (address >> 8) size[4:0] (event ID bits - 1). */
 	uint64_t itt = ((dte >> 5) & ((1ULL << 44) - 1)) << 8;
@@ -133,9 +130,9 @@ static void its_dump_device(struct vm *vm, struct strbuf *sb, uint32_t devid, ui
 		uint64_t ite, cte = 0;
 
 		/* ITE: next[63:48] pINTID[47:16] ICID[15:0]; pINTID 0 means unmapped. */
-		if (!its_entry(vm, itt + 8 * ev, &ite) || !((ite >> 16) & 0xffffffff))
+		if (!its_entry(ic, itt + 8 * ev, &ite) || !((ite >> 16) & 0xffffffff))
 			continue;
-		its_entry(vm, baser_addr(coll_baser) + 8 * (ite & 0xffff), &cte);
+		its_entry(ic, baser_addr(coll_baser) + 8 * (ite & 0xffff), &cte);
 		/* CTE: valid[63] RDBase[51:16] (the vCPU number: GITS_TYPER.PTA = 0) ICID[15:0]. */
 		sb_printf(sb, "    event %" PRIu64 " -> LPI %" PRIu64 " -> collection %" PRIu64 " -> %s%" PRIu64 "\n",
 			  ev, (ite >> 16) & 0xffffffff, ite & 0xffff, (cte & DTE_VALID) ? "vcpu " : "unmapped ",
@@ -144,21 +141,21 @@ static void its_dump_device(struct vm *vm, struct strbuf *sb, uint32_t devid, ui
 	}
 }
 
-int its_dump(struct vm *vm, struct strbuf *sb)
+int its_dump(struct irqchip *ic, const struct its_device *devs, unsigned nr_devs, struct strbuf *sb)
 {
 	uint64_t ctlr = 0, typer = 0, cbaser = 0, creadr = 0, cwriter = 0, baser[8] = { 0 }, dev = 0, coll = 0;
 	int ret;
 
-	if (vm->gic.its_fd < 0)
+	if (ic->its_fd < 0)
 		return -ENODEV;
-	ret = its_reg(vm, GITS_CTLR, &ctlr) | its_reg(vm, GITS_TYPER, &typer) | its_reg(vm, GITS_CBASER, &cbaser) |
-	      its_reg(vm, GITS_CREADR, &creadr) | its_reg(vm, GITS_CWRITER, &cwriter);
+	ret = its_reg(ic, GITS_CTLR, &ctlr) | its_reg(ic, GITS_TYPER, &typer) | its_reg(ic, GITS_CBASER, &cbaser) |
+	      its_reg(ic, GITS_CREADR, &creadr) | its_reg(ic, GITS_CWRITER, &cwriter);
 	for (unsigned i = 0; i < 8; i++)
-		ret |= its_reg(vm, GITS_BASER + 8 * i, &baser[i]);
+		ret |= its_reg(ic, GITS_BASER + 8 * i, &baser[i]);
 	if (ret)
 		return -EIO;
 	sb_printf(sb, "ITS at 0x%" PRIx64 " (GITS_TRANSLATER 0x%" PRIx64 "): GITS_CTLR 0x%" PRIx64 " (%s), TYPER 0x%" PRIx64 "\n",
-		  guest_memmap[MEM_GIC_ITS].base, guest_memmap[MEM_GIC_ITS].base + GITS_TRANSLATER, ctlr,
+		  ic->layout.its_base, ic->layout.its_base + GITS_TRANSLATER, ctlr,
 		  ctlr & 1 ? "enabled" : "disabled", typer);
 	sb_printf(sb, "CBASER 0x%" PRIx64 " CREADR 0x%" PRIx64 " CWRITER 0x%" PRIx64 "\n", cbaser, creadr, cwriter);
 	for (unsigned i = 0; i < 8; i++) {
@@ -173,7 +170,7 @@ int its_dump(struct vm *vm, struct strbuf *sb)
 			coll = baser[i];
 	}
 	/* Have KVM write its translation caches into the guest's tables, then walk them. */
-	ret = vgic_attr_set(vm->gic.its_fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_ITS_SAVE_TABLES, NULL,
+	ret = vgic_attr_set(ic->its_fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_ITS_SAVE_TABLES, NULL,
 			    "its: SAVE_TABLES");
 	if (ret || !dev || !coll) {
 		sb_printf(sb, "mappings: none (the guest has not enabled its tables)\n");
@@ -183,14 +180,14 @@ int its_dump(struct vm *vm, struct strbuf *sb)
 	 * guest unmapped after an earlier dump can still show here. */
 	sb_printf(sb, "mappings from the ITS tables (KVM_DEV_ARM_ITS_SAVE_TABLES into guest memory;\n"
 		  "entries of devices unmapped since an earlier dump may linger):\n");
-	for (unsigned i = 0; vm->pci && i < vm->pci->nr; i++) {
-		uint32_t devid = pci_requester_id(vm->pci->devs[i]);
-		uint64_t dte = its_dte(vm, dev, devid);
+	for (unsigned i = 0; i < nr_devs; i++) {
+		uint32_t devid = devs[i].devid;
+		uint64_t dte = its_dte(ic, dev, devid);
 
 		if (dte & DTE_VALID)
-			its_dump_device(vm, sb, devid, dte, coll);
+			its_dump_device(ic, sb, devid, dte, coll);
 		else
-			sb_printf(sb, "  device 0x%x (%s): not mapped\n", devid, vm->pci->devs[i]->name);
+			sb_printf(sb, "  device 0x%x (%s): not mapped\n", devid, devs[i].name);
 	}
 	return 0;
 }

@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 
-#include "../irqchip/irqchip.h"
+#include "../irqchip/irq.h"
 #include "../util.h"
 #include "../vm.h"
 #include "iothread.h"
@@ -26,7 +26,7 @@ void virtio_line_raise(struct virtio_dev *vd, uint8_t isr_bits)
 	if (vd->transport->line_enabled && !vd->transport->line_enabled(vd))
 		return;
 	vd->interrupts++;
-	irq_gsi_signal(vd->vm, vd->line.gsi, vd->line.fd);
+	irq_gsi_signal(vd->irq, vd->line.gsi, vd->line.fd);
 }
 
 void virtio_queue_interrupt(struct virtio_dev *vd, unsigned q)
@@ -67,7 +67,7 @@ static void line_resample(void *arg)
 	pthread_mutex_lock(&vd->lock);
 	if (vd->isr && vd->transport->line_in_use(vd) &&
 	    (!vd->transport->line_enabled || vd->transport->line_enabled(vd)))
-		irq_gsi_signal(vd->vm, vd->line.gsi, vd->line.fd);
+		irq_gsi_signal(vd->irq, vd->line.gsi, vd->line.fd);
 	pthread_mutex_unlock(&vd->lock);
 }
 
@@ -284,6 +284,7 @@ struct virtio_dev *virtio_dev_alloc(struct vm *vm, const struct virtio_dev_ops *
 		return NULL;
 	vd->vm = vm;
 	vd->mem = &vm->mem;
+	vd->irq = &vm->irq;
 	vd->ops = ops;
 	vd->dev = dev;
 	vd->transport = transport;
@@ -308,13 +309,13 @@ int virtio_line_setup(struct virtio_dev *vd, uint32_t intid)
 			return vd->queues[q].kick_fd;
 	if ((vd->line.fd = new_eventfd()) < 0 || (vd->line.resample_fd = new_eventfd()) < 0)
 		return -errno;
-	ret = irq_gsi_alloc(&vd->vm->routing, &vd->line.gsi);
+	ret = irq_gsi_alloc(vd->irq, &vd->line.gsi);
 	if (!ret)
-		ret = irq_route_set(&vd->vm->routing, vd->line.gsi, &line);
+		ret = irq_route_set(vd->irq, vd->line.gsi, &line);
 	if (!ret)
-		ret = irq_routing_commit(vd->vm);
+		ret = irq_routing_commit(vd->irq);
 	if (!ret)
-		ret = irqfd_attach(vd->vm, vd->line.fd, vd->line.gsi, vd->line.resample_fd);
+		ret = irqfd_attach(vd->irq, vd->line.fd, vd->line.gsi, vd->line.resample_fd);
 	return ret;
 }
 

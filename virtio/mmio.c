@@ -8,7 +8,7 @@
 
 #include "../arch/arm64/memmap.h"
 #include "../fdt/fdt_build.h"
-#include "../irqchip/irqchip.h"
+#include "../irqchip/irq.h"
 #include "../util.h"
 #include "../vm.h"
 #include "transport.h"

@@ -348,7 +348,7 @@ static int virtio_pci_setup(struct virtio_dev *vd)
 	 * messages wait for Bus Master Enable (msix_may_send). */
 	p->msix.may_send = msix_may_send;
 	p->msix.owner = vd;
-	ret = msix_init(&p->msix, pd, vd->vm, ops->nr_queues + 1, 0, BAR_MSIX_TABLE, BAR_MSIX_PBA);
+	ret = msix_init(&p->msix, pd, vd->irq, ops->nr_queues + 1, 0, BAR_MSIX_TABLE, BAR_MSIX_PBA);
 	if (ret)
 		return ret;
 	ret = pci_device_add(vd->vm, pd);

@@ -10,6 +10,7 @@
 #include "virtq.h"
 
 struct guest_mem;
+struct irqchip;
 struct vm;
 struct iothread;
 struct pci_device;
@@ -74,6 +75,7 @@ struct virtio_transport;
  * the transport's own (pci.c, mmio.c: vd->transport_state), and the device model's. */
 struct virtio_dev {
 	struct vm *vm;
+	struct irqchip *irq;    /* lines, routes, irqfds (irqchip/irq.h) */
 	const struct guest_mem *mem; /* guest RAM for the model's own accesses; each queue keeps it too */
 	const struct virtio_dev_ops *ops;
 	const struct virtio_transport *transport;

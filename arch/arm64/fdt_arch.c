@@ -4,7 +4,8 @@
 #include <stdio.h>
 
 #include "../../fdt/fdt_build.h"
-#include "../../irqchip/irqchip.h"
+#include "../../irqchip/gic.h"
+#include "../../irqchip/irq.h"
 #include "../../vm.h"
 #include "memmap.h"
 
@@ -54,7 +55,7 @@ static int fdt_add_timer(struct vm *vm, void *fdt)
 {
 	/* arm,armv8-timer: secure, non-secure, virtual, hypervisor PPIs, in that order. */
 	static const enum irq_id ppi[4] = { IRQ_TIMER_SEC, IRQ_TIMER_PHYS, IRQ_TIMER_VIRT, IRQ_TIMER_HYP };
-	uint32_t flags = irqchip_timer_flags(vm);
+	uint32_t flags = irqchip_timer_flags(&vm->irq);
 	uint32_t cells[12];
 
 	for (unsigned i = 0; i < 4; i++)

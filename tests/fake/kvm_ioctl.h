@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <linux/kvm.h>
 
-#include "../../irqchip/irqchip.h"
+#include "../../irqchip/irq.h"
 
 #define MAX_RECORDS 64
 

@@ -16,7 +16,8 @@
 
 #include "../../devices/pci.h"
 #include "../../devices/uart.h"
-#include "../../irqchip/irqchip.h"
+#include "../../irqchip/gic.h"
+#include "../../irqchip/irq.h"
 #include "../../seccomp.h"
 #include "../../util.h"
 #include "../../virtio/iothread.h"
@@ -306,6 +307,7 @@ struct vm *fake_vm_create(uint64_t ram_size, enum fake_gic gic, unsigned nr_vcpu
 {
 	struct vm *vm = calloc(1, sizeof(*vm));
 	static struct vm_config default_cfg;
+	struct gic_layout layout;
 
 	if (!vm)
 		abort();
@@ -315,21 +317,21 @@ struct vm *fake_vm_create(uint64_t ram_size, enum fake_gic gic, unsigned nr_vcpu
 	vm->kvm_fd = 999;
 	vm->vm_fd = 1000;
 	vm->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	vm->gic_ops = gic_ops_of(gic);
-	vm->gic.dev_fd = vm->gic.its_fd = -1;
-	vm->gic.its_enabled = gic == FAKE_GICV3_ITS;
 	vm->boot.kernel_fd = vm->boot.initrd_fd = -1;
 	atomic_init(&vm->exit_code, -1);
 	pthread_mutex_init(&vm->pause_lock, NULL);
 	pthread_cond_init(&vm->pause_cond, NULL);
-	irq_routing_init(&vm->routing, gic == FAKE_GICV3_ITS);
 	vm->mem.gpa = FAKE_RAM_GPA;
 	vm->mem.size = ram_size;
 	vm->mem.hva = ram_size ? calloc(1, ram_size) : NULL;
 	fake_vcpus(vm, nr_vcpus);
+	vm_gic_layout(&layout);
+	irqchip_init(&vm->irq, vm->vm_fd, nr_vcpus, gic_ops_of(gic), gic == FAKE_GICV3_ITS, &layout, &vm->mem,
+		     &vm->mmio);
+	vm->irq.routing.msi_devid = gic == FAKE_GICV3_ITS;
 	iothread_create(&vm->io, NULL, NULL);
 	if ((ram_size && !vm->mem.hva) || (nr_vcpus && !vm->vcpus) || vm->event_fd < 0 ||
-	    (gic == FAKE_GICV2M && gicv2m_create(vm)) || pci_bus_create(vm))
+	    (gic == FAKE_GICV2M && gicv2m_create(&vm->irq)) || pci_bus_create(vm))
 		abort();
 	return vm;
 }
@@ -341,7 +343,7 @@ void fake_vm_destroy(struct vm *vm)
 	uart_destroy(vm->uart);
 	free(vm->test_exit);
 	pci_bus_destroy(vm);
-	gicv2m_destroy(vm);
+	gicv2m_destroy(&vm->irq);
 	close(vm->event_fd);
 	free(vm->vcpus);
 	free(vm->mem.hva);

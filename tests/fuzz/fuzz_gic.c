@@ -12,7 +12,9 @@
 #include <string.h>
 #include <linux/kvm.h>
 
-#include "../../irqchip/irqchip.h"
+#include "../../devices/pci.h"
+#include "../../irqchip/gic.h"
+#include "../../irqchip/irq.h"
 #include "../../util.h"
 #include "../../virtio/devices.h"
 #include "fuzz.h"
@@ -112,19 +114,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t opts = fin_u8(&in);
 	struct vm *vm = fake_vm_create(RAM_SIZE, opts & 1 ? FAKE_GICV2 : FAKE_GICV3_ITS, 1 + (opts >> 1 & 3));
 	struct strbuf sb = { 0 };
+	uint64_t mpidr[4];
+	struct its_device devs[PCI_MAX_DEVICES];
+	unsigned nr_devs = 0;
 
 	if (virtio_rng_create(vm, &vm->virtio[0]) || virtio_console_create(vm, NULL, &vm->virtio[1]))
 		abort();
 	vm->nr_virtio = 2;
-	vm->gic.dev_fd = 1001; /* never a real fd: the wrapper answers */
-	vm->gic.its_fd = opts & 1 ? -1 : 1002;
+	vm->irq.dev_fd = 1001; /* never a real fd: the wrapper answers */
+	vm->irq.its_fd = opts & 1 ? -1 : 1002;
 	gic_seed = fin_u64(&in);
 	setup_regs(&in);
 	fill_ram(vm, &in);
+	/* What command.c hands the dumps: the vCPUs' MPIDRs, the PCI functions' device IDs. */
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		mpidr[i] = vm->vcpus[i].mpidr;
+	for (unsigned i = 0; vm->pci && i < vm->pci->nr; i++, nr_devs++)
+		devs[i] = (struct its_device){ .devid = pci_requester_id(vm->pci->devs[i]), .name = vm->pci->devs[i]->name };
 	fake_kvm_get_attr = get_attr;
 	if (opts & 16) /* hundreds of lines each time: only when asked, so the ITS walk runs fast */
-		gic_dump(vm, opts & 8, &sb);
-	its_dump(vm, &sb);
+		gic_dump(&vm->irq, mpidr, opts & 8, &sb);
+	its_dump(&vm->irq, devs, nr_devs, &sb);
 	fake_kvm_get_attr = NULL;
 	FUZZ_CHECK(!sb.oom);
 	if (sb.buf && getenv("VMM_FUZZ_SHOW")) /* what the dump printed, to check a seed */

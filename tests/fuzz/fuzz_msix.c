@@ -7,7 +7,8 @@
 #include "../../arch/arm64/memmap.h"
 #include "../../devices/msix.h"
 #include "../../devices/pci.h"
-#include "../../irqchip/irqchip.h"
+#include "../../irqchip/gic.h"
+#include "../../irqchip/irq.h"
 #include "../../util.h"
 #include "../../virtio/transport.h"
 #include "../../virtio/virtio.h"
@@ -94,7 +95,7 @@ static void check_vectors(struct vm *vm)
 
 			if ((ctrl & 0x8000) && !(ctrl & 0x4000) && !v->masked && v->routed)
 				FUZZ_CHECK(!v->pending);
-			FUZZ_CHECK(!v->routed || vm->routing.routes[v->gsi].type != ROUTE_NONE);
+			FUZZ_CHECK(!v->routed || vm->irq.routing.routes[v->gsi].type != ROUTE_NONE);
 		}
 	}
 }

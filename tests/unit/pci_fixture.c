@@ -17,31 +17,32 @@ struct vcpu vcpu0;
 
 void vm_init(const struct irqchip_ops *gic, bool its)
 {
+	struct gic_layout layout;
+
 	memset(&vm, 0, sizeof(vm));
 	memset(&kvm, 0, sizeof(kvm));
 	memset(ram, 0, sizeof(ram));
 	mmio_bus_init(&vm.mmio);
 	vm.cfg = &cfg;
 	vm.vm_fd = 1000; /* never a real fd: the wrapper answers by request code */
-	vm.gic_ops = gic;
-	vm.gic.its_enabled = its;
-	vm.gic.dev_fd = vm.gic.its_fd = -1;
-	irq_routing_init(&vm.routing, true);
 	vm.mem.hva = ram;
 	vm.mem.gpa = RAM_GPA;
 	vm.mem.size = sizeof(ram);
 	vcpu0.mpidr = 0x80000000;
 	vm.vcpus = &vcpu0;
 	vm.nr_vcpus = 1;
+	vm_gic_layout(&layout);
+	irqchip_init(&vm.irq, vm.vm_fd, vm.nr_vcpus, gic, its, &layout, &vm.mem, &vm.mmio);
+	vm.irq.routing.msi_devid = true;
 	if (gic == &gicv2m_ops)
-		assert_int_equal(gicv2m_create(&vm), 0);
+		assert_int_equal(gicv2m_create(&vm.irq), 0);
 	assert_int_equal(pci_bus_create(&vm), 0);
 }
 
 void vm_fini(void)
 {
 	pci_bus_destroy(&vm);
-	gicv2m_destroy(&vm);
+	gicv2m_destroy(&vm.irq);
 }
 
 uint64_t ecam_addr(unsigned slot, unsigned fn, uint32_t reg)

@@ -13,7 +13,8 @@
 #include "../../command.h"
 #include "../../control.h"
 #include "../../emit.h"
-#include "../../irqchip/irqchip.h"
+#include "../../irqchip/gic.h"
+#include "../../irqchip/irq.h"
 #include "../../util.h"
 #include "../../vm.h"
 
@@ -28,6 +29,7 @@ static int setup(void **state)
 {
 	struct irq_route msi = { .type = ROUTE_MSI, .msi_addr = 0x8090040, .msi_data = 3, .devid = 8 };
 	struct irq_route spi = { .type = ROUTE_SPI, .intid = 160 };
+	struct gic_layout layout;
 	uint32_t gsi;
 
 	(void)state;
@@ -35,9 +37,10 @@ static int setup(void **state)
 	cfg.name = "unit";
 	vm.cfg = &cfg;
 	vm.kvm_fd = vm.vm_fd = vm.event_fd = -1;
-	vm.gic.dev_fd = vm.gic.its_fd = -1;
-	vm.gic_ops = &gicv3_ops;
 	vm.nr_vcpus = 2;
+	vm_gic_layout(&layout);
+	irqchip_init(&vm.irq, vm.vm_fd, vm.nr_vcpus, &gicv3_ops, false, &layout, &vm.mem, &vm.mmio);
+	vm.irq.routing.msi_devid = true;
 	vm.vcpus = vcpus;
 	vcpus[0].exits[KVM_EXIT_MMIO] = 120;
 	vcpus[0].mmio_reads = 20;
@@ -47,13 +50,12 @@ static int setup(void **state)
 	vm.mem.size = 512 << 20;
 	vm.boot = (struct boot_info){ .kernel_gpa = 0x40000000, .kernel_end = 0x42000000,
 				      .initrd_gpa = 0x5f000000, .initrd_size = 0x100000, .dtb_gpa = 0x5fe00000 };
-	irq_routing_init(&vm.routing, true);
-	irq_gsi_alloc(&vm.routing, &gsi);
-	irq_route_set(&vm.routing, gsi, &spi);
-	irq_gsi_alloc(&vm.routing, &gsi);
-	irq_route_set(&vm.routing, gsi, &msi);
-	vm.routing.routes[gsi].signals = 42;
-	vm.routing.spi_raised[33] = 5;
+	irq_gsi_alloc(&vm.irq, &gsi);
+	irq_route_set(&vm.irq, gsi, &spi);
+	irq_gsi_alloc(&vm.irq, &gsi);
+	irq_route_set(&vm.irq, gsi, &msi);
+	vm.irq.routing.routes[gsi].signals = 42;
+	vm.irq.routing.spi_raised[33] = 5;
 	return 0;
 }
 
@@ -230,14 +232,14 @@ static void test_status_text(void **state)
 	char want[256];
 
 	(void)state;
-	vm.gic.its_enabled = true;
+	vm.irq.its_enabled = true;
 	vm.paused = true;
 	command_run(&vm, "status", &out);
 	assert_non_null(out.buf);
 	snprintf(want, sizeof(want), "name unit\nstate paused\nuptime %.3f\ngic gicv3+its\nvcpus 2\nram_mib 512\nok\n",
 		 reply_uptime(out.buf, "\nuptime "));
 	assert_string_equal(out.buf, want);
-	vm.gic.its_enabled = false;
+	vm.irq.its_enabled = false;
 	vm.paused = false;
 	sb_free(&out);
 }

@@ -12,7 +12,8 @@
 #include "../../arch/arm64/memmap.h"
 #include "../../devices/uart.h"
 #include "../../fdt/fdt_build.h"
-#include "../../irqchip/irqchip.h"
+#include "../../irqchip/gic.h"
+#include "../../irqchip/irq.h"
 #include "../../vm.h"
 
 struct fixture {
@@ -30,14 +31,16 @@ static uint64_t kvm_mpidr(unsigned id)
 static struct fixture *build(const struct irqchip_ops *gic, bool its, unsigned nr_vcpus, const char *cmdline)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
+	struct gic_layout layout;
 
 	assert_non_null(f);
 	f->cfg.cmdline = cmdline;
 	f->vm.cfg = &f->cfg;
 	mmio_bus_init(&f->vm.mmio);
-	f->vm.gic_ops = gic;
-	f->vm.gic.its_enabled = its;
+	f->vm.vm_fd = -1;
 	f->vm.nr_vcpus = nr_vcpus;
+	vm_gic_layout(&layout);
+	irqchip_init(&f->vm.irq, f->vm.vm_fd, nr_vcpus, gic, its, &layout, &f->vm.mem, &f->vm.mmio);
 	f->vm.vcpus = calloc(nr_vcpus, sizeof(struct vcpu));
 	for (unsigned i = 0; i < nr_vcpus; i++)
 		f->vm.vcpus[i].mpidr = kvm_mpidr(i);

@@ -9,7 +9,8 @@
 #include <cmocka.h>
 
 #include "../../arch/arm64/memmap.h"
-#include "../../irqchip/irqchip.h"
+#include "../../irqchip/gic.h"
+#include "../../irqchip/irq.h"
 #include "../../vm.h"
 
 static void test_irq_line_encode(void **state)
@@ -30,26 +31,26 @@ static void test_spi_alloc_exhaustion(void **state)
 	unsigned n = 0;
 
 	(void)state;
-	irq_routing_init(&r, false);
-	assert_int_equal(irq_spi_alloc(&r, 0, &first), -EINVAL);
-	while (irq_spi_alloc(&r, 1, &first) == 0) {
+	irq_routing_init(&r, false, GIC_NR_IRQS, dyn->intid, dyn->count);
+	assert_int_equal(irq_routing_spi_alloc(&r, 0, &first), -EINVAL);
+	while (irq_routing_spi_alloc(&r, 1, &first) == 0) {
 		assert_int_equal(first, dyn->intid + n);
 		n++;
 	}
 	assert_int_equal(n, dyn->count);
-	assert_int_equal(irq_spi_alloc(&r, 1, &first), -ENOSPC);
+	assert_int_equal(irq_routing_spi_alloc(&r, 1, &first), -ENOSPC);
 
 	/* Blocks are contiguous and skip holes too small for them. */
-	irq_routing_init(&r, false);
-	assert_int_equal(irq_spi_alloc(&r, 4, &a), 0);
-	assert_int_equal(irq_spi_alloc(&r, 4, &b), 0);
+	irq_routing_init(&r, false, GIC_NR_IRQS, dyn->intid, dyn->count);
+	assert_int_equal(irq_routing_spi_alloc(&r, 4, &a), 0);
+	assert_int_equal(irq_routing_spi_alloc(&r, 4, &b), 0);
 	assert_int_equal(b, a + 4);
-	irq_spi_free(&r, a + 1, 2);                 /* a 2-SPI hole */
-	assert_int_equal(irq_spi_alloc(&r, 3, &first), 0);
+	irq_routing_spi_free(&r, a + 1, 2);                 /* a 2-SPI hole */
+	assert_int_equal(irq_routing_spi_alloc(&r, 3, &first), 0);
 	assert_int_equal(first, b + 4);             /* does not fit the hole */
-	assert_int_equal(irq_spi_alloc(&r, 2, &first), 0);
+	assert_int_equal(irq_routing_spi_alloc(&r, 2, &first), 0);
 	assert_int_equal(first, a + 1);             /* fits exactly */
-	assert_int_equal(irq_spi_alloc(&r, dyn->count, &first), -ENOSPC);
+	assert_int_equal(irq_routing_spi_alloc(&r, dyn->count, &first), -ENOSPC);
 }
 
 static void test_gsi_alloc_and_routes(void **state)
@@ -61,13 +62,13 @@ static void test_gsi_alloc_and_routes(void **state)
 	uint32_t g0, g1, g2, gsi;
 
 	(void)state;
-	irq_routing_init(&r, true);
-	assert_int_equal(irq_gsi_alloc(&r, &g0), 0);
-	assert_int_equal(irq_gsi_alloc(&r, &g1), 0);
-	assert_int_equal(irq_gsi_alloc(&r, &g2), 0);
+	irq_routing_init(&r, true, GIC_NR_IRQS, guest_irqmap[IRQ_DYNAMIC].intid, guest_irqmap[IRQ_DYNAMIC].count);
+	assert_int_equal(irq_routing_gsi_alloc(&r, &g0), 0);
+	assert_int_equal(irq_routing_gsi_alloc(&r, &g1), 0);
+	assert_int_equal(irq_routing_gsi_alloc(&r, &g2), 0);
 	assert_int_not_equal(g0, g1);
-	assert_int_equal(irq_route_set(&r, g0, &spi), 0);
-	assert_int_equal(irq_route_set(&r, g1, &msi), 0);
+	assert_int_equal(irq_routing_route_set(&r, g0, &spi), 0);
+	assert_int_equal(irq_routing_route_set(&r, g1, &msi), 0);
 	/* g2 has no route yet: not in the table. */
 	assert_int_equal(irq_routing_build(&r, e, IRQ_MAX_GSIS), 2);
 	assert_int_equal(e[0].gsi, g0);
@@ -89,59 +90,66 @@ static void test_gsi_alloc_and_routes(void **state)
 
 	/* Bad routes and unallocated GSIs are refused. */
 	spi.intid = 20;
-	assert_int_equal(irq_route_set(&r, g2, &spi), -EINVAL);
+	assert_int_equal(irq_routing_route_set(&r, g2, &spi), -EINVAL);
 	spi.intid = GIC_NR_IRQS;
-	assert_int_equal(irq_route_set(&r, g2, &spi), -EINVAL);
-	assert_int_equal(irq_route_set(&r, IRQ_MAX_GSIS, &msi), -EINVAL);
-	irq_gsi_free(&r, g1);
-	assert_int_equal(irq_route_set(&r, g1, &msi), -EINVAL);
+	assert_int_equal(irq_routing_route_set(&r, g2, &spi), -EINVAL);
+	assert_int_equal(irq_routing_route_set(&r, IRQ_MAX_GSIS, &msi), -EINVAL);
+	irq_routing_gsi_free(&r, g1);
+	assert_int_equal(irq_routing_route_set(&r, g1, &msi), -EINVAL);
 	assert_int_equal(irq_routing_build(&r, e, IRQ_MAX_GSIS), 1);
 
 	/* A freed GSI is reused; then allocate until exhausted. */
-	assert_int_equal(irq_gsi_alloc(&r, &gsi), 0);
+	assert_int_equal(irq_routing_gsi_alloc(&r, &gsi), 0);
 	assert_int_equal(gsi, g1);
-	while (irq_gsi_alloc(&r, &gsi) == 0)
+	while (irq_routing_gsi_alloc(&r, &gsi) == 0)
 		;
-	assert_int_equal(irq_gsi_alloc(&r, &gsi), -ENOSPC);
+	assert_int_equal(irq_routing_gsi_alloc(&r, &gsi), -ENOSPC);
 	/* The table never exceeds what the caller can hold. */
 	for (uint32_t i = 0; i < IRQ_MAX_GSIS; i++)
-		irq_route_set(&r, i, &msi);
+		irq_routing_route_set(&r, i, &msi);
 	assert_int_equal(irq_routing_build(&r, e, 10), 10);
 }
 
 static void test_msi_doorbells(void **state)
 {
-	static struct vm vm;
+	static struct irqchip ic;
+	struct gic_layout layout;
 	struct irq_route rt;
 	uint64_t its = guest_memmap[MEM_GIC_ITS].base, v2m = guest_memmap[MEM_GICV2M].base;
 
 	(void)state;
-	memset(&vm, 0, sizeof(vm));
+	vm_gic_layout(&layout);
+	irqchip_init(&ic, -1, 1, &gicv3_ops, true, &layout, NULL, NULL);
 	/* GICv3 + ITS: GITS_TRANSLATER, device ID kept. */
-	vm.gic.its_enabled = true;
-	assert_int_equal(gicv3_ops.msi_route(&vm, its + 0x10040, 5, 0x10, &rt), 0);
+	assert_int_equal(gicv3_ops.msi_route(&ic, its + 0x10040, 5, 0x10, &rt), 0);
 	assert_int_equal(rt.type, ROUTE_MSI);
 	assert_int_equal(rt.msi_addr, its + 0x10040);
 	assert_int_equal(rt.devid, 0x10);
-	assert_int_equal(gicv3_ops.msi_route(&vm, its + 0x40, 5, 0x10, &rt), -EINVAL);
-	vm.gic.its_enabled = false;
-	assert_int_equal(gicv3_ops.msi_route(&vm, its + 0x10040, 5, 0x10, &rt), -ENOTSUP);
+	assert_int_equal(gicv3_ops.msi_route(&ic, its + 0x40, 5, 0x10, &rt), -EINVAL);
+	ic.its_enabled = false;
+	assert_int_equal(gicv3_ops.msi_route(&ic, its + 0x10040, 5, 0x10, &rt), -ENOTSUP);
 	/* GICv2m: SETSPI_NS with an SPI of the frame becomes an SPI route. */
-	assert_int_equal(gicv2m_ops.msi_route(&vm, v2m + 0x40, 100, 0, &rt), 0);
+	assert_int_equal(gicv2m_ops.msi_route(&ic, v2m + 0x40, 100, 0, &rt), 0);
 	assert_int_equal(rt.type, ROUTE_SPI);
 	assert_int_equal(rt.intid, 100);
-	assert_int_equal(gicv2m_ops.msi_route(&vm, v2m + 0x40, 160, 0, &rt), -EINVAL);
-	assert_int_equal(gicv2m_ops.msi_route(&vm, v2m + 0x40, 95, 0, &rt), -EINVAL);
-	assert_int_equal(gicv2m_ops.msi_route(&vm, v2m + 0x44, 100, 0, &rt), -EINVAL);
+	assert_int_equal(gicv2m_ops.msi_route(&ic, v2m + 0x40, 160, 0, &rt), -EINVAL);
+	assert_int_equal(gicv2m_ops.msi_route(&ic, v2m + 0x40, 95, 0, &rt), -EINVAL);
+	assert_int_equal(gicv2m_ops.msi_route(&ic, v2m + 0x44, 100, 0, &rt), -EINVAL);
 	/* Plain GICv2: no doorbell. */
-	assert_int_equal(gicv2_ops.msi_route(&vm, v2m + 0x40, 100, 0, &rt), -ENOTSUP);
+	assert_int_equal(gicv2_ops.msi_route(&ic, v2m + 0x40, 100, 0, &rt), -ENOTSUP);
+	/* irq_msi_route asks the model the irqchip was set up with. */
+	irqchip_init(&ic, -1, 1, &gicv2_ops, false, &layout, NULL, NULL);
+	assert_int_equal(irq_msi_route(&ic, v2m + 0x40, 100, 0, &rt), -ENOTSUP);
+	irqchip_init(&ic, -1, 1, &gicv2m_ops, false, &layout, NULL, NULL);
+	assert_int_equal(irq_msi_route(&ic, v2m + 0x40, 100, 0, &rt), 0);
+	assert_int_equal(rt.intid, 100);
 }
 
 /* The models answer what callers ask; the FDT specifiers come from one helper each. */
 static void test_models_and_specifiers(void **state)
 {
-	uint32_t c[3], first;
-	unsigned count;
+	struct gic_layout l;
+	uint32_t c[3];
 
 	(void)state;
 	assert_ptr_equal(irqchip_ops_for(IRQCHIP_GICV2), &gicv2_ops);
@@ -160,9 +168,17 @@ static void test_models_and_specifiers(void **state)
 	assert_int_equal(c[0], 1);
 	assert_int_equal(c[1], 11);
 	assert_int_equal(c[2], 0xf04);
-	gicv2m_spis(&first, &count);
-	assert_int_equal(first, guest_irqmap[IRQ_GICV2M].intid);
-	assert_int_equal(count, guest_irqmap[IRQ_GICV2M].count);
+	/* The layout the VM hands the GIC is the memory and IRQ maps'. */
+	vm_gic_layout(&l);
+	assert_int_equal(l.v2m_spi_first, guest_irqmap[IRQ_GICV2M].intid);
+	assert_int_equal(l.v2m_spi_count, guest_irqmap[IRQ_GICV2M].count);
+	assert_int_equal(l.v2m_base, guest_memmap[MEM_GICV2M].base);
+	assert_int_equal(l.its_base, guest_memmap[MEM_GIC_ITS].base);
+	assert_int_equal(l.dist_base, guest_memmap[MEM_GIC_DIST].base);
+	assert_int_equal(l.redist_count[0], memmap_redist_low_count());
+	assert_int_equal(l.nr_irqs, GIC_NR_IRQS);
+	assert_int_equal(l.dyn_spi_first, guest_irqmap[IRQ_DYNAMIC].intid);
+	assert_int_equal(gicv3_ops.max_vcpus, VMM_MAX_VCPUS);
 }
 
 int main(void)

@@ -8,7 +8,8 @@
 #include <cmocka.h>
 
 #include "../../arch/arm64/memmap.h"
-#include "../../irqchip/irqchip.h"
+#include "../../irqchip/gic.h"
+#include "../../irqchip/irq.h"
 #include "../../util.h"
 #include "../../vm.h"
 

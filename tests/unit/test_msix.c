@@ -48,7 +48,7 @@ static int msix_alone_setup(void **state)
 	m.may_send = t_may_send;
 	m.route_changed = t_route_changed;
 	m.owner = &fn;
-	assert_int_equal(msix_init(&m, &fn, &vm, T_NR, 2, T_TABLE, T_PBA), 0);
+	assert_int_equal(msix_init(&m, &fn, &vm.irq, T_NR, 2, T_TABLE, T_PBA), 0);
 	assert_int_equal(pci_device_add(&vm, &fn), 0);
 	return 0;
 }
@@ -106,9 +106,9 @@ static void test_msix_capability(void **state)
 	{
 		struct msix bad = { 0 };
 
-		assert_int_equal(msix_init(&bad, &fn, &vm, 0, 0, 0, 0x800), -EINVAL);
-		assert_int_equal(msix_init(&bad, &fn, &vm, 1, 0, 4, 0x800), -EINVAL);
-		assert_int_equal(msix_init(&bad, &fn, &vm, 1, PCI_NR_BARS, 0, 0x800), -EINVAL);
+		assert_int_equal(msix_init(&bad, &fn, &vm.irq, 0, 0, 0, 0x800), -EINVAL);
+		assert_int_equal(msix_init(&bad, &fn, &vm.irq, 1, 0, 4, 0x800), -EINVAL);
+		assert_int_equal(msix_init(&bad, &fn, &vm.irq, 1, PCI_NR_BARS, 0, 0x800), -EINVAL);
 		msix_destroy(&bad);
 	}
 }

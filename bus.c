@@ -5,7 +5,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "../util.h"
+#include "util.h"
 
 void mmio_bus_init(struct mmio_bus *bus)
 {
