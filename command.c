@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "arch/arm64/memmap.h"
+#include "describe.h"
 #include "devices/uart.h"
 #include "emit.h"
 #include "irqchip/irqchip.h"
@@ -106,63 +107,15 @@ static int cmd_stop(struct vm *vm, unsigned argc, char **argv, struct strbuf *ou
 	return 0;
 }
 
-/* The counters, described once: stat's text lines (each object one line from its
- * template, as they always read) and stat --json. */
+/* The counters, described once (describe.h, shared with the --report file): stat's text
+ * lines (each object one line from its template, as they always read) and stat --json. */
 static int describe_stat(struct vm *vm, struct emit *e)
 {
 	emit_obj_begin(e, NULL);
-	emit_arr_begin(e, "vcpus");
-	for (unsigned i = 0; vm->vcpus && i < vm->nr_vcpus; i++) {
-		const struct vcpu *v = &vm->vcpus[i];
-
-		emit_obj_line(e, NULL, "vcpu %s exits: mmio %s (reads %s, writes %s), intr %s, system_event %s");
-		emit_u64(e, "vcpu", i);
-		emit_u64(e, "mmio", v->exits[KVM_EXIT_MMIO]);
-		emit_u64(e, "mmio_reads", v->mmio_reads);
-		emit_u64(e, "mmio_writes", v->mmio_writes);
-		emit_u64(e, "intr", v->exits[KVM_EXIT_INTR]);
-		emit_u64(e, "system_event", v->exits[KVM_EXIT_SYSTEM_EVENT]);
-		emit_obj_end(e);
-	}
-	emit_arr_end(e);
-	emit_arr_begin(e, "gsis");
-	for (unsigned g = 0; g < IRQ_MAX_GSIS; g++) {
-		const struct irq_route *r = &vm->routing.routes[g];
-
-		if (!r->used || r->type == ROUTE_NONE)
-			continue;
-		emit_obj_line(e, NULL, "gsi %s %s signals %s");
-		emit_u64(e, "gsi", g);
-		emit_str(e, "type", r->type == ROUTE_MSI ? "msi" : "spi");
-		emit_u64(e, "signals", r->signals);
-		emit_obj_end(e);
-	}
-	emit_arr_end(e);
-	emit_arr_begin(e, "spis");
-	for (unsigned i = 32; i < GIC_NR_IRQS; i++) {
-		if (!vm->routing.spi_raised[i])
-			continue;
-		emit_obj_line(e, NULL, "spi %s raised %s");
-		emit_u64(e, "intid", i);
-		emit_u64(e, "raised", vm->routing.spi_raised[i]);
-		emit_obj_end(e);
-	}
-	emit_arr_end(e);
-	emit_arr_begin(e, "devices");
-	for (unsigned i = 0; i < vm->nr_virtio; i++) {
-		const struct virtio_dev *vd = vm->virtio[i];
-
-		emit_obj_line(e, NULL, "device %s kicks %s interrupts %s reads %s writes %s flushes %s errors %s");
-		emit_str(e, "name", vd->ops->name);
-		emit_u64(e, "kicks", vd->kicks);
-		emit_u64(e, "interrupts", vd->interrupts);
-		emit_u64(e, "reads", vd->io_reads);
-		emit_u64(e, "writes", vd->io_writes);
-		emit_u64(e, "flushes", vd->io_flushes);
-		emit_u64(e, "errors", vd->io_errors);
-		emit_obj_end(e);
-	}
-	emit_arr_end(e);
+	describe_vcpus(e, vm, DESCRIBE_STAT);
+	describe_gsi_routes(e, vm, DESCRIBE_STAT);
+	describe_spis(e, vm, DESCRIBE_STAT);
+	describe_devices(e, vm, DESCRIBE_STAT);
 	emit_obj_end(e);
 	return 0;
 }

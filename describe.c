@@ -1,0 +1,162 @@
+/* describe.c - the VM's parts described once for stat and the --report file (describe.h). */
+#include "describe.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <linux/kvm.h>
+
+#include "emit.h"
+#include "irqchip/irqchip.h"
+#include "virtio/virtio.h"
+#include "vm.h"
+
+static const char *exit_reason_name(unsigned r)
+{
+	switch (r) {
+	case KVM_EXIT_MMIO: return "mmio";
+	case KVM_EXIT_INTR: return "intr";
+	case KVM_EXIT_SYSTEM_EVENT: return "system_event";
+	case KVM_EXIT_FAIL_ENTRY: return "fail_entry";
+	case KVM_EXIT_INTERNAL_ERROR: return "internal_error";
+	case KVM_EXIT_ARM_NISV: return "arm_nisv";
+	default: return NULL;
+	}
+}
+
+/* The report: every exit reason seen, by name ("exit_N" for one without). */
+static void vcpu_exits(struct emit *e, const struct vcpu *v)
+{
+	emit_obj_begin(e, "exits");
+	for (unsigned r = 0; r < VCPU_EXIT_REASONS; r++) {
+		const char *name = exit_reason_name(r);
+		char key[16];
+
+		if (!v->exits[r])
+			continue;
+		if (!name)
+			snprintf(key, sizeof(key), "exit_%u", r);
+		emit_u64(e, name ? name : key, v->exits[r]);
+	}
+	emit_obj_end(e);
+}
+
+void describe_vcpus(struct emit *e, const struct vm *vm, enum describe_view view)
+{
+	emit_arr_begin(e, "vcpus");
+	for (unsigned i = 0; vm->vcpus && i < vm->nr_vcpus; i++) {
+		const struct vcpu *v = &vm->vcpus[i];
+		char mpidr[24];
+
+		if (view == DESCRIBE_STAT) {
+			emit_obj_line(e, NULL, "vcpu %s exits: mmio %s (reads %s, writes %s), intr %s, system_event %s");
+			emit_u64(e, "vcpu", i);
+			emit_u64(e, "mmio", v->exits[KVM_EXIT_MMIO]);
+		} else {
+			snprintf(mpidr, sizeof(mpidr), "0x%" PRIx64, v->mpidr);
+			emit_obj_begin(e, NULL);
+			emit_u64(e, "id", v->id);
+			emit_str(e, "mpidr", mpidr);
+		}
+		emit_u64(e, "mmio_reads", v->mmio_reads);
+		emit_u64(e, "mmio_writes", v->mmio_writes);
+		if (view == DESCRIBE_STAT) {
+			emit_u64(e, "intr", v->exits[KVM_EXIT_INTR]);
+			emit_u64(e, "system_event", v->exits[KVM_EXIT_SYSTEM_EVENT]);
+		} else {
+			vcpu_exits(e, v);
+		}
+		emit_obj_end(e);
+	}
+	emit_arr_end(e);
+}
+
+void describe_gsi_routes(struct emit *e, const struct vm *vm, enum describe_view view)
+{
+	bool stat = view == DESCRIBE_STAT;
+
+	emit_arr_begin(e, stat ? "gsis" : "gsi_routes");
+	for (unsigned g = 0; g < IRQ_MAX_GSIS; g++) {
+		const struct irq_route *r = &vm->routing.routes[g];
+		char addr[24];
+
+		if (!r->used || (stat && r->type == ROUTE_NONE))
+			continue;
+		if (stat)
+			emit_obj_line(e, NULL, "gsi %s %s signals %s");
+		else
+			emit_obj_begin(e, NULL);
+		emit_u64(e, "gsi", g);
+		emit_str(e, "type", r->type == ROUTE_MSI ? "msi" : r->type == ROUTE_SPI ? "spi" : "none");
+		if (!stat && r->type == ROUTE_MSI) {
+			snprintf(addr, sizeof(addr), "0x%" PRIx64, r->msi_addr);
+			emit_str(e, "address", addr);
+			emit_u64(e, "data", r->msi_data);
+			emit_u64(e, "devid", r->devid);
+		} else if (!stat && r->type == ROUTE_SPI) {
+			emit_u64(e, "intid", r->intid);
+		}
+		emit_u64(e, "signals", r->signals);
+		emit_obj_end(e);
+	}
+	emit_arr_end(e);
+}
+
+void describe_spis(struct emit *e, const struct vm *vm, enum describe_view view)
+{
+	if (view == DESCRIBE_STAT)
+		emit_arr_begin(e, "spis");
+	else
+		emit_obj_begin(e, "spis_raised");
+	for (unsigned i = 32; i < GIC_NR_IRQS; i++) {
+		char intid[12];
+
+		if (!vm->routing.spi_raised[i])
+			continue;
+		if (view == DESCRIBE_STAT) {
+			emit_obj_line(e, NULL, "spi %s raised %s");
+			emit_u64(e, "intid", i);
+			emit_u64(e, "raised", vm->routing.spi_raised[i]);
+			emit_obj_end(e);
+		} else {
+			snprintf(intid, sizeof(intid), "%u", i);
+			emit_u64(e, intid, vm->routing.spi_raised[i]);
+		}
+	}
+	if (view == DESCRIBE_STAT)
+		emit_arr_end(e);
+	else
+		emit_obj_end(e);
+}
+
+void describe_devices(struct emit *e, const struct vm *vm, enum describe_view view)
+{
+	emit_arr_begin(e, "devices");
+	for (unsigned i = 0; i < vm->nr_virtio; i++) {
+		const struct virtio_dev *vd = vm->virtio[i];
+		char pci[12];
+
+		if (view == DESCRIBE_STAT) {
+			emit_obj_line(e, NULL, "device %s kicks %s interrupts %s reads %s writes %s flushes %s errors %s");
+			emit_str(e, "name", vd->ops->name);
+		} else {
+			snprintf(pci, sizeof(pci), "00:%02x.0", (vd->pci.devfn >> 3) & 0x1f);
+			emit_obj_begin(e, NULL);
+			emit_str(e, "name", vd->ops->name);
+			emit_str(e, "transport", vd->pci.vm ? "pci" : "mmio");
+			emit_str(e, "pci", pci);
+			emit_u64(e, "intx_intid", vd->pci.intx_intid);
+		}
+		emit_u64(e, "kicks", vd->kicks);
+		emit_u64(e, "interrupts", vd->interrupts);
+		emit_u64(e, "reads", vd->io_reads);
+		emit_u64(e, "writes", vd->io_writes);
+		emit_u64(e, "flushes", vd->io_flushes);
+		emit_u64(e, "errors", vd->io_errors);
+		if (view == DESCRIBE_REPORT) {
+			emit_u64(e, "bytes_read", vd->io_bytes_read);
+			emit_u64(e, "bytes_written", vd->io_bytes_written);
+		}
+		emit_obj_end(e);
+	}
+	emit_arr_end(e);
+}
