@@ -54,7 +54,7 @@ $(OBJDIR)/%.o: %.c
 # and linked only into the tests that list them, TEST_SUPPORT_<test> = <names without .c>.
 # The PCI and virtio tests share the fake KVM (fake_kvm.c: __wrap_ioctl, the ioeventfd
 # registry) and the fixtures (pci_fixture.c: fake RAM and VM, ECAM/BAR, driver steps).
-PCI_TESTS := test_pci_cfg test_pci_fdt test_pci_intx test_pci_bar_race test_msix test_virtio_pci \
+PCI_TESTS := test_info_pci test_pci_cfg test_pci_fdt test_pci_intx test_pci_bar_race test_msix test_virtio_pci \
 	test_virtio_console test_virtio_mmio
 $(foreach t,$(PCI_TESTS),$(eval TEST_LDFLAGS_$(t) := -Wl,--wrap=ioctl))
 $(foreach t,$(PCI_TESTS),$(eval TEST_SUPPORT_$(t) := fake_kvm pci_fixture))

@@ -21,15 +21,24 @@
 
 #define MAX_ARGS 8
 
+/* A reply that describes state: the description, written once, as text lines or (with a
+ * last word --json) one line of JSON. 0 or -errno. */
+typedef int describe_fn(struct vm *vm, struct emit *e);
+
+/* A subcommand (the command's one argument) that describes state. */
+struct subcommand {
+	const char *name;
+	describe_fn *describe;
+};
+
 struct command {
 	const char *name;
 	unsigned min_args, max_args;
 	/* 0, or -errno with a reason in err; output lines go to out. */
 	int (*run)(struct vm *vm, unsigned argc, char **argv, struct strbuf *out, char *err, size_t errlen);
 	const char *usage;
-	/* Instead of run, for a reply that describes state: the description, written once,
-	 * as text lines or (with a last word --json) one line of JSON. 0 or -errno. */
-	int (*describe)(struct vm *vm, struct emit *e);
+	describe_fn *describe;               /* instead of run */
+	const struct subcommand *subs;       /* these instead of run; NULL-terminated */
 };
 
 static const struct command commands[];
@@ -141,67 +150,91 @@ static int its_dump_fn(struct vm *vm, bool arg, struct strbuf *out)
 	return its_dump(vm, out);
 }
 
-static void info_irq(struct vm *vm, struct strbuf *out)
+/* info irq: the fixed assignments, the GSI routes and the KVM_IRQ_LINE raises, in the
+ * parts stat and the report describe too (describe.h), with headings in text. */
+static int describe_info_irq(struct vm *vm, struct emit *e)
 {
-	sb_printf(out, "fixed assignments:\n");
-	for (unsigned i = 0; i < IRQ_NR; i++)
-		sb_printf(out, "  %-16s INTID %u-%u %s\n", guest_irqmap[i].name, guest_irqmap[i].intid,
-			  guest_irqmap[i].intid + guest_irqmap[i].count - 1, guest_irqmap[i].level ? "level" : "edge");
-	sb_printf(out, "GSI routes (KVM_SET_GSI_ROUTING) with delivery counts:\n");
-	for (unsigned g = 0; g < IRQ_MAX_GSIS; g++) {
-		const struct irq_route *r = &vm->routing.routes[g];
-
-		if (!r->used)
-			continue;
-		if (r->type == ROUTE_MSI)
-			sb_printf(out, "  gsi %u msi address 0x%" PRIx64 " data %u devid 0x%x signals %" PRIu64 "\n", g,
-				  r->msi_addr, r->msi_data, r->devid, r->signals);
-		else if (r->type == ROUTE_SPI)
-			sb_printf(out, "  gsi %u spi INTID %u signals %" PRIu64 "\n", g, r->intid, r->signals);
-		else
-			sb_printf(out, "  gsi %u (no route yet)\n", g);
-	}
-	sb_printf(out, "KVM_IRQ_LINE raises:\n");
-	for (unsigned i = 32; i < GIC_NR_IRQS; i++)
-		if (vm->routing.spi_raised[i])
-			sb_printf(out, "  spi INTID %u raised %" PRIu64 "\n", i, vm->routing.spi_raised[i]);
+	emit_obj_begin(e, NULL);
+	emit_text_line(e, "fixed assignments:");
+	describe_irq_map(e, DESCRIBE_INFO);
+	emit_text_line(e, "GSI routes (KVM_SET_GSI_ROUTING) with delivery counts:");
+	describe_gsi_routes(e, vm, DESCRIBE_INFO);
+	emit_text_line(e, "KVM_IRQ_LINE raises:");
+	describe_spis(e, vm, DESCRIBE_INFO);
+	emit_obj_end(e);
+	return 0;
 }
 
-static void info_pci(struct vm *vm, struct strbuf *out)
+/* info pci: each virtio-pci function (its config space as the guest programmed it) and its
+ * MSI-X vectors; virtio-mmio devices are not on the bus. */
+static int describe_info_pci(struct vm *vm, struct emit *e)
 {
+	emit_obj_begin(e, NULL);
+	emit_arr_begin(e, "functions");
 	for (unsigned i = 0; i < vm->nr_virtio; i++) {
 		struct virtio_dev *vd = vm->virtio[i];
 		struct pci_device *pd = &vd->pci;
+		char addr[12], vendor[8], device[8];
 
 		if (!pd->vm)
 			continue; /* virtio-mmio: not on the PCI bus */
-		sb_printf(out, "00:%02x.0 %s [%04x:%04x] BAR0 %s0x%" PRIx64 " (%" PRIu64 " KiB) INTx SPI %u, MSI-X %s\n",
-			  pd->devfn >> 3, vd->ops->name, pci_cfg_read(pd, PCI_VENDOR_ID, 2),
-			  pci_cfg_read(pd, PCI_DEVICE_ID, 2), pd->bars[0].mapped_at ? "at " : "unmapped, programmed ",
-			  pd->bars[0].mapped_at ? pd->bars[0].mapped_at : (uint64_t)(pci_cfg_read(pd, PCI_BAR0, 4) & ~0xfu),
-			  pd->bars[0].size >> 10, pd->intx_intid,
-			  pci_cfg_read(pd, vd->msix_cap + 2, 2) & 0x8000 ? "enabled" : "disabled");
+		snprintf(addr, sizeof(addr), "00:%02x.0", pd->devfn >> 3);
+		snprintf(vendor, sizeof(vendor), "%04x", pci_cfg_read(pd, PCI_VENDOR_ID, 2));
+		snprintf(device, sizeof(device), "%04x", pci_cfg_read(pd, PCI_DEVICE_ID, 2));
+		emit_obj_begin(e, NULL);
+		emit_obj_line(e, "function", "%s %s [%s:%s] BAR0 %{at |unmapped, programmed }%s (%s KiB) INTx SPI %s, "
+			      "MSI-X %{enabled|disabled}");
+		emit_str(e, "pci", addr);
+		emit_str(e, "name", vd->ops->name);
+		emit_str(e, "vendor_id", vendor);
+		emit_str(e, "device_id", device);
+		emit_bool(e, "bar0_mapped", pd->bars[0].mapped_at);
+		emit_hex(e, "bar0", pd->bars[0].mapped_at ? pd->bars[0].mapped_at
+							: (uint64_t)(pci_cfg_read(pd, PCI_BAR0, 4) & ~0xfu), 0);
+		emit_u64(e, "bar0_kib", pd->bars[0].size >> 10);
+		emit_u64(e, "intx_intid", pd->intx_intid);
+		emit_bool(e, "msix_enabled", pci_cfg_read(pd, vd->msix_cap + 2, 2) & 0x8000);
+		emit_obj_end(e);
+		emit_arr_begin(e, "vectors");
 		pthread_mutex_lock(&vd->lock);
 		for (unsigned v = 0; v < vd->nr_vectors; v++) {
 			const struct virtio_msix_vector *m = &vd->vectors[v];
 
-			sb_printf(out, "  vector %u address 0x%" PRIx64 " data %u%s%s gsi %u%s\n", v, m->addr, m->data,
-				  m->masked ? " masked" : "", m->pending ? " pending" : "", m->gsi,
-				  m->routed ? " routed" : "");
+			emit_obj_line(e, NULL, "  vector %s address %s data %s%{ masked}%{ pending} gsi %s%{ routed}");
+			emit_u64(e, "vector", v);
+			emit_hex(e, "address", m->addr, 0);
+			emit_u64(e, "data", m->data);
+			emit_bool(e, "masked", m->masked);
+			emit_bool(e, "pending", m->pending);
+			emit_u64(e, "gsi", m->gsi);
+			emit_bool(e, "routed", m->routed);
+			emit_obj_end(e);
 		}
 		pthread_mutex_unlock(&vd->lock);
+		emit_arr_end(e);
+		emit_obj_end(e);
 	}
+	emit_arr_end(e);
 	if (!vm->pci || !vm->pci->nr)
-		sb_printf(out, "no PCI functions\n");
+		emit_text_line(e, "no PCI functions");
+	emit_obj_end(e);
+	return 0;
 }
 
-static void info_mem(struct vm *vm, struct strbuf *out)
+/* info mem: the guest memory map and where the boot files were put. */
+static int describe_info_mem(struct vm *vm, struct emit *e)
 {
-	for (unsigned i = 0; i < MEM_NR; i++)
-		sb_printf(out, "%-18s 0x%012" PRIx64 " size 0x%" PRIx64 "\n", guest_memmap[i].name,
-			  guest_memmap[i].base, i == MEM_RAM ? vm->mem.size : guest_memmap[i].size);
-	sb_printf(out, "kernel 0x%" PRIx64 "-0x%" PRIx64 " initrd 0x%" PRIx64 " (+0x%" PRIx64 ") dtb 0x%" PRIx64 "\n",
-		  vm->boot.kernel_gpa, vm->boot.kernel_end, vm->boot.initrd_gpa, vm->boot.initrd_size, vm->boot.dtb_gpa);
+	emit_obj_begin(e, NULL);
+	describe_memory_map(e, vm, DESCRIBE_INFO);
+	emit_obj_line(e, "boot", "kernel %s-%s initrd %s (+%s) dtb %s");
+	emit_hex(e, "kernel", vm->boot.kernel_gpa, 0);
+	emit_hex(e, "kernel_end", vm->boot.kernel_end, 0);
+	emit_hex(e, "initrd", vm->boot.initrd_gpa, 0);
+	emit_hex(e, "initrd_size", vm->boot.initrd_size, 0);
+	emit_hex(e, "dtb", vm->boot.dtb_gpa, 0);
+	emit_obj_end(e);
+	emit_obj_end(e);
+	return 0;
 }
 
 /* info dtb: the DTB as built, from the host's copy (never the one in guest RAM, whose header
@@ -254,12 +287,6 @@ static int cmd_info(struct vm *vm, unsigned argc, char **argv, struct strbuf *ou
 		}
 		sb_printf(out, "source: KVM ITS registers and tables; the VMM's MSI routes are in info irq\n");
 		ret = while_paused(vm, its_dump_fn, false, out);
-	} else if (!strcmp(what, "irq") && argc == 2) {
-		info_irq(vm, out);
-	} else if (!strcmp(what, "pci") && argc == 2) {
-		info_pci(vm, out);
-	} else if (!strcmp(what, "mem") && argc == 2) {
-		info_mem(vm, out);
 	} else if (!strcmp(what, "dtb")) {
 		return info_dtb(vm, argc, out, err, errlen);
 	} else if (!strcmp(what, "io") && argc == 2) {
@@ -322,16 +349,24 @@ static int cmd_inject(struct vm *vm, unsigned argc, char **argv, struct strbuf *
 	return ret;
 }
 
+static const struct subcommand info_subs[] = {
+	{ "irq", describe_info_irq },
+	{ "pci", describe_info_pci },
+	{ "mem", describe_info_mem },
+	{ NULL, NULL },
+};
+
 static const struct command commands[] = {
-	{ "help", 0, 0, cmd_help, "help                       this list", NULL },
-	{ "status", 0, 0, NULL, "status                     name, state, uptime, GIC, vCPUs", describe_status },
-	{ "pause", 0, 0, cmd_pause, "pause                      stop the vCPUs (guest time stops too)", NULL },
-	{ "resume", 0, 0, cmd_resume, "resume                     run them again", NULL },
-	{ "stop", 0, 1, cmd_stop, "stop [--force]             power the guest off (SysRq), or end it now", NULL },
-	{ "stat", 0, 0, NULL, "stat                       exits per vCPU, interrupts per route, I/O", describe_stat },
-	{ "info", 1, 2, cmd_info, "info gic [all]|its|irq|pci|mem|io|dtb FILE", NULL },
+	{ "help", 0, 0, cmd_help, "help                       this list", NULL, NULL },
+	{ "status", 0, 0, NULL, "status                     name, state, uptime, GIC, vCPUs", describe_status, NULL },
+	{ "pause", 0, 0, cmd_pause, "pause                      stop the vCPUs (guest time stops too)", NULL, NULL },
+	{ "resume", 0, 0, cmd_resume, "resume                     run them again", NULL, NULL },
+	{ "stop", 0, 1, cmd_stop, "stop [--force]             power the guest off (SysRq), or end it now", NULL, NULL },
+	{ "stat", 0, 0, NULL, "stat                       exits per vCPU, interrupts per route, I/O", describe_stat, NULL },
+	/* info gic, its and io are dumps of what other layers print; dtb is data. */
+	{ "info", 1, 2, cmd_info, "info gic [all]|its|irq|pci|mem|io|dtb FILE", NULL, info_subs },
 	/* Bring-up only: pulsing or lowering a line a device holds can lose that device's interrupt. */
-	{ "inject", 2, 3, cmd_inject, "inject spi INTID [0|1] | inject msi DEVID EVENTID", NULL },
+	{ "inject", 2, 3, cmd_inject, "inject spi INTID [0|1] | inject msi DEVID EVENTID", NULL, NULL },
 };
 
 static int cmd_help(struct vm *vm, unsigned argc, char **argv, struct strbuf *out, char *err, size_t errlen)
@@ -357,14 +392,14 @@ static int split_words(char *line, char **argv, unsigned max)
 
 /* A describing command: its description rendered into out, which keeps nothing of a
  * description that failed (the reply is then only the error line). */
-static int run_describe(struct vm *vm, const struct command *cmd, bool json, struct strbuf *out)
+static int run_describe(struct vm *vm, describe_fn *describe, bool json, struct strbuf *out)
 {
 	size_t start = out->len;
 	struct emit e;
 	int ret;
 
 	emit_init(&e, out, json ? EMIT_JSON : EMIT_TEXT);
-	ret = cmd->describe(vm, &e);
+	ret = describe(vm, &e);
 	if (!ret)
 		ret = emit_end(&e);
 	if (ret && out->buf) {
@@ -372,6 +407,15 @@ static int run_describe(struct vm *vm, const struct command *cmd, bool json, str
 		out->buf[start] = '\0';
 	}
 	return ret;
+}
+
+/* What describes the reply to argv: the command, one of its subcommands, or nothing. */
+static describe_fn *describer(const struct command *cmd, int argc, char **argv)
+{
+	for (const struct subcommand *sub = cmd->subs; sub && sub->name && argc > 1; sub++)
+		if (!strcmp(argv[1], sub->name))
+			return sub->describe;
+	return cmd->describe;
 }
 
 bool command_describes(const char *name)
@@ -386,6 +430,7 @@ void command_run(struct vm *vm, const char *line, struct strbuf *out)
 {
 	char copy[COMMAND_LINE_MAX], err[200] = "", *argv[MAX_ARGS];
 	const struct command *cmd = NULL;
+	describe_fn *describe;
 	bool json = false;
 	int argc, ret;
 
@@ -409,13 +454,20 @@ void command_run(struct vm *vm, const char *line, struct strbuf *out)
 		sb_printf(out, "error: unknown command '%.40s' (try help)\n", argv[0]);
 		return;
 	}
-	if (cmd->describe && argc > 1 && !strcmp(argv[argc - 1], "--json"))
+	describe = describer(cmd, argc, argv);
+	if (describe && argc > 1 && !strcmp(argv[argc - 1], "--json"))
 		json = true, argc--;
+	if (describe && cmd->subs && argc != 2) {
+		/* A describing subcommand takes no more words: run says how it is used. */
+		describe = NULL;
+		argc += json;
+		json = false;
+	}
 	if ((unsigned)argc - 1 < cmd->min_args || (unsigned)argc - 1 > cmd->max_args) {
 		sb_printf(out, "error: usage: %s\n", cmd->usage);
 		return;
 	}
-	ret = cmd->describe ? run_describe(vm, cmd, json, out) : cmd->run(vm, argc, argv, out, err, sizeof(err));
+	ret = describe ? run_describe(vm, describe, json, out) : cmd->run(vm, argc, argv, out, err, sizeof(err));
 	if (ret)
 		sb_printf(out, "error: %s\n", err[0] ? err : strerror(-ret));
 	else

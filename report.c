@@ -2,17 +2,14 @@
 #include "report.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "arch/arm64/memmap.h"
 #include "console.h"
 #include "describe.h"
 #include "emit.h"
-#include "irqchip/irqchip.h"
 #include "util.h"
 #include "vm.h"
 
@@ -32,21 +29,6 @@ static void report_timeline(struct emit *e, struct vm *vm)
 	emit_arr_end(e);
 	emit_fixed(e, "end", vm->t_end, 6);
 	emit_obj_end(e);
-}
-
-/* The fixed interrupt assignments (arch memmap.h), a fact of the build, not of the run. */
-static void report_irq_map(struct emit *e)
-{
-	emit_arr_begin(e, "irq_map");
-	for (unsigned i = 0; i < IRQ_NR; i++) {
-		emit_obj_begin(e, NULL);
-		emit_str(e, "name", guest_irqmap[i].name);
-		emit_u64(e, "intid", guest_irqmap[i].intid);
-		emit_u64(e, "count", guest_irqmap[i].count);
-		emit_str(e, "trigger", guest_irqmap[i].level ? "level" : "edge");
-		emit_obj_end(e);
-	}
-	emit_arr_end(e);
 }
 
 /* kB of a "Key:   N kB" line of /proc/self/status (read from the start: the kernel
@@ -117,19 +99,7 @@ static void report_memory(struct emit *e, struct report *r, struct vm *vm)
 	emit_i64(e, "guest_ram_resident_kib", guest);
 	emit_u64(e, "guest_ram_kib", vm->mem.size >> 10);
 	emit_obj_end(e);
-	emit_arr_begin(e, "memory_map");
-	for (unsigned i = 0; i < MEM_NR; i++) {
-		char base[24], size[24];
-
-		snprintf(base, sizeof(base), "0x%" PRIx64, guest_memmap[i].base);
-		snprintf(size, sizeof(size), "0x%" PRIx64, i == MEM_RAM ? vm->mem.size : guest_memmap[i].size);
-		emit_obj_begin(e, NULL);
-		emit_str(e, "name", guest_memmap[i].name);
-		emit_str(e, "base", base);
-		emit_str(e, "size", size);
-		emit_obj_end(e);
-	}
-	emit_arr_end(e);
+	describe_memory_map(e, vm, DESCRIBE_REPORT);
 }
 
 int report_open(struct report *r, const char *path)
@@ -181,7 +151,7 @@ int report_write(struct report *r, struct vm *vm, int code, unsigned restarts)
 	emit_u64(&e, "nr_vcpus", vm->nr_vcpus);
 	report_timeline(&e, vm);
 	describe_vcpus(&e, vm, DESCRIBE_REPORT);
-	report_irq_map(&e);
+	describe_irq_map(&e, DESCRIBE_REPORT);
 	describe_spis(&e, vm, DESCRIBE_REPORT);
 	describe_gsi_routes(&e, vm, DESCRIBE_REPORT);
 	describe_devices(&e, vm, DESCRIBE_REPORT);
