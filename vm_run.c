@@ -209,7 +209,7 @@ int vm_poll_timeout_ms(double wait_s)
  * stops the VM when one has passed. */
 static int vm_next_deadline(struct vm *vm, bool input_pending)
 {
-	double now = vm_uptime(vm), wait = -1;
+	double now = vm_uptime(vm), wait = -1, t_panic = atomic_load(&vm->t_panic);
 
 	if (vm->cfg->timeout_ms) {
 		double left = vm->cfg->timeout_ms / 1000.0 - now;
@@ -220,8 +220,8 @@ static int vm_next_deadline(struct vm *vm, bool input_pending)
 		}
 		wait = left;
 	}
-	if (vm->t_panic) {
-		double left = vm->t_panic + PANIC_GRACE_S - now;
+	if (t_panic) {
+		double left = t_panic + PANIC_GRACE_S - now;
 
 		if (left <= 0) {
 			vm_request_stop(vm, VMM_EXIT_PANIC);
@@ -304,6 +304,28 @@ static void vm_event_loop(struct vm *vm, int sig_fd)
 	}
 }
 
+/* What the console saw, decided on here (console.h; called with the console's lock held,
+ * on the thread that printed the line): the exit code, the panic grace period. */
+static void vm_console_event(void *arg, enum console_event ev, double t)
+{
+	struct vm *vm = arg;
+	double none = 0;
+
+	switch (ev) {
+	case CONSOLE_FAIL_ON_MATCHED:
+		vm_request_stop(vm, VMM_EXIT_FAIL_ON);
+		break;
+	case CONSOLE_PANIC_BANNER:
+		/* Keep the backtrace: the stop comes with the guest's reset, or after a grace period. */
+		if (atomic_compare_exchange_strong(&vm->t_panic, &none, t))
+			vm_wake(vm); /* the event loop now has a deadline */
+		break;
+	case CONSOLE_EXPECT_MATCHED:
+		vm_request_stop(vm, VMM_EXIT_POWEROFF);
+		break;
+	}
+}
+
 int vm_run(struct vm *vm)
 {
 	struct term term = { .fd = -1 };
@@ -327,6 +349,14 @@ int vm_run(struct vm *vm)
 	}
 	if (term_raw(&term, STDIN_FILENO) < 0)
 		log_warn("console: cannot put the terminal in raw mode; input is line-buffered");
+	/* The console reports to this VM while it runs: attached before any thread can print,
+	 * detached below before vm_run returns, so no event reaches a VM being torn down (the
+	 * console outlives it, across --reboot=restart, and the I/O thread may still print
+	 * until vm_stop_io). */
+	atomic_store(&vm->t_panic, 0);
+	if (vm->console)
+		console_attach(vm->console, &(struct console_sink){ .event = vm_console_event, .arg = vm,
+								      .t0 = vm->cfg->t_exec });
 	ret = vm->io ? iothread_start(vm->io) : 0;
 	if (!ret)
 		ret = vm_start_vcpus(vm);
@@ -347,14 +377,16 @@ int vm_run(struct vm *vm)
 	control_close(vm->control);
 	vm->control = NULL;
 	close(sig_fd);
-	if (vm->console)
-		console_flush(vm->console);
+	if (vm->console) {
+		console_flush(vm->console); /* a last line's match still counts */
+		console_detach(vm->console);
+	}
 	vm->t_end = vm_uptime(vm);
 	code = atomic_load(&vm->exit_code);
 	if (code < 0)
 		code = VMM_EXIT_ERROR;
 	/* --expect: a guest that powered off without printing it failed the test. */
-	if (code == VMM_EXIT_POWEROFF && vm->cfg->expect && vm->console && !vm->console->nr_matches)
+	if (code == VMM_EXIT_POWEROFF && vm->cfg->expect && vm->console && !console_nr_matches(vm->console))
 		code = VMM_EXIT_NO_EXPECT;
 	return code;
 }
