@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/kvm.h>
@@ -21,12 +23,15 @@
 #include "devices/test_exit.h"
 #include "devices/uart.h"
 #include "console.h"
+#include "control.h"
 #include "fdt/fdt_build.h"
 #include "irqchip/irqchip.h"
 #include "probe.h"
+#include "seccomp.h"
 #include "virtio/devices.h"
 #include "virtio/iothread.h"
 #include "virtio/virtio.h"
+#include "term.h"
 #include "util.h"
 
 double vm_uptime(const struct vm *vm)
