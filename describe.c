@@ -1,7 +1,6 @@
-/* describe.c - the VM's parts described once for stat and the --report file (describe.h). */
+/* describe.c - the VM's parts described once for stat, info and the --report file (describe.h). */
 #include "describe.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <linux/kvm.h>
 
