@@ -21,7 +21,7 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -D_GNU_
 LDLIBS := -lfdt -luring -lpthread
 
 # Arch files are chosen here, not by #ifdef.
-LIB_SRCS := cli.c vm.c util.c mem.c bus.c outq.c term.c emit.c probe.c console.c report.c command.c control.c seccomp.c \
+LIB_SRCS := cli.c vm.c vm_run.c util.c mem.c bus.c outq.c term.c emit.c probe.c console.c report.c command.c describe.c control.c control_dtb.c seccomp.c \
 	$(wildcard arch/$(ARCH)/*.c) $(wildcard irqchip/*.c) $(wildcard fdt/*.c) \
 	$(wildcard devices/*.c) $(wildcard virtio/*.c)
 OBJDIR := build
@@ -55,7 +55,7 @@ $(OBJDIR)/%.o: %.c
 # The PCI and virtio tests share the fake KVM (tests/fake/kvm_ioctl.c: __wrap_ioctl, the
 # ioeventfd registry, the one the fuzzers use too; fake_kvm.c: questions about its records)
 # and the fixtures (pci_fixture.c: fake RAM and VM, ECAM/BAR, driver steps).
-PCI_TESTS := test_pci_cfg test_pci_fdt test_pci_intx test_pci_bar_race test_msix test_virtio_pci \
+PCI_TESTS := test_info_pci test_pci_cfg test_pci_fdt test_pci_intx test_pci_bar_race test_msix test_virtio_pci \
 	test_virtio_console test_virtio_mmio
 $(foreach t,$(PCI_TESTS),$(eval TEST_LDFLAGS_$(t) := -Wl,--wrap=ioctl))
 $(foreach t,$(PCI_TESTS),$(eval TEST_SUPPORT_$(t) := fake_kvm pci_fixture))

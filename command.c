@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "arch/arm64/memmap.h"
+#include "describe.h"
 #include "devices/msix.h"
 #include "devices/pci.h"
 #include "devices/uart.h"
@@ -23,15 +24,24 @@
 
 #define MAX_ARGS 8
 
+/* A reply that describes state: the description, written once, as text lines or (with a
+ * last word --json) one line of JSON. 0 or -errno. */
+typedef int describe_fn(struct vm *vm, struct emit *e);
+
+/* A subcommand (the command's one argument) that describes state. */
+struct subcommand {
+	const char *name;
+	describe_fn *describe;
+};
+
 struct command {
 	const char *name;
 	unsigned min_args, max_args;
 	/* 0, or -errno with a reason in err; output lines go to out. */
 	int (*run)(struct vm *vm, unsigned argc, char **argv, struct strbuf *out, char *err, size_t errlen);
 	const char *usage;
-	/* Instead of run, for a reply that describes state: the description, written once,
-	 * as text lines or (with a last word --json) one line of JSON. 0 or -errno. */
-	int (*describe)(struct vm *vm, struct emit *e);
+	describe_fn *describe;               /* instead of run */
+	const struct subcommand *subs;       /* these instead of run; NULL-terminated */
 };
 
 static const struct command commands[];
@@ -109,65 +119,15 @@ static int cmd_stop(struct vm *vm, unsigned argc, char **argv, struct strbuf *ou
 	return 0;
 }
 
-/* The counters, described once: stat's text lines (each object one line from its
- * template, as they always read) and stat --json. */
+/* The counters, described once (describe.h, shared with the --report file): stat's text
+ * lines (each object one line from its template, as they always read) and stat --json. */
 static int describe_stat(struct vm *vm, struct emit *e)
 {
 	emit_obj_begin(e, NULL);
-	emit_arr_begin(e, "vcpus");
-	for (unsigned i = 0; vm->vcpus && i < vm->nr_vcpus; i++) {
-		const struct vcpu *v = &vm->vcpus[i];
-
-		emit_obj_line(e, NULL, "vcpu %s exits: mmio %s (reads %s, writes %s), intr %s, system_event %s");
-		emit_u64(e, "vcpu", i);
-		emit_u64(e, "mmio", v->exits[KVM_EXIT_MMIO]);
-		emit_u64(e, "mmio_reads", v->mmio_reads);
-		emit_u64(e, "mmio_writes", v->mmio_writes);
-		emit_u64(e, "intr", v->exits[KVM_EXIT_INTR]);
-		emit_u64(e, "system_event", v->exits[KVM_EXIT_SYSTEM_EVENT]);
-		emit_obj_end(e);
-	}
-	emit_arr_end(e);
-	emit_arr_begin(e, "gsis");
-	for (unsigned g = 0; g < IRQ_MAX_GSIS; g++) {
-		const struct irq_route *r = &vm->irq.routing.routes[g];
-
-		if (!r->used || r->type == ROUTE_NONE)
-			continue;
-		emit_obj_line(e, NULL, "gsi %s %s signals %s");
-		emit_u64(e, "gsi", g);
-		emit_str(e, "type", r->type == ROUTE_MSI ? "msi" : "spi");
-		emit_u64(e, "signals", r->signals);
-		emit_obj_end(e);
-	}
-	emit_arr_end(e);
-	emit_arr_begin(e, "spis");
-	for (unsigned i = 32; i < GIC_NR_IRQS; i++) {
-		if (!vm->irq.routing.spi_raised[i])
-			continue;
-		emit_obj_line(e, NULL, "spi %s raised %s");
-		emit_u64(e, "intid", i);
-		emit_u64(e, "raised", vm->irq.routing.spi_raised[i]);
-		emit_obj_end(e);
-	}
-	emit_arr_end(e);
-	emit_arr_begin(e, "devices");
-	for (unsigned i = 0; i < vm->nr_virtio; i++) {
-		const struct virtio_dev *vd = vm->virtio[i];
-		struct virtio_io_stats io;
-
-		virtio_io_stats(vd, &io);
-		emit_obj_line(e, NULL, "device %s kicks %s interrupts %s reads %s writes %s flushes %s errors %s");
-		emit_str(e, "name", vd->ops->name);
-		emit_u64(e, "kicks", vd->kicks);
-		emit_u64(e, "interrupts", vd->interrupts);
-		emit_u64(e, "reads", io.reads);
-		emit_u64(e, "writes", io.writes);
-		emit_u64(e, "flushes", io.flushes);
-		emit_u64(e, "errors", io.errors);
-		emit_obj_end(e);
-	}
-	emit_arr_end(e);
+	describe_vcpus(e, vm, DESCRIBE_STAT);
+	describe_gsi_routes(e, vm, DESCRIBE_STAT);
+	describe_spis(e, vm, DESCRIBE_STAT);
+	describe_devices(e, vm, DESCRIBE_STAT);
 	emit_obj_end(e);
 	return 0;
 }
@@ -219,62 +179,92 @@ static int its_dump_fn(struct vm *vm, bool arg, struct strbuf *out)
 	return ret;
 }
 
-static void info_irq(struct vm *vm, struct strbuf *out)
+/* info irq: the fixed assignments, the GSI routes and the KVM_IRQ_LINE raises, in the
+ * parts stat and the report describe too (describe.h), with headings in text. */
+static int describe_info_irq(struct vm *vm, struct emit *e)
 {
-	sb_printf(out, "fixed assignments:\n");
-	for (unsigned i = 0; i < IRQ_NR; i++)
-		sb_printf(out, "  %-16s INTID %u-%u %s\n", guest_irqmap[i].name, guest_irqmap[i].intid,
-			  guest_irqmap[i].intid + guest_irqmap[i].count - 1, guest_irqmap[i].level ? "level" : "edge");
-	sb_printf(out, "GSI routes (KVM_SET_GSI_ROUTING) with delivery counts:\n");
-	for (unsigned g = 0; g < IRQ_MAX_GSIS; g++) {
-		const struct irq_route *r = &vm->irq.routing.routes[g];
-
-		if (!r->used)
-			continue;
-		if (r->type == ROUTE_MSI)
-			sb_printf(out, "  gsi %u msi address 0x%" PRIx64 " data %u devid 0x%x signals %" PRIu64 "\n", g,
-				  r->msi_addr, r->msi_data, r->devid, r->signals);
-		else if (r->type == ROUTE_SPI)
-			sb_printf(out, "  gsi %u spi INTID %u signals %" PRIu64 "\n", g, r->intid, r->signals);
-		else
-			sb_printf(out, "  gsi %u (no route yet)\n", g);
-	}
-	sb_printf(out, "KVM_IRQ_LINE raises:\n");
-	for (unsigned i = 32; i < GIC_NR_IRQS; i++)
-		if (vm->irq.routing.spi_raised[i])
-			sb_printf(out, "  spi INTID %u raised %" PRIu64 "\n", i, vm->irq.routing.spi_raised[i]);
+	emit_obj_begin(e, NULL);
+	emit_text_line(e, "fixed assignments:");
+	describe_irq_map(e, DESCRIBE_INFO);
+	emit_text_line(e, "GSI routes (KVM_SET_GSI_ROUTING) with delivery counts:");
+	describe_gsi_routes(e, vm, DESCRIBE_INFO);
+	emit_text_line(e, "KVM_IRQ_LINE raises:");
+	describe_spis(e, vm, DESCRIBE_INFO);
+	emit_obj_end(e);
+	return 0;
 }
 
-static void info_pci(struct vm *vm, struct strbuf *out)
+/* info pci: each virtio-pci function (its config space as the guest programmed it) and its
+ * MSI-X vectors; virtio-mmio devices are not on the bus. */
+static int describe_info_pci(struct vm *vm, struct emit *e)
 {
+	emit_obj_begin(e, NULL);
+	emit_arr_begin(e, "functions");
 	for (unsigned i = 0; i < vm->nr_virtio; i++) {
 		struct virtio_dev *vd = vm->virtio[i];
 		struct pci_device *pd = virtio_pci_function(vd);
 		struct msix *msix = virtio_pci_msix(vd);
+		char addr[12], vendor[8], device[8];
 
 		if (!pd)
 			continue; /* virtio-mmio: not on the PCI bus */
-		sb_printf(out, "00:%02x.0 %s [%04x:%04x] BAR0 %s0x%" PRIx64 " (%" PRIu64 " KiB) INTx SPI %u, MSI-X %s\n",
-			  pd->devfn >> 3, vd->ops->name, pci_cfg_read(pd, PCI_VENDOR_ID, 2),
-			  pci_cfg_read(pd, PCI_DEVICE_ID, 2), pd->bars[0].mapped_at ? "at " : "unmapped, programmed ",
-			  pd->bars[0].mapped_at ? pd->bars[0].mapped_at : (uint64_t)(pci_cfg_read(pd, PCI_BAR0, 4) & ~0xfu),
-			  pd->bars[0].size >> 10, pd->intx_intid,
-			  msix_enabled(msix) ? "enabled" : "disabled");
+		snprintf(addr, sizeof(addr), "00:%02x.0", pd->devfn >> 3);
+		snprintf(vendor, sizeof(vendor), "%04x", pci_cfg_read(pd, PCI_VENDOR_ID, 2));
+		snprintf(device, sizeof(device), "%04x", pci_cfg_read(pd, PCI_DEVICE_ID, 2));
+		emit_obj_begin(e, NULL);
+		emit_obj_line(e, "function", "%s %s [%s:%s] BAR0 %{at |unmapped, programmed }%s (%s KiB) INTx SPI %s, "
+			      "MSI-X %{enabled|disabled}");
+		emit_str(e, "pci", addr);
+		emit_str(e, "name", vd->ops->name);
+		emit_str(e, "vendor_id", vendor);
+		emit_str(e, "device_id", device);
+		emit_bool(e, "bar0_mapped", pd->bars[0].mapped_at);
+		emit_hex(e, "bar0", pd->bars[0].mapped_at ? pd->bars[0].mapped_at
+							: (uint64_t)(pci_cfg_read(pd, PCI_BAR0, 4) & ~0xfu), 0);
+		emit_u64(e, "bar0_kib", pd->bars[0].size >> 10);
+		emit_u64(e, "intx_intid", pd->intx_intid);
+		emit_bool(e, "msix_enabled", msix_enabled(msix));
+		emit_obj_end(e);
+		emit_arr_begin(e, "vectors");
 		pthread_mutex_lock(&vd->lock);
-		msix_describe(msix, out);
+		for (unsigned v = 0; v < msix->nr_vectors; v++) {
+			const struct msix_vector *m = &msix->vectors[v];
+
+			emit_obj_line(e, NULL, "  vector %s address %s data %s%{ masked}%{ pending} gsi %s%{ routed}");
+			emit_u64(e, "vector", v);
+			emit_hex(e, "address", m->addr, 0);
+			emit_u64(e, "data", m->data);
+			emit_bool(e, "masked", m->masked);
+			emit_bool(e, "pending", m->pending);
+			emit_u64(e, "gsi", m->gsi);
+			emit_bool(e, "routed", m->routed);
+			emit_obj_end(e);
+		}
 		pthread_mutex_unlock(&vd->lock);
+		emit_arr_end(e);
+		emit_obj_end(e);
 	}
+	emit_arr_end(e);
 	if (!vm->pci || !vm->pci->nr)
-		sb_printf(out, "no PCI functions\n");
+		emit_text_line(e, "no PCI functions");
+	emit_obj_end(e);
+	return 0;
 }
 
-static void info_mem(struct vm *vm, struct strbuf *out)
+/* info mem: the guest memory map and where the boot files were put. */
+static int describe_info_mem(struct vm *vm, struct emit *e)
 {
-	for (unsigned i = 0; i < MEM_NR; i++)
-		sb_printf(out, "%-18s 0x%012" PRIx64 " size 0x%" PRIx64 "\n", guest_memmap[i].name,
-			  guest_memmap[i].base, i == MEM_RAM ? vm->mem.size : guest_memmap[i].size);
-	sb_printf(out, "kernel 0x%" PRIx64 "-0x%" PRIx64 " initrd 0x%" PRIx64 " (+0x%" PRIx64 ") dtb 0x%" PRIx64 "\n",
-		  vm->boot.kernel_gpa, vm->boot.kernel_end, vm->boot.initrd_gpa, vm->boot.initrd_size, vm->boot.dtb_gpa);
+	emit_obj_begin(e, NULL);
+	describe_memory_map(e, vm, DESCRIBE_INFO);
+	emit_obj_line(e, "boot", "kernel %s-%s initrd %s (+%s) dtb %s");
+	emit_hex(e, "kernel", vm->boot.kernel_gpa, 0);
+	emit_hex(e, "kernel_end", vm->boot.kernel_end, 0);
+	emit_hex(e, "initrd", vm->boot.initrd_gpa, 0);
+	emit_hex(e, "initrd_size", vm->boot.initrd_size, 0);
+	emit_hex(e, "dtb", vm->boot.dtb_gpa, 0);
+	emit_obj_end(e);
+	emit_obj_end(e);
+	return 0;
 }
 
 /* info dtb: the DTB as built, from the host's copy (never the one in guest RAM, whose header
@@ -327,12 +317,6 @@ static int cmd_info(struct vm *vm, unsigned argc, char **argv, struct strbuf *ou
 		}
 		sb_printf(out, "source: KVM ITS registers and tables; the VMM's MSI routes are in info irq\n");
 		ret = while_paused(vm, its_dump_fn, false, out);
-	} else if (!strcmp(what, "irq") && argc == 2) {
-		info_irq(vm, out);
-	} else if (!strcmp(what, "pci") && argc == 2) {
-		info_pci(vm, out);
-	} else if (!strcmp(what, "mem") && argc == 2) {
-		info_mem(vm, out);
 	} else if (!strcmp(what, "dtb")) {
 		return info_dtb(vm, argc, out, err, errlen);
 	} else if (!strcmp(what, "io") && argc == 2) {
@@ -395,16 +379,24 @@ static int cmd_inject(struct vm *vm, unsigned argc, char **argv, struct strbuf *
 	return ret;
 }
 
+static const struct subcommand info_subs[] = {
+	{ "irq", describe_info_irq },
+	{ "pci", describe_info_pci },
+	{ "mem", describe_info_mem },
+	{ NULL, NULL },
+};
+
 static const struct command commands[] = {
-	{ "help", 0, 0, cmd_help, "help                       this list", NULL },
-	{ "status", 0, 0, NULL, "status                     name, state, uptime, GIC, vCPUs", describe_status },
-	{ "pause", 0, 0, cmd_pause, "pause                      stop the vCPUs (guest time stops too)", NULL },
-	{ "resume", 0, 0, cmd_resume, "resume                     run them again", NULL },
-	{ "stop", 0, 1, cmd_stop, "stop [--force]             power the guest off (SysRq), or end it now", NULL },
-	{ "stat", 0, 0, NULL, "stat                       exits per vCPU, interrupts per route, I/O", describe_stat },
-	{ "info", 1, 2, cmd_info, "info gic [all]|its|irq|pci|mem|io|dtb FILE", NULL },
+	{ "help", 0, 0, cmd_help, "help                       this list", NULL, NULL },
+	{ "status", 0, 0, NULL, "status                     name, state, uptime, GIC, vCPUs", describe_status, NULL },
+	{ "pause", 0, 0, cmd_pause, "pause                      stop the vCPUs (guest time stops too)", NULL, NULL },
+	{ "resume", 0, 0, cmd_resume, "resume                     run them again", NULL, NULL },
+	{ "stop", 0, 1, cmd_stop, "stop [--force]             power the guest off (SysRq), or end it now", NULL, NULL },
+	{ "stat", 0, 0, NULL, "stat                       exits per vCPU, interrupts per route, I/O", describe_stat, NULL },
+	/* info gic, its and io are dumps of what other layers print; dtb is data. */
+	{ "info", 1, 2, cmd_info, "info gic [all]|its|irq|pci|mem|io|dtb FILE", NULL, info_subs },
 	/* Bring-up only: pulsing or lowering a line a device holds can lose that device's interrupt. */
-	{ "inject", 2, 3, cmd_inject, "inject spi INTID [0|1] | inject msi DEVID EVENTID", NULL },
+	{ "inject", 2, 3, cmd_inject, "inject spi INTID [0|1] | inject msi DEVID EVENTID", NULL, NULL },
 };
 
 static int cmd_help(struct vm *vm, unsigned argc, char **argv, struct strbuf *out, char *err, size_t errlen)
@@ -430,14 +422,14 @@ static int split_words(char *line, char **argv, unsigned max)
 
 /* A describing command: its description rendered into out, which keeps nothing of a
  * description that failed (the reply is then only the error line). */
-static int run_describe(struct vm *vm, const struct command *cmd, bool json, struct strbuf *out)
+static int run_describe(struct vm *vm, describe_fn *describe, bool json, struct strbuf *out)
 {
 	size_t start = out->len;
 	struct emit e;
 	int ret;
 
 	emit_init(&e, out, json ? EMIT_JSON : EMIT_TEXT);
-	ret = cmd->describe(vm, &e);
+	ret = describe(vm, &e);
 	if (!ret)
 		ret = emit_end(&e);
 	if (ret && out->buf) {
@@ -445,6 +437,15 @@ static int run_describe(struct vm *vm, const struct command *cmd, bool json, str
 		out->buf[start] = '\0';
 	}
 	return ret;
+}
+
+/* What describes the reply to argv: the command, one of its subcommands, or nothing. */
+static describe_fn *describer(const struct command *cmd, int argc, char **argv)
+{
+	for (const struct subcommand *sub = cmd->subs; sub && sub->name && argc > 1; sub++)
+		if (!strcmp(argv[1], sub->name))
+			return sub->describe;
+	return cmd->describe;
 }
 
 bool command_describes(const char *name)
@@ -459,6 +460,7 @@ void command_run(struct vm *vm, const char *line, struct strbuf *out)
 {
 	char copy[COMMAND_LINE_MAX], err[200] = "", *argv[MAX_ARGS];
 	const struct command *cmd = NULL;
+	describe_fn *describe;
 	bool json = false;
 	int argc, ret;
 
@@ -482,13 +484,20 @@ void command_run(struct vm *vm, const char *line, struct strbuf *out)
 		sb_printf(out, "error: unknown command '%.40s' (try help)\n", argv[0]);
 		return;
 	}
-	if (cmd->describe && argc > 1 && !strcmp(argv[argc - 1], "--json"))
+	describe = describer(cmd, argc, argv);
+	if (describe && argc > 1 && !strcmp(argv[argc - 1], "--json"))
 		json = true, argc--;
+	if (describe && cmd->subs && argc != 2) {
+		/* A describing subcommand takes no more words: run says how it is used. */
+		describe = NULL;
+		argc += json;
+		json = false;
+	}
 	if ((unsigned)argc - 1 < cmd->min_args || (unsigned)argc - 1 > cmd->max_args) {
 		sb_printf(out, "error: usage: %s\n", cmd->usage);
 		return;
 	}
-	ret = cmd->describe ? run_describe(vm, cmd, json, out) : cmd->run(vm, argc, argv, out, err, sizeof(err));
+	ret = describe ? run_describe(vm, describe, json, out) : cmd->run(vm, argc, argv, out, err, sizeof(err));
 	if (ret)
 		sb_printf(out, "error: %s\n", err[0] ? err : strerror(-ret));
 	else

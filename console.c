@@ -6,11 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "outq.h"
 #include "util.h"
-#include "vm.h"
 
 /* Linux prints this on every panic (kernel/panic.c); a guest with panic=N then resets. */
 static const char panic_banner[] = "Kernel panic - not syncing";
@@ -59,21 +59,35 @@ static void console_write_out(struct console *c, const void *buf, size_t len)
 		outq_put(c->log, buf, len);
 }
 
-/* A complete line (no newline, no carriage return): the first match decides the exit. */
+/* Seconds since the sink's t0 (vm_uptime's clock). */
+static double console_now(const struct console *c)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9 - c->t0;
+}
+
+static void console_event(struct console *c, enum console_event ev, double t)
+{
+	if (c->sink.event)
+		c->sink.event(c->sink.arg, ev, t);
+}
+
+/* A complete line (no newline, no carriage return): the first of fail-on, the panic banner
+ * and expect that it matches is reported. */
 static void console_match(struct console *c, const char *line)
 {
 	if (c->have_fail_on && regexec(&c->fail_on, line, 0, NULL, 0) == 0) {
-		vm_request_stop(c->vm, VMM_EXIT_FAIL_ON);
+		console_event(c, CONSOLE_FAIL_ON_MATCHED, console_now(c));
 	} else if (strstr(line, panic_banner)) {
-		/* Keep the backtrace: the stop comes with the guest's reset, or after a grace period. */
-		if (!c->vm->t_panic) {
-			c->vm->t_panic = vm_uptime(c->vm);
-			vm_wake(c->vm); /* the event loop now has a deadline */
-		}
+		console_event(c, CONSOLE_PANIC_BANNER, console_now(c));
 	} else if (c->have_expect && regexec(&c->expect, line, 0, NULL, 0) == 0) {
+		double t = console_now(c);
+
 		if (c->nr_matches < CONSOLE_MAX_MATCHES)
-			c->matches[c->nr_matches++] = vm_uptime(c->vm);
-		vm_request_stop(c->vm, VMM_EXIT_POWEROFF);
+			c->matches[c->nr_matches++] = t;
+		console_event(c, CONSOLE_EXPECT_MATCHED, t);
 	}
 }
 
@@ -96,7 +110,7 @@ void console_output(struct console *c, const void *buf, size_t len)
 
 	pthread_mutex_lock(&c->lock);
 	if (!c->bytes && len)
-		c->first_byte = vm_uptime(c->vm);
+		c->first_byte = console_now(c);
 	c->bytes += len;
 	if (c->out_tty)
 		console_write_out(c, buf, len);
@@ -107,6 +121,31 @@ void console_output(struct console *c, const void *buf, size_t len)
 			console_end_line(c);
 	}
 	pthread_mutex_unlock(&c->lock);
+}
+
+void console_attach(struct console *c, const struct console_sink *sink)
+{
+	pthread_mutex_lock(&c->lock);
+	c->sink = *sink;
+	c->t0 = sink->t0;
+	pthread_mutex_unlock(&c->lock);
+}
+
+void console_detach(struct console *c)
+{
+	pthread_mutex_lock(&c->lock);
+	c->sink = (struct console_sink){ .t0 = c->t0 };
+	pthread_mutex_unlock(&c->lock);
+}
+
+unsigned console_nr_matches(struct console *c)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&c->lock);
+	n = c->nr_matches;
+	pthread_mutex_unlock(&c->lock);
+	return n;
 }
 
 void console_flush(struct console *c)

@@ -21,9 +21,27 @@ struct vm;
 
 struct outq;
 
+/* What the console saw, for whoever runs the guest to decide on (vm_run.c: the exit code,
+ * the panic grace period). The console decides nothing itself. */
+enum console_event {
+	CONSOLE_FAIL_ON_MATCHED,   /* a line matched --fail-on */
+	CONSOLE_PANIC_BANNER,      /* the Linux panic banner (kernel/panic.c) */
+	CONSOLE_EXPECT_MATCHED,    /* a line matched --expect */
+};
+
+struct console_sink {
+	/* Called with the console's lock held, on the thread that gave the output (a vCPU,
+	 * the I/O thread, or the main thread flushing): t is the time of the line. */
+	void (*event)(void *arg, enum console_event ev, double t);
+	void *arg;
+	double t0;              /* times are seconds since this CLOCK_MONOTONIC time (the exec) */
+};
+
 struct console {
-	struct vm *vm;
-	pthread_mutex_t lock;   /* the line and the matches; never held across a write */
+	struct vm *vm;          /* not read by the console (vm_create sets it); events go to sink */
+	pthread_mutex_t lock;   /* the line, the matches and the sink; never held across a write */
+	struct console_sink sink; /* event NULL when nobody listens */
+	double t0;              /* the last sink's t0: times stay right after console_detach */
 	struct outq *out;       /* stdout, or NULL */
 	struct outq *log;       /* --console-log, or NULL */
 	int log_fd;             /* closed by console_destroy, on the thread that owns it */
@@ -48,6 +66,13 @@ void console_output(struct console *c, const void *buf, size_t len);
 /* The VMM's own text for the person at the console (the monitor prompt): stdout only,
  * neither logged nor matched. Never blocks. Thread safe. */
 void console_host_output(struct console *c, const void *buf, size_t len);
+/* Report events to *sink (copied) from now on, until console_detach. */
+void console_attach(struct console *c, const struct console_sink *sink);
+/* No event after this returns: one being reported is finished first. Output still goes
+ * out, logged and matched (its times kept). Safe when not attached. */
+void console_detach(struct console *c);
+/* How many lines matched --expect so far. */
+unsigned console_nr_matches(struct console *c);
 /* Flush a partial line (at exit). */
 void console_flush(struct console *c);
 /* At exit: wait at most timeout_ms for stdout and the log to take what is queued. */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -70,6 +71,44 @@ static void text_end_line(struct emit *e)
 	e->line_open = false;
 }
 
+/* A place in a line template: "%s", "%-Ns" / "%Ns" (padded to N columns), or "%{A|B}" (a
+ * boolean member: A if true, B, which may be left out with its bar, if false). */
+struct place {
+	const char *at;          /* the '%' */
+	size_t len;              /* of the whole place */
+	int width;               /* "%-Ns": negative, left-justified */
+	const char *yes, *no;    /* "%{A|B}" */
+	size_t yes_len, no_len;
+};
+
+/* The first place in t, or NULL if it has none (a '%' that starts no place is text). */
+static const char *next_place(const char *t, struct place *pl)
+{
+	for (const char *at = strchr(t, '%'); at; at = strchr(at + 1, '%')) {
+		const char *p = at + 1, *bar, *end;
+		char *num_end;
+		long w;
+
+		*pl = (struct place){ .at = at };
+		if (*p == '{' && (end = strchr(p, '}'))) {
+			bar = memchr(p, '|', end - p);
+			pl->yes = p + 1;
+			pl->yes_len = (bar ? bar : end) - pl->yes;
+			pl->no = bar ? bar + 1 : end;
+			pl->no_len = end - pl->no;
+			pl->len = end + 1 - at;
+			return at;
+		}
+		w = strtol(p, &num_end, 10);
+		if (*num_end == 's' && (num_end == p || (*p != '+' && *p != ' ' && w > -256 && w < 256))) {
+			pl->width = (int)w;
+			pl->len = num_end + 1 - at;
+			return at;
+		}
+	}
+	return NULL;
+}
+
 static void open_container(struct emit *e, const char *key, bool arr)
 {
 	if (e->depth == EMIT_MAX_DEPTH || e->tmpl) {
@@ -100,7 +139,9 @@ static void close_container(struct emit *e, bool arr)
 	if (e->fmt == EMIT_JSON) {
 		sb_printf(e->sb, "%c", arr ? ']' : '}');
 	} else if (e->tmpl) {
-		if (strstr(e->tmpl, "%s"))
+		struct place pl;
+
+		if (next_place(e->tmpl, &pl))
 			e->bad = true; /* fewer members than the template has places */
 		sb_printf(e->sb, "%s\n", e->tmpl);
 		e->tmpl = NULL;
@@ -148,15 +189,21 @@ void emit_arr_end(struct emit *e)
 }
 
 /* A scalar already formatted: text as it is, JSON quoted only if it is a string. */
-static void scalar(struct emit *e, const char *key, const char *val, bool is_string)
+static void scalar(struct emit *e, const char *key, const char *val, bool is_string, int truth)
 {
-	if (e->fmt == EMIT_TEXT && e->tmpl) {
-		const char *at = strstr(e->tmpl, "%s");
+	struct place pl;
 
-		if (at) { /* past the last place: a member for JSON only */
-			sb_printf(e->sb, "%.*s%s", (int)(at - e->tmpl), e->tmpl, val);
-			e->tmpl = at + 2;
-		}
+	if (e->fmt == EMIT_TEXT && e->tmpl) {
+		if (!next_place(e->tmpl, &pl))
+			return; /* past the last place: a member for JSON only */
+		sb_printf(e->sb, "%.*s", (int)(pl.at - e->tmpl), e->tmpl);
+		if (pl.yes && truth < 0)
+			e->bad = true; /* "%{...}" is for a boolean */
+		else if (pl.yes)
+			sb_printf(e->sb, "%.*s", (int)(truth ? pl.yes_len : pl.no_len), truth ? pl.yes : pl.no);
+		else
+			sb_printf(e->sb, "%*s", pl.width, val);
+		e->tmpl = pl.at + pl.len;
 		return;
 	}
 	if (e->fmt == EMIT_TEXT) {
@@ -182,7 +229,7 @@ static void scalar(struct emit *e, const char *key, const char *val, bool is_str
 
 void emit_str(struct emit *e, const char *key, const char *val)
 {
-	scalar(e, key, val ? val : "", true);
+	scalar(e, key, val ? val : "", true, -1);
 }
 
 void emit_u64(struct emit *e, const char *key, uint64_t val)
@@ -190,7 +237,7 @@ void emit_u64(struct emit *e, const char *key, uint64_t val)
 	char buf[24];
 
 	snprintf(buf, sizeof(buf), "%" PRIu64, val);
-	scalar(e, key, buf, false);
+	scalar(e, key, buf, false, -1);
 }
 
 void emit_i64(struct emit *e, const char *key, int64_t val)
@@ -198,15 +245,15 @@ void emit_i64(struct emit *e, const char *key, int64_t val)
 	char buf[24];
 
 	snprintf(buf, sizeof(buf), "%" PRId64, val);
-	scalar(e, key, buf, false);
+	scalar(e, key, buf, false, -1);
 }
 
 void emit_bool(struct emit *e, const char *key, bool val)
 {
 	if (e->fmt == EMIT_TEXT)
-		scalar(e, key, val ? "yes" : "no", false);
+		scalar(e, key, val ? "yes" : "no", false, val);
 	else
-		scalar(e, key, val ? "true" : "false", false);
+		scalar(e, key, val ? "true" : "false", false, val);
 }
 
 void emit_fixed(struct emit *e, const char *key, double val, unsigned decimals)
@@ -217,7 +264,30 @@ void emit_fixed(struct emit *e, const char *key, double val, unsigned decimals)
 	if (val != val || val > 1e300 || val < -1e300)
 		val = 0;
 	snprintf(buf, sizeof(buf), "%.*f", (int)decimals, val);
-	scalar(e, key, buf, false);
+	scalar(e, key, buf, false, -1);
+}
+
+void emit_hex(struct emit *e, const char *key, uint64_t val, unsigned digits)
+{
+	char buf[24];
+
+	if (e->fmt == EMIT_TEXT)
+		snprintf(buf, sizeof(buf), "0x%0*" PRIx64, (int)(digits > 16 ? 16 : digits), val);
+	else
+		snprintf(buf, sizeof(buf), "0x%" PRIx64, val);
+	scalar(e, key, buf, e->fmt == EMIT_JSON, -1);
+}
+
+void emit_text_line(struct emit *e, const char *line)
+{
+	if (e->fmt != EMIT_TEXT)
+		return;
+	if (e->tmpl) {
+		e->bad = true;
+		return;
+	}
+	text_end_line(e);
+	sb_printf(e->sb, "%s\n", line);
 }
 
 int emit_end(struct emit *e)

@@ -6,9 +6,11 @@
  * the key width (emit_text_width; 0 gives today's "key value" lines). The scalars of an
  * array share one line "PATH v1 v2 ..." (emit_values_begin: "PATH -" if there are none);
  * an object in an array gives its own lines. An object opened with a line template
- * (emit_obj_line) is one line instead: the template with each %s replaced by the next
- * member's value; members past the last %s are JSON only. Strings go out as they are,
- * booleans as yes/no.
+ * (emit_obj_line) is one line instead: the template with each place replaced by the next
+ * member's value ("%s"; "%-Ns" or "%Ns" padded to N columns; "%{A|B}" for a boolean: A if
+ * true, else B, which may be left out with its bar); members past the last place are JSON
+ * only. Strings go out as they are, booleans as yes/no; emit_text_line adds a line of text
+ * alone (a heading), which JSON leaves out.
  * JSON back end: one line, ", " and ": " separators, strings escaped (quote, backslash,
  * control bytes as \u00XX; other bytes passed through). */
 #ifndef VMM_EMIT_H
@@ -60,6 +62,11 @@ void emit_i64(struct emit *e, const char *key, int64_t val);
 void emit_bool(struct emit *e, const char *key, bool val);
 /* A number with this many decimals ("%.*f"). */
 void emit_fixed(struct emit *e, const char *key, double val, unsigned decimals);
+/* A number in hex: "0x" and at least digits hex digits in text, the string "0x..." (no
+ * padding) in JSON, the way addresses are written there. */
+void emit_hex(struct emit *e, const char *key, uint64_t val, unsigned digits);
+/* Text back end only: line as it is, on a line of its own (not inside a line template). */
+void emit_text_line(struct emit *e, const char *line);
 /* A member whose value is already JSON (a JSON back end's object relayed from a VM): put
  * in as it is by the JSON back end, as a string by the text one. -EINVAL, and nothing
  * written, unless json is exactly one well-formed value (surrounding blanks allowed). */

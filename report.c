@@ -1,128 +1,35 @@
-/* report.c - the --report JSON file. Names are our own identifiers: no escaping needed. */
+/* report.c - the --report JSON file, written through the JSON emitter (emit.h). */
 #include "report.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include <linux/kvm.h>
 
-#include "arch/arm64/memmap.h"
 #include "console.h"
-#include "devices/pci.h"
+#include "describe.h"
+#include "emit.h"
 #include "irqchip/gic.h"
 #include "util.h"
-#include "virtio/virtio.h"
 #include "vm.h"
 
-static const char *exit_reason_name(unsigned r)
-{
-	switch (r) {
-	case KVM_EXIT_MMIO: return "mmio";
-	case KVM_EXIT_INTR: return "intr";
-	case KVM_EXIT_SYSTEM_EVENT: return "system_event";
-	case KVM_EXIT_FAIL_ENTRY: return "fail_entry";
-	case KVM_EXIT_INTERNAL_ERROR: return "internal_error";
-	case KVM_EXIT_ARM_NISV: return "arm_nisv";
-	default: return NULL;
-	}
-}
-
-static void report_timeline(FILE *f, struct vm *vm)
+static void report_timeline(struct emit *e, struct vm *vm)
 {
 	struct console *c = vm->console;
 
-	fprintf(f, "  \"timestamps\": {\"exec\": 0, \"kvm_ready\": %.6f, \"dtb_built\": %.6f, "
-		"\"first_kvm_run\": %.6f, \"first_console_byte\": %.6f, \"expect_matches\": [",
-		vm->t_kvm_ready, vm->t_dtb, vm->t_first_run, c ? c->first_byte : 0.0);
+	emit_obj_begin(e, "timestamps");
+	emit_u64(e, "exec", 0);
+	emit_fixed(e, "kvm_ready", vm->t_kvm_ready, 6);
+	emit_fixed(e, "dtb_built", vm->t_dtb, 6);
+	emit_fixed(e, "first_kvm_run", vm->t_first_run, 6);
+	emit_fixed(e, "first_console_byte", c ? c->first_byte : 0.0, 6);
+	emit_arr_begin(e, "expect_matches");
 	for (unsigned i = 0; c && i < c->nr_matches; i++)
-		fprintf(f, "%s%.6f", i ? ", " : "", c->matches[i]);
-	fprintf(f, "], \"end\": %.6f},\n", vm->t_end);
-}
-
-static void report_vcpus(FILE *f, struct vm *vm)
-{
-	fprintf(f, "  \"vcpus\": [");
-	for (unsigned i = 0; vm->vcpus && i < vm->nr_vcpus; i++) {
-		const struct vcpu *v = &vm->vcpus[i];
-		bool first = true;
-
-		fprintf(f, "%s\n    {\"id\": %u, \"mpidr\": \"0x%" PRIx64 "\", \"mmio_reads\": %" PRIu64
-			", \"mmio_writes\": %" PRIu64 ", \"exits\": {", i ? "," : "", v->id, v->mpidr,
-			v->mmio_reads, v->mmio_writes);
-		for (unsigned r = 0; r < VCPU_EXIT_REASONS; r++) {
-			const char *name = exit_reason_name(r);
-
-			if (!v->exits[r])
-				continue;
-			if (name)
-				fprintf(f, "%s\"%s\": %" PRIu64, first ? "" : ", ", name, v->exits[r]);
-			else
-				fprintf(f, "%s\"exit_%u\": %" PRIu64, first ? "" : ", ", r, v->exits[r]);
-			first = false;
-		}
-		fprintf(f, "}}");
-	}
-	fprintf(f, "\n  ],\n");
-}
-
-static void report_irqs(FILE *f, struct vm *vm)
-{
-	const struct irq_routing *r = &vm->irq.routing;
-	bool first = true;
-
-	fprintf(f, "  \"irq_map\": [");
-	for (unsigned i = 0; i < IRQ_NR; i++)
-		fprintf(f, "%s\n    {\"name\": \"%s\", \"intid\": %u, \"count\": %u, \"trigger\": \"%s\"}",
-			i ? "," : "", guest_irqmap[i].name, guest_irqmap[i].intid, guest_irqmap[i].count,
-			guest_irqmap[i].level ? "level" : "edge");
-	fprintf(f, "\n  ],\n  \"spis_raised\": {");
-	for (unsigned i = 32; i < GIC_NR_IRQS; i++) {
-		if (!r->spi_raised[i])
-			continue;
-		fprintf(f, "%s\"%u\": %" PRIu64, first ? "" : ", ", i, r->spi_raised[i]);
-		first = false;
-	}
-	fprintf(f, "},\n  \"gsi_routes\": [");
-	first = true;
-	for (unsigned g = 0; g < IRQ_MAX_GSIS; g++) {
-		const struct irq_route *rt = &r->routes[g];
-
-		if (!rt->used)
-			continue;
-		fprintf(f, "%s\n    {\"gsi\": %u, \"type\": \"%s\"", first ? "" : ",", g,
-			rt->type == ROUTE_MSI ? "msi" : rt->type == ROUTE_SPI ? "spi" : "none");
-		if (rt->type == ROUTE_MSI)
-			fprintf(f, ", \"address\": \"0x%" PRIx64 "\", \"data\": %u, \"devid\": %u", rt->msi_addr,
-				rt->msi_data, rt->devid);
-		else if (rt->type == ROUTE_SPI)
-			fprintf(f, ", \"intid\": %u", rt->intid);
-		fprintf(f, ", \"signals\": %" PRIu64 "}", rt->signals);
-		first = false;
-	}
-	fprintf(f, "\n  ],\n");
-}
-
-static void report_devices(FILE *f, struct vm *vm)
-{
-	fprintf(f, "  \"devices\": [");
-	for (unsigned i = 0; i < vm->nr_virtio; i++) {
-		const struct virtio_dev *vd = vm->virtio[i];
-		const struct pci_device *pd = virtio_pci_function(vd);
-		struct virtio_io_stats io;
-
-		virtio_io_stats(vd, &io);
-		fprintf(f, "%s\n    {\"name\": \"%s\", \"transport\": \"%s\", \"pci\": \"00:%02x.0\", \"intx_intid\": %u, "
-			"\"kicks\": %" PRIu64 ", \"interrupts\": %" PRIu64 ", \"reads\": %" PRIu64
-			", \"writes\": %" PRIu64 ", \"flushes\": %" PRIu64 ", \"errors\": %" PRIu64
-			", \"bytes_read\": %" PRIu64 ", \"bytes_written\": %" PRIu64 "}",
-			i ? "," : "", vd->ops->name, pd ? "pci" : "mmio", pd ? pd->devfn >> 3 : 0, pd ? pd->intx_intid : 0,
-			vd->kicks, vd->interrupts, io.reads, io.writes, io.flushes, io.errors, io.bytes_read,
-			io.bytes_written);
-	}
-	fprintf(f, "\n  ],\n");
+		emit_fixed(e, NULL, c->matches[i], 6);
+	emit_arr_end(e);
+	emit_fixed(e, "end", vm->t_end, 6);
+	emit_obj_end(e);
 }
 
 /* kB of a "Key:   N kB" line of /proc/self/status (read from the start: the kernel
@@ -178,7 +85,7 @@ static long smaps_rss_excluding(FILE *f, uintptr_t lo, uintptr_t hi)
 	return kib;
 }
 
-static void report_memory(FILE *f, struct report *r, struct vm *vm)
+static void report_memory(struct emit *e, struct report *r, struct vm *vm)
 {
 	long hwm = status_kib(r->status, "VmHWM:"), guest = guest_resident_kib(vm);
 	uintptr_t lo = (uintptr_t)vm->ram_map, hi = lo + (vm->ram_map ? vm->ram_map_size : 0);
@@ -186,17 +93,14 @@ static void report_memory(FILE *f, struct report *r, struct vm *vm)
 	/* Guest pages only ever become resident during a run, so at the end they are at their
 	 * peak: VmHWM minus them bounds the VMM's own peak (kernel RSS counters lag a little).
 	 * The smaps figure is exact, at exit. */
-	fprintf(f, "  \"memory\": {\"vmm_rss_kib_excluding_guest_ram\": %ld, "
-		"\"vmm_peak_rss_kib_excluding_guest_ram\": %ld, \"peak_rss_kib\": %ld, "
-		"\"guest_ram_resident_kib\": %ld, \"guest_ram_kib\": %" PRIu64 "},\n",
-		smaps_rss_excluding(r->smaps, lo, hi), hwm >= 0 && guest >= 0 ? hwm - guest : -1, hwm, guest,
-		vm->mem.size >> 10);
-	fprintf(f, "  \"memory_map\": [");
-	for (unsigned i = 0; i < MEM_NR; i++)
-		fprintf(f, "%s\n    {\"name\": \"%s\", \"base\": \"0x%" PRIx64 "\", \"size\": \"0x%" PRIx64 "\"}",
-			i ? "," : "", guest_memmap[i].name, guest_memmap[i].base,
-			i == MEM_RAM ? vm->mem.size : guest_memmap[i].size);
-	fprintf(f, "\n  ]\n");
+	emit_obj_begin(e, "memory");
+	emit_i64(e, "vmm_rss_kib_excluding_guest_ram", smaps_rss_excluding(r->smaps, lo, hi));
+	emit_i64(e, "vmm_peak_rss_kib_excluding_guest_ram", hwm >= 0 && guest >= 0 ? hwm - guest : -1);
+	emit_i64(e, "peak_rss_kib", hwm);
+	emit_i64(e, "guest_ram_resident_kib", guest);
+	emit_u64(e, "guest_ram_kib", vm->mem.size >> 10);
+	emit_obj_end(e);
+	describe_memory_map(e, vm, DESCRIBE_REPORT);
 }
 
 int report_open(struct report *r, const char *path)
@@ -227,29 +131,44 @@ void report_close(struct report *r)
 	}
 }
 
+/* The report is one line of JSON (emit.h); the vCPU, route and device parts are the ones
+ * stat describes (describe.h), in their report view. */
 int report_write(struct report *r, struct vm *vm, int code, unsigned restarts)
 {
+	struct strbuf sb = { 0 };
+	struct emit e;
 	FILE *f = r->out;
-	int ret = 0;
+	int ret;
 
 	if (!f)
 		return -EBADF;
-	fprintf(f, "{\n  \"exit_code\": %d,\n  \"exit_reason\": \"%s\",\n  \"restarts\": %u,\n"
-		"  \"gic\": \"%s\",\n  \"its\": %s,\n  \"nr_vcpus\": %u,\n", code, vm_exit_name(code),
-		restarts, vm->irq.ops ? vm->irq.ops->name : "none", vm->irq.its_enabled ? "true" : "false",
-		vm->nr_vcpus);
-	report_timeline(f, vm);
-	report_vcpus(f, vm);
-	report_irqs(f, vm);
-	report_devices(f, vm);
-	report_memory(f, r, vm);
-	fprintf(f, "}\n");
-	r->out = NULL;
-	ret = ferror(f);
-	if (fclose(f) || ret) {
-		log_err("report: writing the report: %s", strerror(errno));
+	emit_init(&e, &sb, EMIT_JSON);
+	emit_obj_begin(&e, NULL);
+	emit_i64(&e, "exit_code", code);
+	emit_str(&e, "exit_reason", vm_exit_name(code));
+	emit_u64(&e, "restarts", restarts);
+	emit_str(&e, "gic", vm->irq.ops ? vm->irq.ops->name : "none");
+	emit_bool(&e, "its", vm->irq.its_enabled);
+	emit_u64(&e, "nr_vcpus", vm->nr_vcpus);
+	report_timeline(&e, vm);
+	describe_vcpus(&e, vm, DESCRIBE_REPORT);
+	describe_irq_map(&e, DESCRIBE_REPORT);
+	describe_spis(&e, vm, DESCRIBE_REPORT);
+	describe_gsi_routes(&e, vm, DESCRIBE_REPORT);
+	describe_devices(&e, vm, DESCRIBE_REPORT);
+	report_memory(&e, r, vm);
+	emit_obj_end(&e);
+	ret = emit_end(&e);
+	if (!ret && fwrite(sb.buf, 1, sb.len, f) != sb.len)
 		ret = -EIO;
-	}
+	sb_free(&sb);
+	r->out = NULL;
+	if (ferror(f))
+		ret = -EIO;
+	if (fclose(f) && !ret)
+		ret = -EIO;
+	if (ret)
+		log_err("report: writing the report: %s", strerror(-ret));
 	report_close(r);
 	return ret;
 }

@@ -96,7 +96,9 @@ struct vm {
 
 	/* Timeline for --report, seconds since exec (cfg->t_exec); 0 = not yet. */
 	double t_kvm_ready, t_dtb, t_first_run, t_end;
-	double t_panic;        /* when the guest printed its panic banner */
+	/* When the console saw the panic banner (vm_run.c, from the thread that printed it;
+	 * read by the event loop and the vCPUs). */
+	_Atomic double t_panic;
 	const char *exit_reason;
 
 	int event_fd;          /* eventfd: wakes the event loop (a stop, a new deadline) */

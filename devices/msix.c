@@ -211,17 +211,6 @@ void msix_bar_write(struct msix *m, uint64_t off, unsigned len, uint64_t val)
 		msix_vector_update(m, i, msix_ctrl(m) & MSIX_CTRL_MASKALL);
 }
 
-void msix_describe(const struct msix *m, struct strbuf *out)
-{
-	for (unsigned i = 0; i < m->nr_vectors; i++) {
-		const struct msix_vector *v = &m->vectors[i];
-
-		sb_printf(out, "  vector %u address 0x%" PRIx64 " data %u%s%s gsi %u%s\n", i, v->addr, v->data,
-			  v->masked ? " masked" : "", v->pending ? " pending" : "", v->gsi,
-			  v->routed ? " routed" : "");
-	}
-}
-
 /* ---- creation ---- */
 
 int msix_init(struct msix *m, struct pci_device *pd, struct irqchip *irq_ctx, unsigned nr_vectors,

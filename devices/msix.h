@@ -72,7 +72,5 @@ uint64_t msix_bar_read(struct msix *m, uint64_t off, unsigned len);
 /* A guest write of the table (the PBA is read-only): checked as msix_bar_read; a change of
  * address, data or mask updates the vector's route. */
 void msix_bar_write(struct msix *m, uint64_t off, unsigned len, uint64_t val);
-/* One line per vector ("  vector N address ... gsi N routed") for `info pci`. */
-void msix_describe(const struct msix *m, struct strbuf *out);
 
 #endif

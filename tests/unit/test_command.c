@@ -282,6 +282,30 @@ static void test_stat_json(void **state)
 	sb_free(&out);
 }
 
+/* info irq, pci and mem describe state: --json gives the lines' fields, the headings left out. */
+static void test_info_json(void **state)
+{
+	struct strbuf out = { 0 };
+
+	(void)state;
+	command_run(&vm, "info irq --json", &out);
+	assert_non_null(strstr(out.buf, "{\"irq_map\": [{\"name\": \"gic-maintenance\", \"intid\": 25, "
+				   "\"last_intid\": 25, \"trigger\": \"level\", \"count\": 1}, "));
+	assert_non_null(strstr(out.buf, "], \"gsi_routes\": [{\"gsi\": 0, \"type\": \"spi\", \"intid\": 160, "
+				   "\"signals\": 0}, {\"gsi\": 1, \"type\": \"msi\", \"address\": \"0x8090040\", "
+				   "\"data\": 3, \"devid\": \"0x8\", \"signals\": 42}], \"spis\": [{\"intid\": 33, "
+				   "\"raised\": 5}]}\nok\n"));
+	sb_free(&out);
+	command_run(&vm, "info pci --json", &out);
+	assert_string_equal(out.buf, "{\"functions\": []}\nok\n");
+	sb_free(&out);
+	command_run(&vm, "info mem --json", &out);
+	assert_non_null(strstr(out.buf, "{\"name\": \"ram\", \"base\": \"0x40000000\", \"size\": \"0x20000000\"}"));
+	assert_non_null(strstr(out.buf, "\"boot\": {\"kernel\": \"0x40000000\", \"kernel_end\": \"0x42000000\", "
+				   "\"initrd\": \"0x5f000000\", \"initrd_size\": \"0x100000\", \"dtb\": \"0x5fe00000\"}}\nok\n"));
+	sb_free(&out);
+}
+
 /* --json belongs to the describing commands only, and only as the last word. */
 static void test_json_only_where_described(void **state)
 {
@@ -289,7 +313,10 @@ static void test_json_only_where_described(void **state)
 		{ "status --json extra", "error: usage: status                     name, state, uptime, GIC, vCPUs\n" },
 		{ "status extra", "error: usage: status                     name, state, uptime, GIC, vCPUs\n" },
 		{ "pause --json", "error: usage: pause                      stop the vCPUs (guest time stops too)\n" },
-		{ "info mem --json", "error: usage: info gic [all]|its|irq|pci|mem|io|dtb FILE\n" },
+		{ "info gic --json", "error: usage: info gic [all]|its|irq|pci|mem|io|dtb FILE\n" },
+		{ "info mem extra --json", "error: usage: info gic [all]|its|irq|pci|mem|io|dtb FILE\n" },
+		{ "info irq --json extra", "error: usage: info gic [all]|its|irq|pci|mem|io|dtb FILE\n" },
+		{ "info --json", "error: usage: info gic [all]|its|irq|pci|mem|io|dtb FILE\n" },
 	};
 
 	(void)state;
@@ -311,6 +338,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_reports),
+		cmocka_unit_test(test_info_json),
 		cmocka_unit_test(test_oversized_line),
 		cmocka_unit_test(test_control_bytes_not_echoed),
 		cmocka_unit_test(test_dtb_is_the_built_one),

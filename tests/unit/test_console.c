@@ -174,6 +174,65 @@ static void test_closed_reader(void **state)
 	assert_int_equal(outq_pending(con.out), 0);
 }
 
+/* What the console saw goes to the sink attached, in the order of the lines, the first of
+ * fail-on, panic banner and expect per line; nothing once detached, but the match times
+ * are still kept. The console decides no exit code itself. */
+struct seen {
+	enum console_event ev[8];
+	double t[8];
+	unsigned n;
+};
+
+static void record(void *arg, enum console_event ev, double t)
+{
+	struct seen *s = arg;
+
+	if (s->n < 8) {
+		s->ev[s->n] = ev;
+		s->t[s->n++] = t;
+	}
+}
+
+static void out(struct console *c, const char *s)
+{
+	console_output(c, s, strlen(s));
+}
+
+static void test_events(void **state)
+{
+	struct seen seen = { 0 };
+	struct console c;
+	struct timespec ts;
+	char err[128];
+	double now;
+
+	(void)state;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec + ts.tv_nsec / 1e9;
+	assert_int_equal(console_init(&c, NULL, -1, NULL, "DONE", "FAIL", err, sizeof(err)), 0);
+	console_attach(&c, &(struct console_sink){ .event = record, .arg = &seen, .t0 = now - 100 });
+	out(&c, "boot\nDONE\n");
+	out(&c, "[ 1.0] Kernel panic - not syncing: x\nFAIL and DONE\n");
+	out(&c, "DON");
+	console_flush(&c); /* a partial line is matched too: no event here, "DON" */
+	out(&c, "E");
+	assert_int_equal(seen.n, 3);
+	assert_int_equal(seen.ev[0], CONSOLE_EXPECT_MATCHED);
+	assert_int_equal(seen.ev[1], CONSOLE_PANIC_BANNER);
+	assert_int_equal(seen.ev[2], CONSOLE_FAIL_ON_MATCHED);
+	assert_true(seen.t[0] >= 100 && seen.t[0] < 200);
+	assert_true(c.first_byte >= 100 && c.first_byte <= seen.t[0]);
+	assert_int_equal(console_nr_matches(&c), 1);
+	console_detach(&c);
+	out(&c, "\nDONE\nFAIL\n");
+	console_flush(&c);
+	assert_int_equal(seen.n, 3);
+	assert_int_equal(console_nr_matches(&c), 2);
+	assert_true(c.matches[1] >= c.matches[0]);
+	console_detach(&c); /* twice: fine */
+	console_destroy(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -182,6 +241,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_destroy_with_stalled_reader, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_write_fails, setup_full_log, teardown),
 		cmocka_unit_test_setup_teardown(test_closed_reader, setup, teardown),
+		cmocka_unit_test(test_events),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -133,6 +133,62 @@ static void test_line_template_misuse(void **state)
 	sb_free(&sb);
 }
 
+/* Template places with a width and for booleans, hex numbers, and headings only in text. */
+static void test_line_template_places(void **state)
+{
+	static const char *const want[] = {
+		"heading:\n  uart     at 0x00001000 masked\n  rtc      unmapped, programmed 0x00002000\n",
+		"{\"regions\": [{\"name\": \"uart\", \"mapped\": true, \"base\": \"0x1000\", \"masked\": true}, "
+		"{\"name\": \"rtc\", \"mapped\": false, \"base\": \"0x2000\", \"masked\": false}]}\n",
+	};
+
+	(void)state;
+	for (int fmt = EMIT_TEXT; fmt <= EMIT_JSON; fmt++) {
+		struct strbuf sb = { 0 };
+		struct emit e;
+
+		emit_init(&e, &sb, fmt);
+		emit_obj_begin(&e, NULL);
+		emit_text_line(&e, "heading:");
+		emit_arr_begin(&e, "regions");
+		for (unsigned i = 0; i < 2; i++) {
+			emit_obj_line(&e, NULL, "  %-8s %{at |unmapped, programmed }%s%{ masked}");
+			emit_str(&e, "name", i ? "rtc" : "uart");
+			emit_bool(&e, "mapped", !i);
+			emit_hex(&e, "base", 0x1000 * (i + 1), 8);
+			emit_bool(&e, "masked", !i);
+			emit_obj_end(&e);
+		}
+		emit_arr_end(&e);
+		emit_obj_end(&e);
+		assert_int_equal(emit_end(&e), 0);
+		assert_string_equal(sb.buf, want[fmt]);
+		sb_free(&sb);
+	}
+}
+
+/* A boolean place given a number is reported, and so is a heading inside a template. */
+static void test_line_template_bool_misuse(void **state)
+{
+	struct strbuf sb = { 0 };
+	struct emit e;
+
+	(void)state;
+	emit_init(&e, &sb, EMIT_TEXT);
+	emit_obj_line(&e, NULL, "a%{ yes}");
+	emit_u64(&e, "a", 1);
+	emit_obj_end(&e);
+	assert_int_equal(emit_end(&e), -EINVAL);
+	sb_free(&sb);
+	emit_init(&e, &sb, EMIT_TEXT);
+	emit_obj_line(&e, NULL, "a %s");
+	emit_text_line(&e, "x");
+	emit_u64(&e, "a", 1);
+	emit_obj_end(&e);
+	assert_int_equal(emit_end(&e), -EINVAL);
+	sb_free(&sb);
+}
+
 static void test_json(void **state)
 {
 	struct strbuf sb = { 0 };
@@ -272,6 +328,8 @@ int main(void)
 		cmocka_unit_test(test_text_layout),
 		cmocka_unit_test(test_line_template),
 		cmocka_unit_test(test_line_template_misuse),
+		cmocka_unit_test(test_line_template_places),
+		cmocka_unit_test(test_line_template_bool_misuse),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_json_escaping),
 		cmocka_unit_test(test_unbalanced),
