@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "arch/arm64/memmap.h"
+#include "arch.h"
 #include "devices/msix.h"
 #include "devices/pci.h"
 #include "devices/uart.h"
@@ -142,7 +142,7 @@ static int describe_stat(struct vm *vm, struct emit *e)
 	}
 	emit_arr_end(e);
 	emit_arr_begin(e, "spis");
-	for (unsigned i = 32; i < GIC_NR_IRQS; i++) {
+	for (unsigned i = 32; i < arch_nr_irqs(); i++) {
 		if (!vm->irq.routing.spi_raised[i])
 			continue;
 		emit_obj_line(e, NULL, "spi %s raised %s");
@@ -221,10 +221,13 @@ static int its_dump_fn(struct vm *vm, bool arg, struct strbuf *out)
 
 static void info_irq(struct vm *vm, struct strbuf *out)
 {
+	unsigned nr_fixed;
+	const struct irq_assign *fixed = arch_irqmap(&nr_fixed);
+
 	sb_printf(out, "fixed assignments:\n");
-	for (unsigned i = 0; i < IRQ_NR; i++)
-		sb_printf(out, "  %-16s INTID %u-%u %s\n", guest_irqmap[i].name, guest_irqmap[i].intid,
-			  guest_irqmap[i].intid + guest_irqmap[i].count - 1, guest_irqmap[i].level ? "level" : "edge");
+	for (unsigned i = 0; i < nr_fixed; i++)
+		sb_printf(out, "  %-16s INTID %u-%u %s\n", fixed[i].name, fixed[i].intid,
+			  fixed[i].intid + fixed[i].count - 1, fixed[i].level ? "level" : "edge");
 	sb_printf(out, "GSI routes (KVM_SET_GSI_ROUTING) with delivery counts:\n");
 	for (unsigned g = 0; g < IRQ_MAX_GSIS; g++) {
 		const struct irq_route *r = &vm->irq.routing.routes[g];
@@ -240,7 +243,7 @@ static void info_irq(struct vm *vm, struct strbuf *out)
 			sb_printf(out, "  gsi %u (no route yet)\n", g);
 	}
 	sb_printf(out, "KVM_IRQ_LINE raises:\n");
-	for (unsigned i = 32; i < GIC_NR_IRQS; i++)
+	for (unsigned i = 32; i < arch_nr_irqs(); i++)
 		if (vm->irq.routing.spi_raised[i])
 			sb_printf(out, "  spi INTID %u raised %" PRIu64 "\n", i, vm->irq.routing.spi_raised[i]);
 }
@@ -270,9 +273,12 @@ static void info_pci(struct vm *vm, struct strbuf *out)
 
 static void info_mem(struct vm *vm, struct strbuf *out)
 {
-	for (unsigned i = 0; i < MEM_NR; i++)
-		sb_printf(out, "%-18s 0x%012" PRIx64 " size 0x%" PRIx64 "\n", guest_memmap[i].name,
-			  guest_memmap[i].base, i == MEM_RAM ? vm->mem.size : guest_memmap[i].size);
+	unsigned n, ram;
+	const struct mem_region *map = arch_memmap(&n, &ram);
+
+	for (unsigned i = 0; i < n; i++)
+		sb_printf(out, "%-18s 0x%012" PRIx64 " size 0x%" PRIx64 "\n", map[i].name, map[i].base,
+			  i == ram ? vm->mem.size : map[i].size);
 	sb_printf(out, "kernel 0x%" PRIx64 "-0x%" PRIx64 " initrd 0x%" PRIx64 " (+0x%" PRIx64 ") dtb 0x%" PRIx64 "\n",
 		  vm->boot.kernel_gpa, vm->boot.kernel_end, vm->boot.initrd_gpa, vm->boot.initrd_size, vm->boot.dtb_gpa);
 }
@@ -369,8 +375,8 @@ static int cmd_inject(struct vm *vm, unsigned argc, char **argv, struct strbuf *
 	int ret;
 
 	if (!strcmp(argv[1], "spi") && parse_u32(argv[2], &a) == 0 && (argc == 3 || (parse_u32(argv[3], &b) == 0 && b <= 1))) {
-		if (a < 32 || a >= GIC_NR_IRQS) {
-			snprintf(err, errlen, "SPI INTIDs are 32-%u", GIC_NR_IRQS - 1);
+		if (a < 32 || a >= arch_nr_irqs()) {
+			snprintf(err, errlen, "SPI INTIDs are 32-%u", arch_nr_irqs() - 1);
 			return -EINVAL;
 		}
 		/* No level: an edge (a pulse); 0 or 1 holds the line there. */

@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 
-#include "arch/arm64/memmap.h"
+#include "arch.h"
 #include "console.h"
 #include "devices/pci.h"
 #include "irqchip/gic.h"
@@ -71,15 +71,17 @@ static void report_vcpus(FILE *f, struct vm *vm)
 static void report_irqs(FILE *f, struct vm *vm)
 {
 	const struct irq_routing *r = &vm->irq.routing;
+	unsigned nr_fixed;
+	const struct irq_assign *fixed = arch_irqmap(&nr_fixed);
 	bool first = true;
 
 	fprintf(f, "  \"irq_map\": [");
-	for (unsigned i = 0; i < IRQ_NR; i++)
+	for (unsigned i = 0; i < nr_fixed; i++)
 		fprintf(f, "%s\n    {\"name\": \"%s\", \"intid\": %u, \"count\": %u, \"trigger\": \"%s\"}",
-			i ? "," : "", guest_irqmap[i].name, guest_irqmap[i].intid, guest_irqmap[i].count,
-			guest_irqmap[i].level ? "level" : "edge");
+			i ? "," : "", fixed[i].name, fixed[i].intid, fixed[i].count,
+			fixed[i].level ? "level" : "edge");
 	fprintf(f, "\n  ],\n  \"spis_raised\": {");
-	for (unsigned i = 32; i < GIC_NR_IRQS; i++) {
+	for (unsigned i = 32; i < arch_nr_irqs(); i++) {
 		if (!r->spi_raised[i])
 			continue;
 		fprintf(f, "%s\"%u\": %" PRIu64, first ? "" : ", ", i, r->spi_raised[i]);
@@ -181,6 +183,8 @@ static long smaps_rss_excluding(FILE *f, uintptr_t lo, uintptr_t hi)
 static void report_memory(FILE *f, struct report *r, struct vm *vm)
 {
 	long hwm = status_kib(r->status, "VmHWM:"), guest = guest_resident_kib(vm);
+	unsigned n, ram;
+	const struct mem_region *map = arch_memmap(&n, &ram);
 	uintptr_t lo = (uintptr_t)vm->ram_map, hi = lo + (vm->ram_map ? vm->ram_map_size : 0);
 
 	/* Guest pages only ever become resident during a run, so at the end they are at their
@@ -192,10 +196,9 @@ static void report_memory(FILE *f, struct report *r, struct vm *vm)
 		smaps_rss_excluding(r->smaps, lo, hi), hwm >= 0 && guest >= 0 ? hwm - guest : -1, hwm, guest,
 		vm->mem.size >> 10);
 	fprintf(f, "  \"memory_map\": [");
-	for (unsigned i = 0; i < MEM_NR; i++)
+	for (unsigned i = 0; i < n; i++)
 		fprintf(f, "%s\n    {\"name\": \"%s\", \"base\": \"0x%" PRIx64 "\", \"size\": \"0x%" PRIx64 "\"}",
-			i ? "," : "", guest_memmap[i].name, guest_memmap[i].base,
-			i == MEM_RAM ? vm->mem.size : guest_memmap[i].size);
+			i ? "," : "", map[i].name, map[i].base, i == ram ? vm->mem.size : map[i].size);
 	fprintf(f, "\n  ]\n");
 }
 
