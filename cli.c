@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "arch/arm64/memmap.h"
+#include "arch.h"
 #include "irqchip/gic.h"
 #include "util.h"
 
@@ -46,13 +46,14 @@ static const struct option run_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* The guest command line without -p, as fdt_add_chosen (fdt/fdt.c) builds it for the 16550
- * console, the UART's address from the memory map. The boot tests read it from this help line
- * (tests/boot/l1-init, lib.sh): vmm run --help is the one place they take it from. */
-#define CLI_DEFAULT_CMDLINE_FMT "console=ttyS0 earlycon=uart8250,mmio,0x%" PRIx64
-
 void cli_usage_run(void *stream)
 {
+	char cmdline[128];
+
+	/* The guest command line without -p for the 16550 console (arch_default_cmdline, as the
+	 * device tree gets it). The boot tests read it from this help line (tests/boot/l1-init,
+	 * lib.sh): vmm run --help is the one place they take it from. */
+	arch_default_cmdline("ttyS0", cmdline, sizeof(cmdline));
 	fprintf(stream,
 		"usage: vmm run [options] [-k] IMAGE\n"
 		"Boot an arm64 Linux kernel (or a raw payload) in a KVM guest.\n"
@@ -60,7 +61,7 @@ void cli_usage_run(void *stream)
 		"  -k, --kernel FILE        arm64 Image to boot (or the last argument)\n"
 		"  -i, --initrd FILE        initial ramdisk\n"
 		"  -p, --params CMDLINE     kernel command line, passed exactly as given\n"
-		"                           (default: \"" CLI_DEFAULT_CMDLINE_FMT "\")\n"
+		"                           (default: \"%s\")\n"
 		"  -c, --cpus N             vCPUs, 1-%u (default %u)\n"
 		"  -m, --mem SIZE           guest RAM: 512 (MiB), 512M or 2G (default 1G; a multiple of 2M)\n"
 		"      --gic=MODEL          interrupt controller: v3, v2, v2m (v2 with a GICv2m MSI\n"
@@ -118,7 +119,7 @@ void cli_usage_run(void *stream)
 		"       disk I/O in flight finished and every writable disk was synced\n"
 		"  159  a thread made a system call outside its seccomp allowlist (SIGSYS, 128+31);\n"
 		"       stderr names the thread and the call\n",
-		guest_memmap[MEM_UART].base, VMM_MAX_VCPUS, CLI_DEFAULT_VCPUS, CLI_MAX_DISKS);
+		cmdline, arch_max_vcpus(), CLI_DEFAULT_VCPUS, CLI_MAX_DISKS);
 }
 
 const char *cli_gic_name(enum gic_model m)
@@ -183,8 +184,8 @@ static int cli_opt(int c, const char *arg, struct vm_config *cfg, char *err, siz
 	case 'v': cfg->verbose = true; return 0;
 	case OPT_ITS: cfg->its = true; return 0;
 	case 'c':
-		if (parse_uint(arg, 1, VMM_MAX_VCPUS, &v)) {
-			snprintf(err, errlen, "-c %s: vCPUs must be a number from 1 to %u", arg, VMM_MAX_VCPUS);
+		if (parse_uint(arg, 1, arch_max_vcpus(), &v)) {
+			snprintf(err, errlen, "-c %s: vCPUs must be a number from 1 to %u", arg, arch_max_vcpus());
 			return -EINVAL;
 		}
 		cfg->nr_vcpus = v;
@@ -194,9 +195,9 @@ static int cli_opt(int c, const char *arg, struct vm_config *cfg, char *err, siz
 			snprintf(err, errlen, "-m %s: not a size; use e.g. 512, 512M or 2G", arg);
 			return -EINVAL;
 		}
-		if (v < CLI_MIN_MEM || v > guest_memmap[MEM_RAM].size || !IS_ALIGNED(v, SZ_2M)) {
+		if (v < CLI_MIN_MEM || v > arch_ram_max() || !IS_ALIGNED(v, SZ_2M)) {
 			snprintf(err, errlen, "-m %s: guest RAM must be a multiple of 2M from %lluM to %lluG",
-				 arg, CLI_MIN_MEM >> 20, (unsigned long long)(guest_memmap[MEM_RAM].size >> 30));
+				 arg, CLI_MIN_MEM >> 20, (unsigned long long)(arch_ram_max() >> 30));
 			return -EINVAL;
 		}
 		cfg->mem_size = v;

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "arch/arm64/memmap.h"
+#include "arch.h"
 #include "describe.h"
 #include "devices/msix.h"
 #include "devices/pci.h"
@@ -353,8 +353,8 @@ static int cmd_inject(struct vm *vm, unsigned argc, char **argv, struct strbuf *
 	int ret;
 
 	if (!strcmp(argv[1], "spi") && parse_u32(argv[2], &a) == 0 && (argc == 3 || (parse_u32(argv[3], &b) == 0 && b <= 1))) {
-		if (a < 32 || a >= GIC_NR_IRQS) {
-			snprintf(err, errlen, "SPI INTIDs are 32-%u", GIC_NR_IRQS - 1);
+		if (a < 32 || a >= arch_nr_irqs()) {
+			snprintf(err, errlen, "SPI INTIDs are 32-%u", arch_nr_irqs() - 1);
 			return -EINVAL;
 		}
 		/* No level: an edge (a pulse); 0 or 1 holds the line there. */

@@ -96,7 +96,7 @@ int control_save_dtb(const struct strbuf *reply, const char *path, size_t *size,
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 
 		if (want == SIZE_MAX && sscanf(p, "dtb %zu bytes, base64:", &want) == 1) {
-			/* A DTB is at most a few hundred KiB (fdt_build's room in RAM). */
+			/* A DTB is at most a few hundred KiB (arch_fdt_build's room in RAM). */
 			buf = want <= (64u << 20) ? malloc(want ? want : 1) : NULL;
 			ret = buf ? 0 : -EFBIG;
 		} else if (n >= 4 && !strncmp(p, "dtb:", 4)) {

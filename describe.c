@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <linux/kvm.h>
 
-#include "arch/arm64/memmap.h"
+#include "arch.h"
 #include "devices/pci.h"
 #include "emit.h"
 #include "irqchip/gic.h"
@@ -119,7 +119,7 @@ void describe_spis(struct emit *e, const struct vm *vm, enum describe_view view)
 		emit_obj_begin(e, "spis_raised");
 	else
 		emit_arr_begin(e, "spis");
-	for (unsigned i = 32; i < GIC_NR_IRQS; i++) {
+	for (unsigned i = 32; i < arch_nr_irqs(); i++) {
 		char intid[12];
 
 		if (!vm->irq.routing.spi_raised[i])
@@ -179,9 +179,12 @@ void describe_devices(struct emit *e, const struct vm *vm, enum describe_view vi
 
 void describe_irq_map(struct emit *e, enum describe_view view)
 {
+	unsigned n;
+	const struct irq_assign *map = arch_irqmap(&n);
+
 	emit_arr_begin(e, "irq_map");
-	for (unsigned i = 0; i < IRQ_NR; i++) {
-		const struct irq_assign *irq = &guest_irqmap[i];
+	for (unsigned i = 0; i < n; i++) {
+		const struct irq_assign *irq = &map[i];
 
 		if (view == DESCRIBE_INFO) {
 			emit_obj_line(e, NULL, "  %-16s INTID %s-%s %s");
@@ -204,15 +207,18 @@ void describe_irq_map(struct emit *e, enum describe_view view)
 
 void describe_memory_map(struct emit *e, const struct vm *vm, enum describe_view view)
 {
+	unsigned n, ram;
+	const struct mem_region *map = arch_memmap(&n, &ram);
+
 	emit_arr_begin(e, "memory_map");
-	for (unsigned i = 0; i < MEM_NR; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		if (view == DESCRIBE_INFO)
 			emit_obj_line(e, NULL, "%-18s %s size %s");
 		else
 			emit_obj_begin(e, NULL);
-		emit_str(e, "name", guest_memmap[i].name);
-		emit_hex(e, "base", guest_memmap[i].base, view == DESCRIBE_INFO ? 12 : 0);
-		emit_hex(e, "size", i == MEM_RAM ? vm->mem.size : guest_memmap[i].size, 0);
+		emit_str(e, "name", map[i].name);
+		emit_hex(e, "base", map[i].base, view == DESCRIBE_INFO ? 12 : 0);
+		emit_hex(e, "size", i == ram ? vm->mem.size : map[i].size, 0);
 		emit_obj_end(e);
 	}
 	emit_arr_end(e);

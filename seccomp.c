@@ -21,7 +21,6 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
-#include "arch/arm64/seccomp_arch.h"
 #include "util.h"
 
 /* Room for the largest program: the main thread's under --reboot=restart, every role's

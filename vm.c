@@ -17,8 +17,8 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 
-#include "arch/arm64/arch.h"
-#include "arch/arm64/memmap.h"
+#include "arch.h"
+#include "arch/arm64/memmap.h" /* vm_gic_layout, vm_create_devices: until they move to arch/ */
 #include "devices/pci.h"
 #include "devices/test_exit.h"
 #include "devices/uart.h"
@@ -134,17 +134,8 @@ static void vm_enable_nisv(struct vm *vm)
 /* Highest guest physical address in use, +1. */
 static uint64_t vm_ipa_top(const struct vm *vm)
 {
-	uint64_t top = vm->mem.gpa + vm->mem.size;
-	const struct mem_region *hi = &guest_memmap[MEM_GIC_REDIST_HIGH];
-
-	const struct mem_region *pci = &guest_memmap[MEM_PCI_MMIO_HIGH];
-
-	if (vm->nr_vcpus > memmap_redist_low_count() && hi->base + hi->size > top)
-		top = hi->base + hi->size;
-	/* The guest may place 64-bit BARs anywhere in the high PCI window. */
-	if (vm->cfg->nr_disks || vm->cfg->rng || vm->cfg->virtio_console)
-		top = pci->base + pci->size;
-	return top;
+	return arch_ipa_top(vm->mem.gpa + vm->mem.size, vm->nr_vcpus,
+			    vm->cfg->nr_disks || vm->cfg->rng || vm->cfg->virtio_console);
 }
 
 static int kvm_create_vm(struct vm *vm)
@@ -276,18 +267,6 @@ static int vm_choose_gic(struct vm *vm)
 	return 0;
 }
 
-static int vm_check_layout(void)
-{
-	char why[160];
-
-	if (memmap_check(guest_memmap, MEM_NR, why, sizeof(why)) ||
-	    irqmap_check(guest_irqmap, IRQ_NR, GIC_NR_IRQS, why, sizeof(why))) {
-		log_err("memmap: %s", why);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 static void vm_io_failed(void *arg)
 {
 	vm_request_stop(arg, VMM_EXIT_ERROR);
@@ -341,7 +320,7 @@ static int vm_build_fdt(struct vm *vm)
 
 	if (!buf)
 		return -EINVAL;
-	ret = fdt_build(vm, buf, vm->boot.dtb_max);
+	ret = arch_fdt_build(vm, buf, vm->boot.dtb_max);
 	if (ret)
 		return ret;
 	vm->fdt = buf;
@@ -376,15 +355,15 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct console *con)
 	pthread_mutex_init(&vm->pause_lock, NULL);
 	pthread_cond_init(&vm->pause_cond, NULL);
 	vm->nr_vcpus = cfg->nr_vcpus;
-	vm->mem.gpa = guest_memmap[MEM_RAM].base;
+	vm->mem.gpa = arch_ram_base();
 	vm->mem.size = cfg->mem_size;
 
-	ret = vm_check_layout();
+	ret = arch_check_layout();
 	if (ret)
 		return ret;
-	if (vm->mem.size > guest_memmap[MEM_RAM].size) {
+	if (vm->mem.size > arch_ram_max()) {
 		log_err("ram: -m %" PRIu64 "M exceeds the %" PRIu64 " MiB RAM window", vm->mem.size >> 20,
-			guest_memmap[MEM_RAM].size >> 20);
+			arch_ram_max() >> 20);
 		return -EINVAL;
 	}
 	/* User files first: a wrong path is reported before anything touches KVM. */

@@ -1,4 +1,5 @@
-/* fdt_build.h - builds the guest's flattened device tree with libfdt's sequential-write API. */
+/* fdt_build.h - helpers for the nodes of the guest's flattened device tree, written with
+ * libfdt's sequential-write API; the arch assembles the tree (arch_fdt_build, ../arch.h). */
 #ifndef VMM_FDT_BUILD_H
 #define VMM_FDT_BUILD_H
 
@@ -6,8 +7,6 @@
 #include <stdint.h>
 
 #include <libfdt.h>
-
-struct vm;
 
 /* Largest DTB we build; booting.rst caps the DTB at 2 MiB. */
 #define FDT_MAX_SIZE 0x10000
@@ -33,7 +32,5 @@ int fdt_prop_reg(void *fdt, const uint64_t *pairs, unsigned nr_pairs);
 int fdt_prop_cells(void *fdt, const char *name, const uint32_t *cells, unsigned n);
 /* Begin a node named "<prefix>@<unit address in hex>". */
 int fdt_begin_node_at(void *fdt, const char *prefix, uint64_t addr);
-/* Build the whole tree for vm into buf (size bytes); 0 or -errno. */
-int fdt_build(struct vm *vm, void *buf, size_t size);
 
 #endif

@@ -1,4 +1,5 @@
-/* memmap.c - the guest memory map and IRQ tables, and their startup checks. */
+/* memmap.c - the guest memory map and IRQ tables, their startup checks, and the arch
+ * contract's view of them (../../arch.h). */
 #include "memmap.h"
 
 #include <errno.h>
@@ -90,4 +91,63 @@ int irqmap_check(const struct irq_assign *map, size_t n, uint32_t nr_irqs, char 
 unsigned memmap_redist_low_count(void)
 {
 	return guest_memmap[MEM_GIC_REDIST].size / GICV3_REDIST_STRIDE;
+}
+
+const struct mem_region *arch_memmap(unsigned *n, unsigned *ram)
+{
+	*n = MEM_NR;
+	*ram = MEM_RAM;
+	return guest_memmap;
+}
+
+const struct irq_assign *arch_irqmap(unsigned *n)
+{
+	*n = IRQ_NR;
+	return guest_irqmap;
+}
+
+uint64_t arch_ram_base(void)
+{
+	return guest_memmap[MEM_RAM].base;
+}
+
+uint64_t arch_ram_max(void)
+{
+	return guest_memmap[MEM_RAM].size;
+}
+
+unsigned arch_max_vcpus(void)
+{
+	return VMM_MAX_VCPUS;
+}
+
+unsigned arch_nr_irqs(void)
+{
+	return GIC_NR_IRQS;
+}
+
+int arch_check_layout(void)
+{
+	char why[160];
+
+	if (memmap_check(guest_memmap, MEM_NR, why, sizeof(why)) ||
+	    irqmap_check(guest_irqmap, IRQ_NR, GIC_NR_IRQS, why, sizeof(why))) {
+		log_err("memmap: %s", why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+uint64_t arch_ipa_top(uint64_t ram_end, unsigned nr_vcpus, bool virtio)
+{
+	const struct mem_region *hi = &guest_memmap[MEM_GIC_REDIST_HIGH];
+	const struct mem_region *pci = &guest_memmap[MEM_PCI_MMIO_HIGH];
+	uint64_t top = ram_end;
+
+	if (nr_vcpus > memmap_redist_low_count() && hi->base + hi->size > top)
+		top = hi->base + hi->size;
+	/* The guest may place 64-bit BARs anywhere in the high PCI window. */
+	if (virtio)
+		top = pci->base + pci->size;
+	return top;
 }

@@ -2,7 +2,8 @@
  *
  * Every device region sits below RAM so RAM can grow upward, except the
  * high redistributor region, which sits above the largest RAM we allow.
- * GIC regions are 64 KiB aligned (Documentation/virt/kvm/devices/arm-vgic-v3.rst).
+ * Arch-private: code outside arch/ reads it through the contract in ../../arch.h
+ * (arch_memmap, arch_irqmap, ...). GIC regions are 64 KiB aligned (Documentation/virt/kvm/devices/arm-vgic-v3.rst).
  *
  *   0x00_0000_0000 +----------------------------------+
  *                  | unmapped (reads as zero)         |
@@ -31,6 +32,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../../arch.h"
+
 enum mem_region_id {
 	MEM_UART,
 	MEM_TEST_EXIT,
@@ -46,13 +49,6 @@ enum mem_region_id {
 	MEM_GIC_REDIST_HIGH,
 	MEM_PCI_MMIO_HIGH,
 	MEM_NR
-};
-
-struct mem_region {
-	const char *name;
-	uint64_t base;
-	uint64_t size;
-	uint64_t align; /* required alignment of base (and of size) */
 };
 
 /* GICv3: each vCPU's redistributor is an RD frame plus an SGI frame. */
@@ -73,13 +69,6 @@ enum irq_id {
 	IRQ_GICV2M,      /* SPIs handed out by the v2m frame */
 	IRQ_DYNAMIC,     /* SPIs the IRQ allocator hands to devices */
 	IRQ_NR
-};
-
-struct irq_assign {
-	const char *name;
-	uint32_t intid; /* first INTID */
-	uint32_t count;
-	bool level;     /* level-sensitive (else edge) */
 };
 
 /* Total INTIDs configured in the vGIC (KVM_DEV_ARM_VGIC_GRP_NR_IRQS): a multiple of 32. */

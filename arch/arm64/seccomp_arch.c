@@ -2,7 +2,7 @@
  * so glibc calls ppoll for poll, openat for open, newfstatat for fstat, clone3 then clone
  * for pthread_create; the lists were found by reading the code and by running the nested
  * suite with VMM_SECCOMP_LOG=1 (README). */
-#include "seccomp_arch.h"
+#include "../../seccomp.h"
 
 #include <sched.h>
 #include <stddef.h>

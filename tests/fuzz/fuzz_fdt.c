@@ -139,7 +139,7 @@ static void build(const struct vm_config *cfg)
 	ret = boot_prepare(vm);
 	boot_close(vm);
 	if (ret == 0) {
-		FUZZ_CHECK(fdt_build(vm, fdt, sizeof(fdt)) == 0);
+		FUZZ_CHECK(arch_fdt_build(vm, fdt, sizeof(fdt)) == 0);
 		check_tree(vm, cfg);
 	}
 	fake_vm_destroy(vm);

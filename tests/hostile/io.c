@@ -235,7 +235,7 @@ static bool strlist_has(uint64_t v, uint32_t len, const char *s)
 }
 
 /* What one node told us; committed at its END_NODE. Every parent on the way has
- * #address-cells = #size-cells = 2 and identity ranges (fdt/fdt.c, irqchip/gicv2.c). */
+ * #address-cells = #size-cells = 2 and identity ranges (arch/arm64/fdt_arch.c, irqchip/gicv2.c). */
 struct fdt_node {
 	uint64_t name;
 	bool ecam, vmmio, v2m;

@@ -11,6 +11,7 @@
 
 #include "../../arch/arm64/memmap.h"
 #include "../../devices/uart.h"
+#include "../../arch.h"
 #include "../../fdt/fdt_build.h"
 #include "../../irqchip/gic.h"
 #include "../../irqchip/irq.h"
@@ -50,7 +51,7 @@ static struct fixture *build(const struct irqchip_ops *gic, bool its, unsigned n
 	f->vm.boot.initrd_size = 0x123000;
 	assert_int_equal(uart_create(&f->vm, guest_memmap[MEM_UART].base, guest_irqmap[IRQ_UART].intid, NULL,
 				     &f->vm.uart), 0);
-	assert_int_equal(fdt_build(&f->vm, f->buf, sizeof(f->buf)), 0);
+	assert_int_equal(arch_fdt_build(&f->vm, f->buf, sizeof(f->buf)), 0);
 	assert_int_equal(fdt_check_header(f->buf), 0);
 	return f;
 }

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <cmocka.h>
 
+#include "../../arch.h"
 #include "../../arch/arm64/memmap.h"
 #include "../../irqchip/gic.h"
 #include "../../irqchip/irq.h"
@@ -26,6 +27,36 @@ static void test_real_map_is_valid(void **state)
 		    >= VMM_MAX_VCPUS);
 	assert_true(guest_memmap[MEM_RAM].base + guest_memmap[MEM_RAM].size <=
 		    guest_memmap[MEM_GIC_REDIST_HIGH].base);
+}
+
+/* The contract (arch.h) shows the same map the arch uses. */
+static void test_contract_matches_map(void **state)
+{
+	unsigned n, ram, nirq;
+	const struct mem_region *map = arch_memmap(&n, &ram);
+	const struct irq_assign *irqs = arch_irqmap(&nirq);
+	char cmdline[128];
+
+	(void)state;
+	assert_ptr_equal(map, guest_memmap);
+	assert_int_equal(n, MEM_NR);
+	assert_int_equal(ram, MEM_RAM);
+	assert_ptr_equal(irqs, guest_irqmap);
+	assert_int_equal(nirq, IRQ_NR);
+	assert_int_equal(arch_ram_base(), guest_memmap[MEM_RAM].base);
+	assert_int_equal(arch_ram_max(), guest_memmap[MEM_RAM].size);
+	assert_int_equal(arch_max_vcpus(), VMM_MAX_VCPUS);
+	assert_int_equal(arch_nr_irqs(), GIC_NR_IRQS);
+	assert_int_equal(arch_check_layout(), 0);
+	/* tests/boot reads this very string from vmm run --help. */
+	arch_default_cmdline("ttyS0", cmdline, sizeof(cmdline));
+	assert_string_equal(cmdline, "console=ttyS0 earlycon=uart8250,mmio,0x1000000");
+	/* RAM alone; more vCPUs than the low redistributors hold; virtio's high PCI window. */
+	assert_int_equal(arch_ipa_top(0x80000000, 1, false), 0x80000000);
+	assert_int_equal(arch_ipa_top(0x80000000, 124, false),
+			 guest_memmap[MEM_GIC_REDIST_HIGH].base + guest_memmap[MEM_GIC_REDIST_HIGH].size);
+	assert_int_equal(arch_ipa_top(0x80000000, 1, true),
+			 guest_memmap[MEM_PCI_MMIO_HIGH].base + guest_memmap[MEM_PCI_MMIO_HIGH].size);
 }
 
 static void test_overlap_refused(void **state)
@@ -133,6 +164,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_real_map_is_valid),
+		cmocka_unit_test(test_contract_matches_map),
 		cmocka_unit_test(test_overlap_refused),
 		cmocka_unit_test(test_misaligned_refused),
 		cmocka_unit_test(test_irqmap_refused),
