@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "arch/arm64/arch.h"
+#include "arch.h"
 #include "console.h"
 #include "control.h"
 #include "seccomp.h"
