@@ -200,6 +200,8 @@ def image():
     write("image", "pre-3.17", u8(0) + image_header(0x80000, 0) + b"\x1f" * 64)
     write("image", "with-initrd", u8(2) + u32(0x8000) + image_header(0, 0x200000) + b"\x00" * 64)
     write("image", "raw", u8(4) + b"\x00\x00\x00\x14" * 16)
+    import gzip
+    write("image", "gzip", u8(0) + gzip.compress(image_header(0, 0x20000) + b"\x00" * 4096, 9, mtime=0))
     write("image", "plan-big", u8(1) + u64(0x3fff) + u64(0x4000000) + u64(0x8000000) + u8(0) + u8(0)
           + image_header(0x1ff000, 0x3000000) + u8(0))
 

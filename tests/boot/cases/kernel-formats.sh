@@ -18,6 +18,16 @@ c=kernel-zboot-zstd
 want v3 $c && vmm_case $c 0 run -c 1 -m 512 -i $G/initrd.cpio -p "$CMD vmmtest=basic" $G/zboot-zstd.efi &&
 	expect $c GUEST-INIT-OK && expect $c GUEST-DONE && pass $c
 
+# A restart decompresses the kernel again, now under the main thread's setup seccomp
+# filter (--reboot=restart): the guest half is ci-reboot-restart's (a disk marks the boot).
+c=kernel-zboot-zstd-restart
+if want v3 $c; then
+	head -c 1048576 /dev/zero >/tmp/kboot.img
+	vmm_case $c 0 run --reboot=restart -c 1 -m 512 -d /tmp/kboot.img -i $G/initrd.cpio \
+		-p "$CMD vmmtest=ci-reboot-restart" $G/zboot-zstd.efi && expect $c GUEST-FIRST-BOOT &&
+		expect $c 'restarting it (--reboot=restart, restart 1)' && expect $c GUEST-SECOND-BOOT && pass $c
+fi
+
 # Cut in the middle of the deflate data: the header decompresses and the plan is made, then
 # loading finds the stream's end missing.
 c=bad-kernel-truncated-gzip
