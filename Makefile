@@ -18,10 +18,12 @@ CC := $(CROSS)gcc
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -D_GNU_SOURCE -MMD -MP
-LDLIBS := -lfdt -luring -lpthread
+# zlib and libzstd: gzip, zstd and EFI zboot kernels (decomp.c).
+LDLIBS := -lfdt -luring -lzstd -lz -lpthread
 
 # Arch files are chosen here, not by #ifdef.
 LIB_SRCS := cli.c vm.c vm_run.c util.c mem.c bus.c outq.c term.c emit.c probe.c console.c report.c command.c describe.c control.c control_dtb.c seccomp.c \
+	decomp.c \
 	$(wildcard arch/$(ARCH)/*.c) $(wildcard irqchip/*.c) $(wildcard fdt/*.c) \
 	$(wildcard devices/*.c) $(wildcard virtio/*.c)
 OBJDIR := build
@@ -39,7 +41,9 @@ deps:
 	  echo '#include <libfdt.h>\n#include <cmocka.h>' | true && \
 	  $(CC) -print-file-name=libfdt.a | grep -q / && \
 	  test -e "$$($(CC) -print-file-name=libfdt.a)" && \
-	  test -e "$$($(CC) -print-file-name=libcmocka.so)" || bash scripts/setup.sh
+	  test -e "$$($(CC) -print-file-name=libcmocka.so)" && \
+	  test -e "$$($(CC) -print-file-name=libz.a)" && test -e "$$($(CC) -print-file-name=libzstd.a)" && \
+	  command -v zstd >/dev/null 2>&1 || bash scripts/setup.sh
 
 vmm: $(OBJDIR)/vmm.o $(LIB_OBJS)
 	$(CC) -static -o $@ $^ $(LDLIBS)
@@ -129,16 +133,16 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -D_GNU_SOURCE -MMD -MP \
 	-g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -I$(FUZZ_DIR)/include
 # Debian's libfdt-dev is not multi-arch: the amd64 runtime library is linked by its soname.
-FUZZ_LDLIBS ?= -l:libfdt.so.1 -lpthread
+FUZZ_LDLIBS ?= -l:libfdt.so.1 -lzstd -lz -lpthread
 FUZZ_LIB_OBJS := $(filter-out $(FUZZ_DIR)/virtio/iothread.o $(FUZZ_DIR)/seccomp.o $(FUZZ_DIR)/arch/$(ARCH)/seccomp_arch.o,$(LIB_SRCS:%.c=$(FUZZ_DIR)/%.o)) \
 	$(patsubst %.c,$(FUZZ_DIR)/%.o,$(filter-out tests/fuzz/fuzz_%.c,$(wildcard tests/fuzz/*.c)) $(wildcard tests/fake/*.c))
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
-# clang with libFuzzer, the arm64 UAPI headers, liburing.h and libfdt; else scripts/setup.sh.
+# clang with libFuzzer, the arm64 UAPI headers, liburing.h, libfdt, zlib and libzstd; else scripts/setup.sh.
 fuzz-deps:
 	@command -v $(FUZZ_CC) >/dev/null 2>&1 && test -d $(FUZZ_ASM) && test -e /usr/include/liburing.h && \
-	  test -e /usr/include/libfdt.h && printf 'int LLVMFuzzerTestOneInput(void) { return 0; }\n' | \
+	  test -e /usr/include/libfdt.h && test -e /usr/include/zlib.h && test -e /usr/include/zstd.h && printf 'int LLVMFuzzerTestOneInput(void) { return 0; }\n' | \
 	  $(FUZZ_CC) -x c -fsanitize=fuzzer,address -o /dev/null - $(FUZZ_LDLIBS) 2>/dev/null || bash scripts/setup.sh
 
 $(FUZZ_DIR)/include/asm: | fuzz-deps

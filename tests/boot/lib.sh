@@ -51,6 +51,11 @@ build_images() {
 	[ -z "$L1_CASES_DIR" ] || { mkdir -p "$work/l1/cases" && cp "$L1_CASES_DIR"/*.sh "$work/l1/cases/"; }
 	cp "$top/vmm" "$work/l1/vmm"
 	cp "$cache/Image" "$work/l1/guest/Image"
+	# The same kernel as users have it (tests/boot/cases/kernel-formats.sh), made here: the
+	# L1 has neither python3 nor zstd. gzip as Debian's vmlinuz; EFI zboot as Fedora's.
+	gzip -9 -n -c "$cache/Image" >"$work/l1/guest/Image.gz"
+	python3 "$top/tests/boot/mkzboot.py" gzip "$cache/Image" "$work/l1/guest/zboot-gzip.efi"
+	python3 "$top/tests/boot/mkzboot.py" zstd "$cache/Image" "$work/l1/guest/zboot-zstd.efi"
 	cpio_dir "$work/l1" "$work/l1.cpio"
 }
 

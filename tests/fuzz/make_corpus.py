@@ -200,8 +200,37 @@ def image():
     write("image", "pre-3.17", u8(0) + image_header(0x80000, 0) + b"\x1f" * 64)
     write("image", "with-initrd", u8(2) + u32(0x8000) + image_header(0, 0x200000) + b"\x00" * 64)
     write("image", "raw", u8(4) + b"\x00\x00\x00\x14" * 16)
+    import gzip
+    write("image", "gzip", u8(0) + gzip.compress(image_header(0, 0x20000) + b"\x00" * 4096, 9, mtime=0))
     write("image", "plan-big", u8(1) + u64(0x3fff) + u64(0x4000000) + u64(0x8000000) + u8(0) + u8(0)
           + image_header(0x1ff000, 0x3000000) + u8(0))
+
+
+# ---- kernel: options, then a kernel file (gzip, zstd, EFI zboot) ----
+
+def zboot(comp_type, payload, size_word=b""):
+    # drivers/firmware/efi/libstub/zboot-header.S: MZ, "zimg", payload offset and size,
+    # reserved, the compression type, LINUX_PE_MAGIC at 0x38, the PE header offset.
+    h = b"MZ\0\0zimg" + u32(0x100) + u32(len(payload)) + u32(0) + u32(0)
+    h += comp_type.encode().ljust(0x38 - 24, b"\0") + u32(0x818223cd) + u32(0x40)
+    return h.ljust(0x100, b"\0") + payload + size_word
+
+
+def kernel():
+    import gzip
+    import subprocess
+    img = image_header(0, 0x20000) + bytes(range(256)) * 64
+    gz = gzip.compress(img, 9, mtime=0)
+    write("kernel", "gzip", u8(0x02) + gz)
+    write("kernel", "gzip-file", u8(0x21) + gz + b"\0" * 16)
+    write("kernel", "zboot-gzip", u8(0x01) + zboot("gzip", gz))
+    write("kernel", "zboot-bad-type", u8(0x01) + zboot("xzkern", gz))
+    try:
+        zs = subprocess.run(["zstd", "-19", "-c", "-q"], input=img, stdout=subprocess.PIPE, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return  # no zstd tool: the gzip seeds still stand
+    write("kernel", "zstd", u8(0x02) + zs)
+    write("kernel", "zboot-zstd", u8(0x21) + zboot("zstd22", zs, u32(len(img))))
 
 
 # ---- fdt: argv after "run", NUL-separated ----
@@ -263,7 +292,7 @@ def gic():
 
 
 def main():
-    for gen in (virtq, blk, pci, msix, uart, command, image, fdt, mmio, gic):
+    for gen in (virtq, blk, pci, msix, uart, command, image, kernel, fdt, mmio, gic):
         gen()
     return 0
 
