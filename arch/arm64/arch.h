@@ -10,6 +10,8 @@
 struct vm;
 struct vcpu;
 struct boot_info;
+struct gic_layout;
+struct pci_layout;
 
 #define ARM64_IMAGE_MAGIC       0x644d5241u /* "ARM\x64" at offset 56 */
 #define ARM64_IMAGE_HEADER_SIZE 64
@@ -50,5 +52,20 @@ void vcpus_destroy(struct vm *vm);
 
 /* Add cpus, psci and timer nodes to the tree being written; 0 or -errno. */
 int arch_fdt_nodes(struct vm *vm, void *fdt);
+
+/* board.c: the one place that reads the memory and IRQ maps to place devices. */
+/* The GIC's place in the guest memory and IRQ maps (memmap.h). */
+void board_gic_layout(struct gic_layout *l);
+/* Where the PCI host bridge's ECAM and BAR windows are. */
+void board_pci_layout(struct pci_layout *l);
+/* Fill vm->vhost: vm->env, vm->io, vm->pci (NULL: virtio-mmio), the virtio-mmio windows. */
+void board_virtio_host(struct vm *vm);
+/* Create the devices vm->cfg asks for from vm->env: the 16550, test-exit, and with virtio
+ * devices the I/O thread, the PCI bridge (or virtio-mmio windows) and the devices; each is
+ * registered in vm->devices. 0 or -errno (what was created stays listed for vm_destroy). */
+int board_create_devices(struct vm *vm);
+/* After an abandoned drain: take the virtio devices off vm->devices, so that destroying the
+ * list leaves them (and the disks' files, the RAM their requests use) to the process exit. */
+void board_forget_virtio(struct vm *vm);
 
 #endif

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include <libfdt.h>
 
+#include "../../arch/arm64/arch.h"
 #include "../../command.h"
 #include "../../control.h"
 #include "../../emit.h"
@@ -38,7 +39,7 @@ static int setup(void **state)
 	vm.cfg = &cfg;
 	vm.kvm_fd = vm.vm_fd = vm.event_fd = -1;
 	vm.nr_vcpus = 2;
-	vm_gic_layout(&layout);
+	board_gic_layout(&layout);
 	irqchip_init(&vm.irq, vm.vm_fd, vm.nr_vcpus, &gicv3_ops, false, &layout, &vm.mem, &vm.mmio);
 	vm.irq.routing.msi_devid = true;
 	vm.vcpus = vcpus;
