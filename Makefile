@@ -66,7 +66,7 @@ $(PCI_TESTS:%=$(OBJDIR)/tests/%): $(FAKE_KVM_OBJ)
 # Tests of device models that submit I/O (qemu-user has no io_uring) link the fuzzers' fake
 # VM instead of the I/O thread and seccomp (tests/fuzz/fake_vm.c: KVM at ioctl accept-all,
 # log_at quiet unless VMM_FUZZ_LOG=1, submissions queued until the test completes them).
-FAKE_VM_TESTS := test_blk
+FAKE_VM_TESTS := test_blk test_board
 FAKE_VM_REPLACES := $(OBJDIR)/virtio/iothread.o $(OBJDIR)/seccomp.o $(OBJDIR)/arch/$(ARCH)/seccomp_arch.o
 $(FAKE_VM_TESTS:%=$(OBJDIR)/tests/%): $(OBJDIR)/tests/fuzz/fake_vm.o $(FAKE_KVM_OBJ)
 $(foreach t,$(FAKE_VM_TESTS),$(eval TEST_LDFLAGS_$(t) := -Wl,--wrap=ioctl,--wrap=log_at))

@@ -4,6 +4,7 @@
 #include "../../arch/arm64/arch.h"
 #include "../../console.h"
 #include "../../devices/pci.h"
+#include "../../irqchip/gic.h"
 
 static void test_request_stop(void *ctx, int exit_code)
 {
@@ -18,6 +19,14 @@ static void test_console_write(void *ctx, const void *buf, size_t len)
 void test_console_sink(struct console_sink *sink, struct console *c)
 {
 	*sink = (struct console_sink){ .write = test_console_write, .ctx = c };
+}
+
+void test_env_irqchip(struct vm *vm, const struct irqchip_ops *gic, bool its)
+{
+	struct gic_layout layout;
+
+	board_gic_layout(&layout);
+	irqchip_init(&vm->irq, vm->vm_fd, vm->nr_vcpus, gic, its, &layout, &vm->mem, &vm->mmio);
 }
 
 void test_env_init(struct vm *vm)

@@ -8,6 +8,9 @@
 
 struct console;
 
+/* The IRQ context of a test VM: gic (its: with an ITS) at the board's GIC layout, over
+ * vm->vm_fd, vm->nr_vcpus, vm->mem and vm->mmio, as vm_choose_gic sets it up. */
+void test_env_irqchip(struct vm *vm, const struct irqchip_ops *gic, bool its);
 /* Fill vm->env (mem, mmio, irq, vm_fd; stops through vm_request_stop) and vm->vhost (vm->io,
  * vm->pci, the board's virtio-mmio windows). Call once the irqchip is initialised, and again
  * after changing vm->io or vm->pci. */

@@ -309,7 +309,6 @@ struct vm *fake_vm_create(uint64_t ram_size, enum fake_gic gic, unsigned nr_vcpu
 {
 	struct vm *vm = calloc(1, sizeof(*vm));
 	static struct vm_config default_cfg;
-	struct gic_layout layout;
 
 	if (!vm)
 		abort();
@@ -327,9 +326,7 @@ struct vm *fake_vm_create(uint64_t ram_size, enum fake_gic gic, unsigned nr_vcpu
 	vm->mem.size = ram_size;
 	vm->mem.hva = ram_size ? calloc(1, ram_size) : NULL;
 	fake_vcpus(vm, nr_vcpus);
-	board_gic_layout(&layout);
-	irqchip_init(&vm->irq, vm->vm_fd, nr_vcpus, gic_ops_of(gic), gic == FAKE_GICV3_ITS, &layout, &vm->mem,
-		     &vm->mmio);
+	test_env_irqchip(vm, gic_ops_of(gic), gic == FAKE_GICV3_ITS);
 	vm->irq.routing.msi_devid = gic == FAKE_GICV3_ITS;
 	iothread_create(&vm->io, NULL, NULL);
 	test_env_init(vm);

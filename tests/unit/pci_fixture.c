@@ -18,7 +18,6 @@ struct vcpu vcpu0;
 
 void vm_init(const struct irqchip_ops *gic, bool its)
 {
-	struct gic_layout layout;
 
 	memset(&vm, 0, sizeof(vm));
 	memset(&kvm, 0, sizeof(kvm));
@@ -32,8 +31,7 @@ void vm_init(const struct irqchip_ops *gic, bool its)
 	vcpu0.mpidr = 0x80000000;
 	vm.vcpus = &vcpu0;
 	vm.nr_vcpus = 1;
-	board_gic_layout(&layout);
-	irqchip_init(&vm.irq, vm.vm_fd, vm.nr_vcpus, gic, its, &layout, &vm.mem, &vm.mmio);
+	test_env_irqchip(&vm, gic, its);
 	vm.irq.routing.msi_devid = true;
 	if (gic == &gicv2m_ops)
 		assert_int_equal(gicv2m_create(&vm.irq), 0);

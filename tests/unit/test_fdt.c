@@ -33,7 +33,6 @@ static uint64_t kvm_mpidr(unsigned id)
 static struct fixture *build(const struct irqchip_ops *gic, bool its, unsigned nr_vcpus, const char *cmdline)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct gic_layout layout;
 
 	assert_non_null(f);
 	f->cfg.cmdline = cmdline;
@@ -41,8 +40,7 @@ static struct fixture *build(const struct irqchip_ops *gic, bool its, unsigned n
 	mmio_bus_init(&f->vm.mmio);
 	f->vm.vm_fd = -1;
 	f->vm.nr_vcpus = nr_vcpus;
-	board_gic_layout(&layout);
-	irqchip_init(&f->vm.irq, f->vm.vm_fd, nr_vcpus, gic, its, &layout, &f->vm.mem, &f->vm.mmio);
+	test_env_irqchip(&f->vm, gic, its);
 	f->vm.vcpus = calloc(nr_vcpus, sizeof(struct vcpu));
 	for (unsigned i = 0; i < nr_vcpus; i++)
 		f->vm.vcpus[i].mpidr = kvm_mpidr(i);
