@@ -14,7 +14,7 @@
 
 #include "../irqchip/irq.h"
 #include "../util.h"
-#include "../vm.h"
+#include "../devices/env.h"
 #include "iothread.h"
 #include "transport.h"
 
@@ -83,7 +83,7 @@ int virtio_ioeventfd(struct virtio_dev *vd, int fd, uint64_t addr, unsigned len,
 		ev.flags |= KVM_IOEVENTFD_FLAG_DATAMATCH;
 		ev.datamatch = datamatch;
 	}
-	if (ioctl(vd->vm->vm_fd, KVM_IOEVENTFD, &ev) < 0) {
+	if (ioctl(vd->env->vm_fd, KVM_IOEVENTFD, &ev) < 0) {
 		int err = errno;
 
 		/* The guest picks the addresses (BARs, queue enables): rate-limited. */
@@ -275,16 +275,16 @@ static int new_eventfd(void)
 	return fd < 0 ? -errno : fd;
 }
 
-struct virtio_dev *virtio_dev_alloc(struct vm *vm, const struct virtio_dev_ops *ops, void *dev,
+struct virtio_dev *virtio_dev_alloc(const struct dev_env *env, const struct virtio_dev_ops *ops, void *dev,
 				    uint64_t features, const struct virtio_transport *transport)
 {
 	struct virtio_dev *vd;
 
 	if (ops->nr_queues > VIRTIO_MAX_QUEUES || !(vd = calloc(1, sizeof(*vd))))
 		return NULL;
-	vd->vm = vm;
-	vd->mem = &vm->mem;
-	vd->irq = &vm->irq;
+	vd->env = env;
+	vd->mem = env->mem;
+	vd->irq = env->irq;
 	vd->ops = ops;
 	vd->dev = dev;
 	vd->transport = transport;
@@ -294,7 +294,7 @@ struct virtio_dev *virtio_dev_alloc(struct vm *vm, const struct virtio_dev_ops *
 	pthread_mutex_init(&vd->lock, NULL);
 	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++) {
 		vd->queues[q].kick_fd = -1;
-		vd->queues[q].vq.mem = &vm->mem;
+		vd->queues[q].vq.mem = env->mem;
 	}
 	return vd;
 }

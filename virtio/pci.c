@@ -324,7 +324,7 @@ static int add_virtio_cap(struct pci_device *pd, uint8_t type, uint32_t offset, 
 	return pci_cap_add(pd, PCI_CAP_ID_VNDR, body, len, NULL);
 }
 
-static int virtio_pci_setup(struct virtio_dev *vd)
+static int virtio_pci_setup(struct virtio_dev *vd, struct pci_bus *bus)
 {
 	const struct virtio_dev_ops *ops = vd->ops;
 	struct virtio_pci *p = pci_of(vd);
@@ -351,7 +351,7 @@ static int virtio_pci_setup(struct virtio_dev *vd)
 	ret = msix_init(&p->msix, pd, vd->irq, ops->nr_queues + 1, 0, BAR_MSIX_TABLE, BAR_MSIX_PBA);
 	if (ret)
 		return ret;
-	ret = pci_device_add(vd->vm, pd);
+	ret = pci_device_add(bus, pd);
 	if (ret)
 		return ret;
 	/* The kicks and INTx come from the core. */
@@ -399,16 +399,16 @@ struct msix *virtio_pci_msix(const struct virtio_dev *vd)
 	return vd->transport == &pci_transport ? &pci_of(vd)->msix : NULL;
 }
 
-int virtio_pci_create(struct vm *vm, const struct virtio_dev_ops *ops, void *dev, uint64_t features,
+int virtio_pci_create(struct virtio_host *h, const struct virtio_dev_ops *ops, void *dev, uint64_t features,
 		      struct virtio_dev **out)
 {
-	struct virtio_dev *vd = virtio_dev_alloc(vm, ops, dev, features, &pci_transport);
+	struct virtio_dev *vd = virtio_dev_alloc(h->env, ops, dev, features, &pci_transport);
 	int ret;
 
 	if (!vd)
 		return -ENOMEM;
 	vd->transport_state = calloc(1, sizeof(struct virtio_pci));
-	ret = vd->transport_state ? virtio_pci_setup(vd) : -ENOMEM;
+	ret = vd->transport_state ? virtio_pci_setup(vd, h->pci) : -ENOMEM;
 	if (ret) {
 		log_err("%s: cannot create the virtio-pci function: %s", ops->name, strerror(-ret));
 		vd->dev = NULL; /* the caller still owns the model */

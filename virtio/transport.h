@@ -31,7 +31,7 @@ struct virtio_transport {
 };
 
 /* A device with the shared state set up, no fds yet; NULL if out of memory or too many queues. */
-struct virtio_dev *virtio_dev_alloc(struct vm *vm, const struct virtio_dev_ops *ops, void *dev,
+struct virtio_dev *virtio_dev_alloc(const struct dev_env *env, const struct virtio_dev_ops *ops, void *dev,
 				    uint64_t features, const struct virtio_transport *transport);
 /* Kick eventfds for every queue and the level line on SPI intid (resampling irqfd). 0 or -errno. */
 int virtio_line_setup(struct virtio_dev *vd, uint32_t intid);

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include <libfdt.h>
 
+#include "../../arch/arm64/arch.h"
 #include "../../command.h"
 #include "../../control.h"
 #include "../../emit.h"
@@ -17,6 +18,7 @@
 #include "../../irqchip/irq.h"
 #include "../../util.h"
 #include "../../vm.h"
+#include "../fake/test_env.h"
 
 #define EXPECTED_DIR "tests/unit/expected/"
 
@@ -29,7 +31,6 @@ static int setup(void **state)
 {
 	struct irq_route msi = { .type = ROUTE_MSI, .msi_addr = 0x8090040, .msi_data = 3, .devid = 8 };
 	struct irq_route spi = { .type = ROUTE_SPI, .intid = 160 };
-	struct gic_layout layout;
 	uint32_t gsi;
 
 	(void)state;
@@ -38,8 +39,7 @@ static int setup(void **state)
 	vm.cfg = &cfg;
 	vm.kvm_fd = vm.vm_fd = vm.event_fd = -1;
 	vm.nr_vcpus = 2;
-	vm_gic_layout(&layout);
-	irqchip_init(&vm.irq, vm.vm_fd, vm.nr_vcpus, &gicv3_ops, false, &layout, &vm.mem, &vm.mmio);
+	test_env_irqchip(&vm, &gicv3_ops, false);
 	vm.irq.routing.msi_devid = true;
 	vm.vcpus = vcpus;
 	vcpus[0].exits[KVM_EXIT_MMIO] = 120;

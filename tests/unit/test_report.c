@@ -15,6 +15,7 @@
 #include "../../util.h"
 #include "../../virtio/virtio.h"
 #include "../../vm.h"
+#include "../fake/test_env.h"
 
 #define REPORT_PATH "build/tests/report.json"
 
@@ -35,7 +36,6 @@ static void setup_vm(void)
 {
 	struct irq_route msi = { .type = ROUTE_MSI, .msi_addr = 0x8090040, .msi_data = 3, .devid = 8 };
 	struct irq_route spi = { .type = ROUTE_SPI, .intid = 160 };
-	struct gic_layout layout;
 	uint32_t gsi;
 
 	memset(&vm, 0, sizeof(vm));
@@ -43,8 +43,7 @@ static void setup_vm(void)
 	vm.cfg = &cfg;
 	vm.kvm_fd = vm.vm_fd = vm.event_fd = -1;
 	vm.nr_vcpus = 2;
-	vm_gic_layout(&layout);
-	irqchip_init(&vm.irq, vm.vm_fd, vm.nr_vcpus, &gicv3_ops, true, &layout, &vm.mem, &vm.mmio);
+	test_env_irqchip(&vm, &gicv3_ops, true);
 	vm.irq.its_enabled = true;
 	vm.irq.routing.msi_devid = true;
 	vm.nr_vcpus = 2;
