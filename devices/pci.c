@@ -9,6 +9,7 @@
 #include "../fdt/fdt_build.h"
 #include "../irqchip/irq.h"
 #include "../util.h"
+#include "device.h"
 #include "env.h"
 
 static uint32_t cfg_get(const uint8_t *b, uint32_t off, unsigned len)
@@ -359,3 +360,11 @@ int pci_fdt_node(struct pci_bus *bus, void *fdt)
 	FDT_TRY(fdt_end_node(fdt));
 	return 0;
 }
+
+static void pci_bus_class_destroy(void *dev)
+{
+	pci_bus_destroy(dev);
+}
+
+/* The bridge in the VM's device list; the functions on it are listed by their owners. */
+const struct device_class pci_bus_device_class = { .name = "pci-host", .destroy = pci_bus_class_destroy };

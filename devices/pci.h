@@ -8,6 +8,7 @@
 
 #include "../bus.h"
 
+struct device_class;
 struct dev_env;
 struct pci_bus;
 
@@ -90,6 +91,8 @@ struct pci_bus {
 int pci_bus_create(const struct dev_env *env, const struct pci_layout *l, struct pci_bus **out);
 /* Free the bridge (devices are freed by their owners). Safe on NULL. */
 void pci_bus_destroy(struct pci_bus *bus);
+/* The bridge in the VM's device list. */
+extern const struct device_class pci_bus_device_class;
 /* Initialise a device's header (vendor, device, class) with an empty capability list. */
 void pci_device_init(struct pci_device *pd, const char *name, uint16_t vendor, uint16_t device,
 		     uint32_t class_code, uint16_t subsys_vendor, uint16_t subsys_id);

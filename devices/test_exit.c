@@ -4,9 +4,10 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "../bus.h"
 #include "../fdt/fdt_build.h"
 #include "../util.h"
-#include "../bus.h"
+#include "device.h"
 #include "env.h"
 
 struct test_exit {
@@ -73,3 +74,10 @@ void test_exit_destroy(struct test_exit *t)
 {
 	free(t);
 }
+
+static void test_exit_class_destroy(void *dev)
+{
+	test_exit_destroy(dev);
+}
+
+const struct device_class test_exit_device_class = { .name = "test-exit", .destroy = test_exit_class_destroy };

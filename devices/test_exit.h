@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+struct device_class;
 struct dev_env;
 struct test_exit;
 
@@ -13,5 +14,7 @@ struct test_exit;
 int test_exit_create(const struct dev_env *env, uint64_t base, struct test_exit **out);
 /* Free it. Safe on NULL. */
 void test_exit_destroy(struct test_exit *t);
+/* test-exit in the VM's device list. */
+extern const struct device_class test_exit_device_class;
 
 #endif

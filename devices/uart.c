@@ -7,11 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../bus.h"
 #include "../fdt/fdt_build.h"
 #include "../irqchip/irq.h"
-#include "env.h"
 #include "../util.h"
-#include "../bus.h"
+#include "device.h"
+#include "env.h"
 
 enum {
 	UART_RBR_THR = 0, UART_IER = 1, UART_IIR_FCR = 2, UART_LCR = 3,
@@ -300,3 +301,14 @@ void uart_destroy(struct uart *u)
 	pthread_mutex_destroy(&u->lock);
 	free(u);
 }
+
+static void uart_class_destroy(void *dev)
+{
+	uart_destroy(dev);
+}
+
+const struct device_class uart_device_class = {
+	.name = "uart",
+	.reset = uart_reset,
+	.destroy = uart_class_destroy,
+};

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct device_class;
 struct dev_env;
 struct uart;
 struct console_sink;
@@ -19,5 +20,7 @@ size_t uart_receive(struct uart *u, const uint8_t *buf, size_t len);
 int uart_send_break(struct uart *u, const char *then);
 /* Free the UART. */
 void uart_destroy(struct uart *u);
+/* The UART in the VM's device list: reset to power-on state, destroy. */
+extern const struct device_class uart_device_class;
 
 #endif

@@ -14,7 +14,9 @@
 
 #include "../irqchip/irq.h"
 #include "../util.h"
+#include "../devices/device.h"
 #include "../devices/env.h"
+#include "../emit.h"
 #include "iothread.h"
 #include "transport.h"
 
@@ -363,3 +365,35 @@ void virtio_destroy(struct virtio_dev *vd)
 		vd->ops->destroy(vd->dev);
 	free(vd);
 }
+
+static void virtio_class_destroy(void *dev)
+{
+	virtio_destroy(dev);
+}
+
+/* The model's name and counters (the driver's kicks, our interrupts, the model's I/O), then
+ * where the transport put it. Counters are read without the lock: a report is a snapshot. */
+static void virtio_report(void *dev, struct emit *e)
+{
+	const struct virtio_dev *vd = dev;
+	struct virtio_io_stats io;
+
+	virtio_io_stats(vd, &io);
+	emit_str(e, "name", vd->ops->name);
+	emit_u64(e, "kicks", vd->kicks);
+	emit_u64(e, "interrupts", vd->interrupts);
+	emit_u64(e, "reads", io.reads);
+	emit_u64(e, "writes", io.writes);
+	emit_u64(e, "flushes", io.flushes);
+	emit_u64(e, "errors", io.errors);
+	emit_u64(e, "bytes_read", io.bytes_read);
+	emit_u64(e, "bytes_written", io.bytes_written);
+	if (vd->transport && vd->transport->report)
+		vd->transport->report(vd, e);
+}
+
+const struct device_class virtio_device_class = {
+	.name = "virtio",
+	.destroy = virtio_class_destroy,
+	.report = virtio_report,
+};

@@ -8,6 +8,7 @@
 
 #include "../bus.h"
 #include "../devices/env.h"
+#include "../emit.h"
 #include "../fdt/fdt_build.h"
 #include "../irqchip/irq.h"
 #include "../util.h"
@@ -73,12 +74,23 @@ static void mmio_destroy(struct virtio_dev *vd)
 	free(mmio_of(vd));
 }
 
+/* Its register window and SPI. */
+static void mmio_report(const struct virtio_dev *vd, struct emit *e)
+{
+	const struct virtio_mmio *m = vd->transport_state;
+
+	emit_str(e, "transport", "mmio");
+	emit_hex(e, "mmio_base", m->base, 0);
+	emit_u64(e, "spi", m->intid);
+}
+
 static const struct virtio_transport mmio_transport = {
 	.name = "virtio-mmio",
 	.interrupt = mmio_interrupt,
 	.kicks_update = mmio_kicks_update,
 	.line_in_use = mmio_line_in_use,
 	.destroy = mmio_destroy,
+	.report = mmio_report,
 };
 
 static uint32_t mmio_reg_read(struct virtio_dev *vd, uint32_t off)

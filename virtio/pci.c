@@ -4,11 +4,13 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../devices/msix.h"
 #include "../devices/pci.h"
+#include "../emit.h"
 #include "../util.h"
 #include "transport.h"
 
@@ -378,6 +380,18 @@ static void pci_destroy(struct virtio_dev *vd)
 	free(p);
 }
 
+/* Bus 0, function 0 of its slot; INTx when MSI-X is off. */
+static void pci_report(const struct virtio_dev *vd, struct emit *e)
+{
+	const struct pci_device *pd = &pci_of(vd)->pci;
+	char addr[12];
+
+	snprintf(addr, sizeof(addr), "00:%02x.0", pd->devfn >> 3);
+	emit_str(e, "transport", "pci");
+	emit_str(e, "pci", addr);
+	emit_u64(e, "intx_intid", pd->intx_intid);
+}
+
 static const struct virtio_transport pci_transport = {
 	.name = "virtio-pci",
 	.interrupt = pci_interrupt,
@@ -387,6 +401,7 @@ static const struct virtio_transport pci_transport = {
 	.dma_allowed = pci_dma_allowed,
 	.reset = pci_reset,
 	.destroy = pci_destroy,
+	.report = pci_report,
 };
 
 struct pci_device *virtio_pci_function(const struct virtio_dev *vd)

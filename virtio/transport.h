@@ -7,6 +7,8 @@
 
 #include "virtio.h"
 
+struct emit;
+
 #define VIRTIO_CONFIG_IRQ -1
 
 /* What a transport does its own way; called with vd->lock held. */
@@ -28,6 +30,8 @@ struct virtio_transport {
 	/* Free vd->transport_state and what it holds (PCI: the MSI-X vectors' eventfds); called
 	 * by virtio_destroy, also on a half-created device. */
 	void (*destroy)(struct virtio_dev *vd);
+	/* Where the device sits (for `stat` and the report): members of the open object. */
+	void (*report)(const struct virtio_dev *vd, struct emit *e);
 };
 
 /* A device with the shared state set up, no fds yet; NULL if out of memory or too many queues. */

@@ -9,6 +9,7 @@
 #include "../util.h"
 #include "virtq.h"
 
+struct device_class;
 struct guest_mem;
 struct irqchip;
 struct dev_env;
@@ -146,6 +147,8 @@ struct pci_device *virtio_pci_function(const struct virtio_dev *vd);
 struct msix *virtio_pci_msix(const struct virtio_dev *vd);
 /* Release the device's fds and memory, and the device model (ops->destroy). Safe on NULL. */
 void virtio_destroy(struct virtio_dev *vd);
+/* A virtio device in the VM's device list: destroy, and report (name, counters, place). */
+extern const struct device_class virtio_device_class;
 /* Was feature bit negotiated? (lock held) */
 bool virtio_has_feature(const struct virtio_dev *vd, unsigned bit);
 /* The ring of queue q (lock held). */

@@ -35,35 +35,6 @@ void board_gic_layout(struct gic_layout *l)
 	};
 }
 
-/* ---- one class per model: what the list calls at vm_destroy ---- */
-
-static void board_uart_destroy(void *dev)
-{
-	uart_destroy(dev);
-}
-
-static void board_test_exit_destroy(void *dev)
-{
-	test_exit_destroy(dev);
-}
-
-static void board_pci_destroy(void *dev)
-{
-	pci_bus_destroy(dev);
-}
-
-static void board_virtio_destroy(void *dev)
-{
-	virtio_destroy(dev);
-}
-
-/* reset: the UART's power-on state comes through the MMIO bus (device_ops.reset) today;
- * report: `stat` prints the virtio devices from vm->virtio. Both stay NULL here. */
-static const struct device_class uart_class = { .name = "uart", .destroy = board_uart_destroy };
-static const struct device_class test_exit_class = { .name = "test-exit", .destroy = board_test_exit_destroy };
-static const struct device_class pci_class = { .name = "pci-host", .destroy = board_pci_destroy };
-static const struct device_class virtio_class = { .name = "virtio", .destroy = board_virtio_destroy };
-
 /* List a device just created; when the list is full, destroy it and fail. */
 static int board_keep(struct vm *vm, const struct device_class *cls, void *dev)
 {
@@ -80,7 +51,7 @@ void board_forget_virtio(struct vm *vm)
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < l->nr; i++)
-		if (l->items[i].cls != &virtio_class)
+		if (l->items[i].cls != &virtio_device_class)
 			l->items[n++] = l->items[i];
 	l->nr = n;
 	vm->nr_virtio = 0;
@@ -100,7 +71,7 @@ static size_t uart_console_in(void *dev, const uint8_t *buf, size_t len)
 static int board_add_virtio(struct vm *vm, int ret, struct virtio_dev *vd)
 {
 	if (!ret)
-		ret = board_keep(vm, &virtio_class, vd);
+		ret = board_keep(vm, &virtio_device_class, vd);
 	if (!ret)
 		vm->virtio[vm->nr_virtio++] = vd;
 	return ret;
@@ -164,13 +135,13 @@ int board_create_devices(struct vm *vm)
 	ret = uart_create(&vm->env, guest_memmap[MEM_UART].base, guest_irqmap[IRQ_UART].intid, vm->console_out,
 			  &uart);
 	if (!ret)
-		ret = board_keep(vm, &uart_class, uart);
+		ret = board_keep(vm, &uart_device_class, uart);
 	if (ret)
 		return ret;
 	vm->uart = uart;
 	ret = test_exit_create(&vm->env, guest_memmap[MEM_TEST_EXIT].base, &te);
 	if (!ret)
-		ret = board_keep(vm, &test_exit_class, te);
+		ret = board_keep(vm, &test_exit_device_class, te);
 	if (ret)
 		return ret;
 	vm->console_in = uart_console_in;
@@ -185,7 +156,7 @@ int board_create_devices(struct vm *vm)
 		board_pci_layout(&l);
 		ret = pci_bus_create(&vm->env, &l, &bus);
 		if (!ret)
-			ret = board_keep(vm, &pci_class, bus);
+			ret = board_keep(vm, &pci_bus_device_class, bus);
 		if (!ret)
 			vm->pci = bus;
 	}
