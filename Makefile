@@ -22,7 +22,7 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -D_GNU_
 LDLIBS := -lfdt -luring -lzstd -lz -lpthread
 
 # Arch files are chosen here, not by #ifdef.
-LIB_SRCS := cli.c vm.c vm_run.c util.c mem.c bus.c outq.c term.c emit.c probe.c console.c report.c command.c describe.c control.c control_dtb.c seccomp.c \
+LIB_SRCS := cli.c cli_lkvm.c vm.c vm_run.c util.c mem.c bus.c outq.c term.c emit.c probe.c console.c report.c command.c describe.c control.c control_dtb.c seccomp.c \
 	decomp.c \
 	$(wildcard arch/$(ARCH)/*.c) $(wildcard irqchip/*.c) $(wildcard fdt/*.c) \
 	$(wildcard devices/*.c) $(wildcard virtio/*.c)
