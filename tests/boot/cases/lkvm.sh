@@ -3,7 +3,7 @@
 # with vmm run; vmm linked under the name lkvm behaves as kvmtool's lkvm: its kernel
 # parameters, a headerless payload loaded raw at RAM + 0x80000, --dump-dtb that boots on,
 # its help, version and exit codes. kvmtool options vmm lacks are refused by name.
-# Guest halves: the Debian guests run boot-v3-smp2's (guest_report, vmmtest=boot-v3-smp2);
+# Guest halves: the Debian guests run guest_report (guest-init's table, vmmtest=$c);
 # the headerless payload is tests/boot/raw-payload.S ($G/raw.bin, built by lib.sh), which
 # prints RAW-PAYLOAD-OK when x0 points at the DTB.
 LKVM=/tmp/lkvm # made by lkvm_link when a case runs (list-cases sources this file too)
@@ -11,16 +11,16 @@ lkvm_link() { ln -sf /vmm $LKVM; }
 
 # kvmtool's spelling under vmm run: vmm's parameters (-p exact), kvmtool's option names.
 c=lkvm-spelling
-want v3 $c && vmm_case $c 0 run --kernel $G/Image --initrd $G/initrd.cpio --params "$CMD vmmtest=boot-v3-smp2" \
+want v3 $c && vmm_case $c 0 run --kernel $G/Image --initrd $G/initrd.cpio --params "$CMD vmmtest=$c" \
 	--cpus 2 --mem 512 --irqchip=gicv3-its --console serial --network mode=none --loglevel info &&
 	expect $c GUEST-INIT-OK && expect $c 'GUEST-NPROC=2$' && expect $c 'GUEST-DMESG: .*ITS.*0x0*8080000' &&
-	expect $c "GUEST-CMDLINE=$CMD vmmtest=boot-v3-smp2\$" && expect $c GUEST-DONE && pass $c
+	expect $c "GUEST-CMDLINE=$CMD vmmtest=$c\$" && expect $c GUEST-DONE && pass $c
 
 # Through the link: kvmtool's kernel parameters (" console=ttyS0 root=/dev/vda rw " then -p).
 c=lkvm-link-debian
-want v3 $c && lkvm_link && cmd_case $c 0 $LKVM run -k $G/Image -i $G/initrd.cpio -p "quiet panic=-1 vmmtest=boot-v3-smp2" \
+want v3 $c && lkvm_link && cmd_case $c 0 $LKVM run -k $G/Image -i $G/initrd.cpio -p "quiet panic=-1 vmmtest=$c" \
 	-c 2 -m 512 --irqchip gicv3 &&
-	expect $c GUEST-INIT-OK && expect $c 'GUEST-CMDLINE=.*console=ttyS0 root=/dev/vda rw .*quiet panic=-1 vmmtest=boot-v3-smp2$' &&
+	expect $c GUEST-INIT-OK && expect $c "GUEST-CMDLINE=.*console=ttyS0 root=/dev/vda rw .*quiet panic=-1 vmmtest=$c\$" &&
 	expect $c 'GUEST-NPROC=2$' && expect $c GUEST-DONE && pass $c
 
 # Through the link, a headerless payload, no -c/-m (lkvm's defaults), and kvmtool's
