@@ -2,31 +2,24 @@
 #include "vm.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
 #include <linux/kvm.h>
 
 #include "arch.h"
 #include "console.h"
-#include "control.h"
 #include "fdt/fdt_build.h"
 #include "irqchip/gic.h"
 #include "probe.h"
-#include "seccomp.h"
 #include "virtio/iothread.h"
 #include "virtio/virtio.h"
-#include "term.h"
 #include "util.h"
 
 double vm_uptime(const struct vm *vm)
