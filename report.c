@@ -150,6 +150,9 @@ int report_write(struct report *r, struct vm *vm, int code, unsigned restarts)
 	emit_str(&e, "gic", vm->irq.ops ? vm->irq.ops->name : "none");
 	emit_bool(&e, "its", vm->irq.its_enabled);
 	emit_u64(&e, "nr_vcpus", vm->nr_vcpus);
+	emit_obj_begin(&e, "cpu_features");
+	describe_cpu_features(&e, vm);
+	emit_obj_end(&e);
 	report_timeline(&e, vm);
 	describe_vcpus(&e, vm, DESCRIBE_REPORT);
 	describe_irq_map(&e, DESCRIBE_REPORT);

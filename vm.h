@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch.h"
 #include "cli.h"
 #include "bus.h"
 #include "irqchip/gic.h"
@@ -73,6 +74,8 @@ struct vm {
 
 	unsigned nr_vcpus;
 	struct vcpu *vcpus;
+	struct cpu_features cpu; /* what the vCPUs were given (vcpus_features_prepare) */
+	void *pvtime_map;      /* host memory of the pvtime region's memslot, NULL without */
 
 	struct mmio_bus mmio;
 	struct pci_bus *pci;   /* NULL without PCI devices */
