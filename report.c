@@ -150,9 +150,6 @@ int report_write(struct report *r, struct vm *vm, int code, unsigned restarts)
 	emit_str(&e, "gic", vm->irq.ops ? vm->irq.ops->name : "none");
 	emit_bool(&e, "its", vm->irq.its_enabled);
 	emit_u64(&e, "nr_vcpus", vm->nr_vcpus);
-	emit_obj_begin(&e, "cpu_features");
-	describe_cpu_features(&e, vm);
-	emit_obj_end(&e);
 	report_timeline(&e, vm);
 	describe_vcpus(&e, vm, DESCRIBE_REPORT);
 	describe_irq_map(&e, DESCRIBE_REPORT);
@@ -160,6 +157,10 @@ int report_write(struct report *r, struct vm *vm, int code, unsigned restarts)
 	describe_gsi_routes(&e, vm, DESCRIBE_REPORT);
 	describe_devices(&e, vm, DESCRIBE_REPORT);
 	report_memory(&e, r, vm);
+	/* Last, so the fields before it stay where they always were. */
+	emit_obj_begin(&e, "cpu_features");
+	describe_cpu_features(&e, vm);
+	emit_obj_end(&e);
 	emit_obj_end(&e);
 	ret = emit_end(&e);
 	if (!ret && fwrite(sb.buf, 1, sb.len, f) != sb.len)

@@ -77,6 +77,7 @@ static void setup_vm(void)
 	blk = (struct virtio_dev){ .ops = &blk_ops, .kicks = 9, .interrupts = 8 };
 	vm.virtio[0] = &blk;
 	vm.nr_virtio = 1;
+	vm.cpu = (struct cpu_features){ .pmu = true, .sve = true, .sve_max_vl = 256, .pvtime = true };
 }
 
 static char *read_report(void)
@@ -119,6 +120,9 @@ static void test_report_json(void **state)
 	got = read_report();
 	assert_memory_equal(got, want, sizeof(want) - 1);
 	assert_non_null(strstr(got, "{\"name\": \"uart\", \"intid\": "));
+	/* The vCPU features, last. */
+	assert_non_null(strstr(got, ", \"cpu_features\": {\"pmu\": true, \"sve\": true, \"sve_max_vl\": 256, "
+				"\"pauth\": false, \"mte\": false, \"pvtime\": true}}"));
 	p = strstr(got, want_routes);
 	assert_non_null(p);
 	for (const char *k = "vmm_peak_rss_kib_excluding_guest_ram\0peak_rss_kib\0guest_ram_resident_kib\0"
