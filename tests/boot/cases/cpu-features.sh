@@ -17,12 +17,13 @@ L1_INSNS=no
 
 # cpu_run NAME VMM-ARGS...: boot guest_cpu_features (the args give -p with its vmmtest=);
 # while it measures steal time, four busy loops in the L1 (two CPUs) keep the vCPU threads
-# waiting. The report goes to /tmp/NAME.json.
+# waiting. The report goes to /tmp/NAME.json, `vmm status NAME` (taken then) to /tmp/NAME.status.
 cpu_run() {
 	cname=$1
 	shift
-	bg_vmm $cname "$@" -c 2 -m 512 --report /tmp/$cname.json -i $G/initrd.cpio $G/Image
+	bg_vmm $cname "$@" --name $cname -c 2 -m 512 --report /tmp/$cname.json -i $G/initrd.cpio $G/Image
 	wait_for $cname GUEST-STEAL-READY
+	/vmm status $cname >/tmp/$cname.status 2>&1
 	hogs=""
 	for i in 1 2 3 4; do
 		(while :; do :; done) &
@@ -40,6 +41,8 @@ lacks() { ! tr -d '\r' <"/tmp/$1.log" | grep -q -- "$2" || { fail $1 "a line mat
 # steal_moved NAME: the guest's steal field moved under the L1's load.
 steal_moved() { tr -d '\r' <"/tmp/$1.log" | grep -q 'GUEST-STEAL before=[0-9]* after=[0-9]* moved=[1-9]' ||
 	{ fail $1 "the guest's /proc/stat steal did not move while the L1 was loaded"; return 1; }; }
+# status_has NAME LINE: `vmm status` printed that line (a basic regex, anchored).
+status_has() { grep -q -- "^$2\$" "/tmp/$1.status" || { fail $1 "vmm status lacks '$2'"; return 1; }; }
 # report_has NAME JSON: the --report file holds that text.
 report_has() { grep -q -- "$2" "/tmp/$1.json" || { fail $1 "the report lacks '$2'"; return 1; }; }
 # perf_counts NAME: cycles (and instructions where the L1's PMU counts them) nonzero.
@@ -65,7 +68,8 @@ want v3 $c && cpu_run $c --gic=v3 -p "$CMD vmmtest=$c" && expect $c 'GUEST-HAS-s
 	expect $c 'GUEST-HAS-pacg=yes' && perf_counts $c && expect $c 'GUEST-DMESG: .*hw perfevents: enabled' &&
 	expect $c 'GUEST-DMESG: .*arm-pv: using stolen time PV' && steal_moved $c &&
 	report_has $c '"cpu_features": {"pmu": true, "sve": true, "sve_max_vl": [1-9][0-9]*, "pauth": true' &&
-	report_has $c '"pvtime": true}' && pass $c
+	report_has $c '"pvtime": true}' && status_has $c 'pmu yes' && status_has $c 'sve yes' &&
+	status_has $c 'sve_max_vl [1-9][0-9]*' && status_has $c 'pauth yes' && status_has $c 'pvtime yes' && pass $c
 
 # Each --no-* flag removes its feature: no sve/paca/pacg, perf_event_open fails, steal stays 0.
 c=cpu-features-off
@@ -75,12 +79,13 @@ want v3 $c && cpu_run $c --gic=v3 --no-pmu --no-sve --no-pauth --no-mte --no-pvt
 	expect $c 'GUEST-STEAL before=0 after=0 moved=0' && lacks $c 'stolen time PV' &&
 	lacks $c 'hw perfevents: enabled' &&
 	report_has $c '"cpu_features": {"pmu": false, "sve": false, "sve_max_vl": 0, "pauth": false, "mte": false, "pvtime": false}' &&
-	pass $c
+	status_has $c 'pmu no' && status_has $c 'sve no' && status_has $c 'pvtime no' && pass $c
 
 # --sve-max-vl 256: the guest's SVE default vector length (64 bytes unless capped) is 32 bytes.
 c=cpu-features-sve-vl
 want v3 $c && cpu_run $c --gic=v3 --sve-max-vl 256 -p "$CMD vmmtest=$c" && expect $c 'GUEST-HAS-sve=yes' &&
-	expect $c 'GUEST-SVE-DEFAULT-VL=32$' && report_has $c '"sve": true, "sve_max_vl": 256' && pass $c
+	expect $c 'GUEST-SVE-DEFAULT-VL=32$' && report_has $c '"sve": true, "sve_max_vl": 256' &&
+	status_has $c 'sve_max_vl 256' && pass $c
 
 # Refused: a length that is no multiple of 128 (the command line, exit 2); one above the
 # host's largest or one it lacks (the host, exit 1, one line naming the option).
@@ -110,7 +115,7 @@ want v2 $c && cpu_run $c --gic=v2 -p "$CMD vmmtest=$c" && expect $c 'GUEST-DMESG
 if [ $L1_MTE = yes ]; then
 	c=cpu-features-mte
 	want v3 $c && cpu_run $c --gic=v3 -p "$CMD vmmtest=cpu-features" && expect $c 'GUEST-HAS-mte=yes' &&
-		report_has $c '"mte": true' && pass $c
+		report_has $c '"mte": true' && status_has $c 'mte yes' && pass $c
 	c=cpu-features-no-mte
 	want v3 $c && cpu_run $c --gic=v3 --no-mte -p "$CMD vmmtest=cpu-features" && expect $c 'GUEST-HAS-mte=no' &&
 		report_has $c '"mte": false' && pass $c
