@@ -22,7 +22,7 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -D_GNU_
 LDLIBS := -lfdt -luring -lzstd -lz -lpthread
 
 # Arch files are chosen here, not by #ifdef.
-LIB_SRCS := cli.c vm.c vm_run.c util.c mem.c bus.c outq.c term.c emit.c probe.c console.c report.c command.c describe.c control.c control_dtb.c seccomp.c \
+LIB_SRCS := cli.c cli_lkvm.c vm.c vm_run.c util.c mem.c bus.c outq.c term.c emit.c probe.c console.c report.c command.c describe.c control.c control_dtb.c seccomp.c \
 	decomp.c \
 	$(wildcard arch/$(ARCH)/*.c) $(wildcard irqchip/*.c) $(wildcard fdt/*.c) \
 	$(wildcard devices/*.c) $(wildcard virtio/*.c)
@@ -72,15 +72,18 @@ $(PCI_TESTS:%=$(OBJDIR)/tests/%): $(FAKE_KVM_OBJ)
 # Tests of device models that submit I/O (qemu-user has no io_uring) link the fuzzers' fake
 # VM instead of the I/O thread and seccomp (tests/fuzz/fake_vm.c: KVM at ioctl accept-all,
 # log_at quiet unless VMM_FUZZ_LOG=1, submissions queued until the test completes them).
-FAKE_VM_TESTS := test_blk
+FAKE_VM_TESTS := test_blk test_board
 FAKE_VM_REPLACES := $(OBJDIR)/virtio/iothread.o $(OBJDIR)/seccomp.o $(OBJDIR)/arch/$(ARCH)/seccomp_arch.o
 $(FAKE_VM_TESTS:%=$(OBJDIR)/tests/%): $(OBJDIR)/tests/fuzz/fake_vm.o $(FAKE_KVM_OBJ)
 $(foreach t,$(FAKE_VM_TESTS),$(eval TEST_LDFLAGS_$(t) := -Wl,--wrap=ioctl,--wrap=log_at))
 test_objs = $(if $(filter $(1),$(FAKE_VM_TESTS)),$(filter-out $(FAKE_VM_REPLACES),$(LIB_OBJS)) \
 	$(OBJDIR)/tests/fuzz/fake_vm.o $(FAKE_KVM_OBJ),$(LIB_OBJS) $(if $(filter $(1),$(PCI_TESTS)),$(FAKE_KVM_OBJ)))
-$(OBJDIR)/tests/%: tests/unit/%.c $(LIB_OBJS)
+# Every test may build its devices' environment with tests/fake/test_env.c (the fuzzers' too).
+TEST_ENV_OBJ := $(OBJDIR)/tests/fake/test_env.o
+$(OBJDIR)/tests/%: tests/unit/%.c $(LIB_OBJS) $(TEST_ENV_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(call test_support_objs,$*) $(call test_objs,$*) $(TEST_LDFLAGS_$*) $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) -o $@ $< $(call test_support_objs,$*) $(call test_objs,$*) $(TEST_ENV_OBJ) $(TEST_LDFLAGS_$*) \
+		$(LDLIBS) -lcmocka
 
 unit: deps $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; timeout -k 10 300 $(RUN_AARCH64) ./$$t; done

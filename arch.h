@@ -10,6 +10,8 @@
 
 struct vm;
 struct vcpu;
+struct gic_layout;
+struct pci_layout;
 struct vm_config;
 struct kvm_probe;
 
@@ -105,5 +107,22 @@ int arch_check_layout(void);
 /* Highest guest physical address a VM may use, +1: RAM ends at ram_end, nr_vcpus vCPUs,
  * virtio says whether it has virtio devices (their BARs or windows may sit high). */
 uint64_t arch_ipa_top(uint64_t ram_end, unsigned nr_vcpus, bool virtio);
+
+/* The board (arch/$(ARCH)/board.c): the one place that reads the memory and IRQ maps to
+ * place devices. */
+
+/* The GIC's place in the guest memory and IRQ maps (memmap.h). */
+void board_gic_layout(struct gic_layout *l);
+/* Where the PCI host bridge's ECAM and BAR windows are. */
+void board_pci_layout(struct pci_layout *l);
+/* Fill vm->vhost: vm->env, vm->io, vm->pci (NULL: virtio-mmio), the virtio-mmio windows. */
+void board_virtio_host(struct vm *vm);
+/* Create the devices vm->cfg asks for from vm->env: the 16550, test-exit, and with virtio
+ * devices the I/O thread, the PCI bridge (or virtio-mmio windows) and the devices; each is
+ * registered in vm->devices. 0 or -errno (what was created stays listed for vm_destroy). */
+int board_create_devices(struct vm *vm);
+/* After an abandoned drain: take the virtio devices off vm->devices, so that destroying the
+ * list leaves them (and the disks' files, the RAM their requests use) to the process exit. */
+void board_forget_virtio(struct vm *vm);
 
 #endif

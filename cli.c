@@ -311,6 +311,18 @@ static int cli_opt(int c, const char *arg, struct vm_config *cfg, char *err, siz
 	}
 }
 
+bool cli_run_takes_value(const char *arg)
+{
+	if (arg[0] != '-' || !arg[1])
+		return false;
+	if (arg[1] != '-')
+		return !arg[2] && strchr("kipcmd", arg[1]);
+	for (const struct option *o = run_options; o->name; o++)
+		if (!strcmp(arg + 2, o->name))
+			return o->has_arg == required_argument;
+	return false;
+}
+
 int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_t errlen)
 {
 	int c, ret;

@@ -48,6 +48,7 @@ struct vm_config {
 	enum feat_choice pauth; /* --no-pauth */
 	enum feat_choice mte;  /* --no-mte */
 	enum feat_choice pvtime; /* --no-pvtime */
+	bool dump_dtb_boot;    /* as lkvm (cli_lkvm.h): write the --dump-dtb file, then boot */
 	bool no_seccomp;       /* --no-seccomp: no per-thread seccomp filters (debugging) */
 	bool verbose;          /* -v, --verbose: debug log lines too */
 	double t_exec;         /* CLOCK_MONOTONIC seconds when vmm started */
@@ -60,6 +61,8 @@ struct vm_config {
 
 /* Parse `vmm run` arguments (argv[0] is "run"); 0 or -EINVAL with a one-line reason in err. */
 int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_t errlen);
+/* True when arg is a `vmm run` option whose value is the next word (-k, --name, ...). */
+bool cli_run_takes_value(const char *arg);
 /* Print the `vmm run` usage text to the given stream. */
 void cli_usage_run(void *stream);
 /* A VM name, checked the same way by `vmm run --name` and by every client (it becomes

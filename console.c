@@ -59,7 +59,7 @@ static void console_write_out(struct console *c, const void *buf, size_t len)
 		outq_put(c->log, buf, len);
 }
 
-/* Seconds since the sink's t0 (vm_uptime's clock). */
+/* Seconds since the listener's t0 (vm_uptime's clock). */
 static double console_now(const struct console *c)
 {
 	struct timespec ts;
@@ -70,8 +70,8 @@ static double console_now(const struct console *c)
 
 static void console_event(struct console *c, enum console_event ev, double t)
 {
-	if (c->sink.event)
-		c->sink.event(c->sink.arg, ev, t);
+	if (c->listener.event)
+		c->listener.event(c->listener.arg, ev, t);
 }
 
 /* A complete line (no newline, no carriage return): the first of fail-on, the panic banner
@@ -123,18 +123,18 @@ void console_output(struct console *c, const void *buf, size_t len)
 	pthread_mutex_unlock(&c->lock);
 }
 
-void console_attach(struct console *c, const struct console_sink *sink)
+void console_attach(struct console *c, const struct console_listener *l)
 {
 	pthread_mutex_lock(&c->lock);
-	c->sink = *sink;
-	c->t0 = sink->t0;
+	c->listener = *l;
+	c->t0 = l->t0;
 	pthread_mutex_unlock(&c->lock);
 }
 
 void console_detach(struct console *c)
 {
 	pthread_mutex_lock(&c->lock);
-	c->sink = (struct console_sink){ .t0 = c->t0 };
+	c->listener = (struct console_listener){ .t0 = c->t0 };
 	pthread_mutex_unlock(&c->lock);
 }
 

@@ -29,7 +29,7 @@ enum console_event {
 	CONSOLE_EXPECT_MATCHED,    /* a line matched --expect */
 };
 
-struct console_sink {
+struct console_listener {
 	/* Called with the console's lock held, on the thread that gave the output (a vCPU,
 	 * the I/O thread, or the main thread flushing): t is the time of the line. */
 	void (*event)(void *arg, enum console_event ev, double t);
@@ -38,10 +38,10 @@ struct console_sink {
 };
 
 struct console {
-	struct vm *vm;          /* not read by the console (vm_create sets it); events go to sink */
-	pthread_mutex_t lock;   /* the line, the matches and the sink; never held across a write */
-	struct console_sink sink; /* event NULL when nobody listens */
-	double t0;              /* the last sink's t0: times stay right after console_detach */
+	struct vm *vm;          /* not read by the console (vm_create sets it); events go to the listener */
+	pthread_mutex_t lock;   /* the line, the matches and the listener; never held across a write */
+	struct console_listener listener; /* event NULL when nobody listens */
+	double t0;              /* the last listener's t0: times stay right after console_detach */
 	struct outq *out;       /* stdout, or NULL */
 	struct outq *log;       /* --console-log, or NULL */
 	int log_fd;             /* closed by console_destroy, on the thread that owns it */
@@ -66,8 +66,8 @@ void console_output(struct console *c, const void *buf, size_t len);
 /* The VMM's own text for the person at the console (the monitor prompt): stdout only,
  * neither logged nor matched. Never blocks. Thread safe. */
 void console_host_output(struct console *c, const void *buf, size_t len);
-/* Report events to *sink (copied) from now on, until console_detach. */
-void console_attach(struct console *c, const struct console_sink *sink);
+/* Report events to *l (copied) from now on, until console_detach. */
+void console_attach(struct console *c, const struct console_listener *l);
 /* No event after this returns: one being reported is finished first. Output still goes
  * out, logged and matched (its times kept). Safe when not attached. */
 void console_detach(struct console *c);

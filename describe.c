@@ -5,7 +5,7 @@
 #include <linux/kvm.h>
 
 #include "arch.h"
-#include "devices/pci.h"
+#include "devices/device.h"
 #include "emit.h"
 #include "irqchip/gic.h"
 #include "util.h"
@@ -140,38 +140,21 @@ void describe_spis(struct emit *e, const struct vm *vm, enum describe_view view)
 		emit_arr_end(e);
 }
 
+/* Every listed device that reports (devices/device.h): stat gives each a line of its name and
+ * counters (the rest in JSON only), the report an object of all it says. */
 void describe_devices(struct emit *e, const struct vm *vm, enum describe_view view)
 {
+	const struct device_list *l = &vm->devices;
+
 	emit_arr_begin(e, "devices");
-	for (unsigned i = 0; i < vm->nr_virtio; i++) {
-		const struct virtio_dev *vd = vm->virtio[i];
-		const struct pci_device *pd = virtio_pci_function(vd);
-		struct virtio_io_stats io;
-		char pci[12];
-
-		virtio_io_stats(vd, &io);
-
-		if (view == DESCRIBE_STAT) {
+	for (unsigned i = 0; i < l->nr; i++) {
+		if (!l->items[i].cls->report)
+			continue;
+		if (view == DESCRIBE_STAT)
 			emit_obj_line(e, NULL, "device %s kicks %s interrupts %s reads %s writes %s flushes %s errors %s");
-			emit_str(e, "name", vd->ops->name);
-		} else {
-			snprintf(pci, sizeof(pci), "00:%02x.0", pd ? pd->devfn >> 3 : 0);
+		else
 			emit_obj_begin(e, NULL);
-			emit_str(e, "name", vd->ops->name);
-			emit_str(e, "transport", pd ? "pci" : "mmio");
-			emit_str(e, "pci", pci);
-			emit_u64(e, "intx_intid", pd ? pd->intx_intid : 0);
-		}
-		emit_u64(e, "kicks", vd->kicks);
-		emit_u64(e, "interrupts", vd->interrupts);
-		emit_u64(e, "reads", io.reads);
-		emit_u64(e, "writes", io.writes);
-		emit_u64(e, "flushes", io.flushes);
-		emit_u64(e, "errors", io.errors);
-		if (view == DESCRIBE_REPORT) {
-			emit_u64(e, "bytes_read", io.bytes_read);
-			emit_u64(e, "bytes_written", io.bytes_written);
-		}
+		l->items[i].cls->report(l->items[i].dev, e);
 		emit_obj_end(e);
 	}
 	emit_arr_end(e);

@@ -18,17 +18,12 @@
 #include <linux/kvm.h>
 
 #include "arch.h"
-#include "arch/arm64/memmap.h" /* vm_gic_layout, vm_create_devices: until they move to arch/ */
-#include "devices/pci.h"
-#include "devices/test_exit.h"
-#include "devices/uart.h"
 #include "console.h"
 #include "control.h"
 #include "fdt/fdt_build.h"
 #include "irqchip/gic.h"
 #include "probe.h"
 #include "seccomp.h"
-#include "virtio/devices.h"
 #include "virtio/iothread.h"
 #include "virtio/virtio.h"
 #include "term.h"
@@ -203,27 +198,6 @@ static int vm_setup_ram(struct vm *vm)
 	return 0;
 }
 
-void vm_gic_layout(struct gic_layout *l)
-{
-	*l = (struct gic_layout){
-		.dist_base = guest_memmap[MEM_GIC_DIST].base,
-		.dist_size = guest_memmap[MEM_GIC_DIST].size,
-		.cpu_base = guest_memmap[MEM_GIC_CPU].base,
-		.its_base = guest_memmap[MEM_GIC_ITS].base,
-		.its_size = guest_memmap[MEM_GIC_ITS].size,
-		.v2m_base = guest_memmap[MEM_GICV2M].base,
-		.v2m_size = guest_memmap[MEM_GICV2M].size,
-		.v2m_spi_first = guest_irqmap[IRQ_GICV2M].intid,
-		.v2m_spi_count = guest_irqmap[IRQ_GICV2M].count,
-		.redist_base = { guest_memmap[MEM_GIC_REDIST].base, guest_memmap[MEM_GIC_REDIST_HIGH].base },
-		.redist_count = { memmap_redist_low_count(),
-				  (unsigned)(guest_memmap[MEM_GIC_REDIST_HIGH].size / GICV3_REDIST_STRIDE) },
-		.nr_irqs = GIC_NR_IRQS,
-		.dyn_spi_first = guest_irqmap[IRQ_DYNAMIC].intid,
-		.dyn_spi_count = guest_irqmap[IRQ_DYNAMIC].count,
-	};
-}
-
 /* Pick the GIC model from the command line and what the host can create (probe.c). */
 static int vm_choose_gic(struct vm *vm)
 {
@@ -247,7 +221,7 @@ static int vm_choose_gic(struct vm *vm)
 	if (model == GIC_AUTO)
 		model = p.gicv3 ? GIC_V3 : GIC_V2M;
 	ops = irqchip_ops_for(model == GIC_V3 ? IRQCHIP_GICV3 : model == GIC_V2M ? IRQCHIP_GICV2M : IRQCHIP_GICV2);
-	vm_gic_layout(&layout);
+	board_gic_layout(&layout);
 	irqchip_init(&vm->irq, vm->vm_fd, vm->nr_vcpus, ops,
 		     model == GIC_V3 && (cfg->its || cfg->gic == GIC_AUTO) && p.its, &layout, &vm->mem, &vm->mmio);
 	if (cfg->its && !vm->irq.its_enabled) {
@@ -267,50 +241,26 @@ static int vm_choose_gic(struct vm *vm)
 	return 0;
 }
 
-static void vm_io_failed(void *arg)
+static void vm_events_request_stop(void *ctx, int exit_code)
 {
-	vm_request_stop(arg, VMM_EXIT_ERROR);
+	vm_request_stop(ctx, exit_code);
 }
 
-static size_t uart_console_in(void *dev, const uint8_t *buf, size_t len)
+static void vm_console_write(void *ctx, const void *buf, size_t len)
 {
-	return uart_receive(dev, buf, len);
+	console_output(ctx, buf, len);
 }
 
-/* The 16550, then the PCI bridge and virtio devices with the I/O thread that serves them. */
+/* The environment devices are created with, then the board's devices (board.c). */
 static int vm_create_devices(struct vm *vm)
 {
-	const struct vm_config *cfg = vm->cfg;
-	int ret;
-
-	ret = uart_create(vm, guest_memmap[MEM_UART].base, guest_irqmap[IRQ_UART].intid, vm->console,
-			  &vm->uart);
-	if (!ret)
-		ret = test_exit_create(vm, guest_memmap[MEM_TEST_EXIT].base);
-	if (ret)
-		return ret;
-	vm->console_in = uart_console_in;
-	vm->console_dev = vm->uart;
-	if (!cfg->nr_disks && !cfg->rng && !cfg->virtio_console)
-		return 0;
-	ret = iothread_create(&vm->io, vm_io_failed, vm);
-	if (!ret && !cfg->virtio_mmio)
-		ret = pci_bus_create(vm);
-	for (unsigned i = 0; !ret && i < cfg->nr_disks; i++)
-		ret = virtio_blk_create(vm, vm->io, cfg->disks[i].path, cfg->disks[i].read_only, i,
-					&vm->virtio[vm->nr_virtio++]);
-	if (!ret && cfg->rng)
-		ret = virtio_rng_create(vm, &vm->virtio[vm->nr_virtio++]);
-	if (!ret && cfg->virtio_console) {
-		ret = virtio_console_create(vm, vm->console, &vm->virtio[vm->nr_virtio++]);
-		if (!ret) {
-			vm->console_in = virtio_console_receive;
-			vm->console_dev = vm->virtio[vm->nr_virtio - 1];
-		}
-	}
-	for (unsigned i = 0; !ret && i < vm->nr_virtio; i++)
-		ret = virtio_watch(vm->virtio[i], vm->io);
-	return ret;
+	vm->events = (struct vm_events){ .request_stop = vm_events_request_stop, .ctx = vm };
+	vm->console_sink = (struct console_sink){ .write = vm_console_write, .ctx = vm->console };
+	vm->console_out = vm->console ? &vm->console_sink : NULL;
+	vm->env = (struct dev_env){
+		.mem = &vm->mem, .mmio = &vm->mmio, .irq = &vm->irq, .events = &vm->events, .vm_fd = vm->vm_fd,
+	};
+	return board_create_devices(vm);
 }
 
 static int vm_build_fdt(struct vm *vm)
@@ -427,13 +377,13 @@ void vm_destroy(struct vm *vm)
 	/* Requests the drain gave up on are still the kernel's (io-wq workers): they read and
 	 * write guest RAM and use the disks' files, and the image's OFD lock must hold while a
 	 * write may land. Nothing of that is released; the process exits (vmm.c). */
-	for (unsigned i = 0; !vm->io_abandoned && i < vm->nr_virtio; i++)
-		virtio_destroy(vm->virtio[i]);
+	if (vm->io_abandoned)
+		board_forget_virtio(vm);
+	/* The board listed them in creation order: virtio devices, the bridge, test-exit and
+	 * the UART go in reverse. */
+	device_list_destroy(&vm->devices);
 	vm->nr_virtio = 0;
-	pci_bus_destroy(vm);
-	free(vm->test_exit);
-	vm->test_exit = NULL;
-	uart_destroy(vm->uart);
+	vm->pci = NULL;
 	vm->uart = NULL;
 	boot_close(vm);
 	vcpus_destroy(vm);

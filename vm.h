@@ -10,9 +10,12 @@
 #include "arch.h"
 #include "cli.h"
 #include "bus.h"
+#include "devices/device.h"
+#include "devices/env.h"
 #include "irqchip/gic.h"
 #include "mem.h"
 #include "util.h"
+#include "virtio/virtio.h"
 
 /* Exit codes of `vmm`, documented in the README and --help. */
 enum vmm_exit_code {
@@ -78,6 +81,15 @@ struct vm {
 	void *pvtime_map;      /* host memory of the pvtime region's memslot, NULL without */
 
 	struct mmio_bus mmio;
+	/* What devices are created with (vm.c fills it; the board, arch/arm64/board.c, places
+	 * and lists them): they never see struct vm. */
+	struct dev_env env;
+	struct vm_events events;
+	struct console_sink console_sink;
+	const struct console_sink *console_out; /* &console_sink, NULL without a console */
+	struct virtio_host vhost;
+	struct device_list devices; /* every device, destroyed in reverse by vm_destroy */
+	/* Typed pointers the top layer uses, set by the board; the list owns the devices. */
 	struct pci_bus *pci;   /* NULL without PCI devices */
 	struct iothread *io;   /* NULL without virtio devices */
 	/* The I/O thread stopped with disk requests still in the kernel (drain timeout): guest
@@ -85,9 +97,7 @@ struct vm {
 	bool io_abandoned;
 	struct virtio_dev *virtio[CLI_MAX_DISKS + 2];
 	unsigned nr_virtio;
-	unsigned nr_mmio_slots; /* virtio-mmio windows handed out */
 	struct uart *uart;
-	struct test_exit *test_exit;
 	/* Where console input goes: the UART, or virtio-console's receiveq. */
 	size_t (*console_in)(void *dev, const uint8_t *buf, size_t len);
 	void *console_dev;
@@ -134,8 +144,6 @@ int vm_pause(struct vm *vm);
 int vm_resume(struct vm *vm);
 /* On a vCPU thread: wait here while a pause is requested. */
 void vm_vcpu_park(struct vcpu *v);
-/* The GIC's place in the guest memory and IRQ maps (arch/arm64/memmap.h). */
-void vm_gic_layout(struct gic_layout *l);
 /* Build the whole VM from a config: KVM, RAM, vGIC, vCPUs, devices, kernel, DTB, with
  * console output to con; 0 or -errno. */
 int vm_create(struct vm *vm, const struct vm_config *cfg, struct console *con);

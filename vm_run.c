@@ -355,7 +355,7 @@ int vm_run(struct vm *vm)
 	 * until vm_stop_io). */
 	atomic_store(&vm->t_panic, 0);
 	if (vm->console)
-		console_attach(vm->console, &(struct console_sink){ .event = vm_console_event, .arg = vm,
+		console_attach(vm->console, &(struct console_listener){ .event = vm_console_event, .arg = vm,
 								      .t0 = vm->cfg->t_exec });
 	ret = vm->io ? iothread_start(vm->io) : 0;
 	if (!ret)

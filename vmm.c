@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_lkvm.h"
 #include "command.h"
 #include "control.h"
 #include "console.h"
@@ -60,8 +61,10 @@ static int run_once(struct vm *vm, const struct vm_config *cfg, struct console *
 
 	if (vm_create(vm, cfg, con))
 		code = VMM_EXIT_ERROR;
-	else if (cfg->dump_dtb)
+	else if (cfg->dump_dtb && !cfg->dump_dtb_boot)
 		code = dump_dtb(vm, cfg->dump_dtb);
+	else if (cfg->dump_dtb && !restarts && dump_dtb(vm, cfg->dump_dtb))
+		code = VMM_EXIT_ERROR; /* as lkvm: the DTB is written, then the guest boots */
 	else
 		code = vm_run(vm);
 
@@ -91,8 +94,9 @@ static size_t log_queue_put(void *q, const void *buf, size_t len)
 	return outq_put(q, buf, len);
 }
 
-static int cmd_run(int argc, char **argv, double t_exec)
+static int cmd_run(int argc, char **argv, double t_exec, bool lkvm)
 {
+	struct lkvm_run lr;
 	struct outq *logq = NULL;
 	uint64_t lost;
 	struct vm_config cfg;
@@ -103,21 +107,31 @@ static int cmd_run(int argc, char **argv, double t_exec)
 	char err[256], name[32];
 	int code;
 
-	if (cli_parse_run(argc, argv, &cfg, err, sizeof(err))) {
+	/* kvmtool's spellings (cli_lkvm.h) become vmm's; as lkvm, also lkvm's defaults. */
+	if (cli_lkvm_translate(argc, argv, lkvm, &lr, err, sizeof(err)) ||
+	    (!lr.help && cli_parse_run(lr.argc, lr.argv, &cfg, err, sizeof(err)))) {
 		log_err("run: %s", err);
+		cli_lkvm_free(&lr);
 		return VMM_EXIT_USAGE;
+	}
+	if (lr.help) {
+		cli_lkvm_run_usage(stderr);
+		cli_lkvm_free(&lr);
+		return VMM_EXIT_USAGE; /* lkvm's 129 */
 	}
 	if (cfg.help) {
 		cli_usage_run(stdout);
+		cli_lkvm_free(&lr);
 		return 0;
 	}
+	cli_lkvm_apply(&lr, &cfg);
 	cfg.t_exec = t_exec;
 	if (cfg.verbose)
 		log_set_level(LOG_LVL_DEBUG);
 	/* Opened before anything runs: the main thread opens no file once the VM does. */
 	if (cfg.report && report_open(&rep, cfg.report))
 		return VMM_EXIT_ERROR;
-	if (seccomp_configure(!cfg.no_seccomp && !cfg.dump_dtb, cfg.reboot_restart)) {
+	if (seccomp_configure(!cfg.no_seccomp && (!cfg.dump_dtb || cfg.dump_dtb_boot), cfg.reboot_restart)) {
 		report_close(&rep);
 		return VMM_EXIT_ERROR;
 	}
@@ -150,7 +164,13 @@ static int cmd_run(int argc, char **argv, double t_exec)
 		log_err("run: %llu bytes of log lines were dropped: stderr did not keep up",
 			(unsigned long long)lost);
 	report_close(&rep);
+	cli_lkvm_free(&lr);
 	return code;
+}
+
+static int cmd_run_lkvm(int argc, char **argv, void *t_exec)
+{
+	return cmd_run(argc, argv, *(double *)t_exec, true);
 }
 
 /* Subcommands that are one control command for a running VM. */
@@ -438,14 +458,18 @@ static int cmd_monitor(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct timespec ts;
+	double t_exec;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t_exec = ts.tv_sec + ts.tv_nsec / 1e9;
+	if (cli_lkvm_invoked(argv[0]))
+		return cli_lkvm_main(argc, argv, cmd_run_lkvm, &t_exec);
 	if (argc < 2) {
 		usage(stderr);
 		return VMM_EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "run"))
-		return cmd_run(argc - 1, argv + 1, ts.tv_sec + ts.tv_nsec / 1e9);
+		return cmd_run(argc - 1, argv + 1, t_exec, false);
 	if (!strcmp(argv[1], "probe"))
 		return cmd_probe(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "list"))

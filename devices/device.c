@@ -36,3 +36,9 @@ void dev_env_request_stop(const struct dev_env *env, int exit_code)
 {
 	env->events->request_stop(env->events->ctx, exit_code);
 }
+
+void console_sink_write(const struct console_sink *sink, const void *buf, size_t len)
+{
+	if (sink && sink->write)
+		sink->write(sink->ctx, buf, len);
+}

@@ -7,6 +7,8 @@
 #ifndef VMM_DEVICES_ENV_H
 #define VMM_DEVICES_ENV_H
 
+#include <stddef.h>
+
 struct guest_mem;
 struct mmio_bus;
 struct irqchip;
@@ -15,6 +17,13 @@ struct irqchip;
 struct vm_events {
 	/* Stop the VM with a vmm exit code (vm.h enum vmm_exit_code); the first request wins. */
 	void (*request_stop)(void *ctx, int exit_code);
+	void *ctx;
+};
+
+/* Where a console device (the UART's THR, virtio-console's transmitq) sends guest output:
+ * the VM's console stream (vm.c: console_output). Safe from any thread. */
+struct console_sink {
+	void (*write)(void *ctx, const void *buf, size_t len);
 	void *ctx;
 };
 
@@ -28,5 +37,8 @@ struct dev_env {
 
 /* Ask the VM to stop (env->events->request_stop). */
 void dev_env_request_stop(const struct dev_env *env, int exit_code);
+
+/* Send guest console output to sink; a NULL sink drops it. */
+void console_sink_write(const struct console_sink *sink, const void *buf, size_t len);
 
 #endif

@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../arch/arm64/memmap.h"
 #include "../fdt/fdt_build.h"
 #include "../irqchip/irq.h"
 #include "../util.h"
-#include "../vm.h"
+#include "device.h"
+#include "env.h"
 
 static uint32_t cfg_get(const uint8_t *b, uint32_t off, unsigned len)
 {
@@ -96,12 +96,12 @@ static uint64_t bar_addr(const struct pci_device *pd, unsigned n)
 }
 
 /* A BAR is decoded only inside a PCI window: sizing values (all ones) never land on the bus. */
-static bool bar_in_window(uint64_t addr, uint64_t size)
+static bool bar_in_window(const struct pci_bus *bus, uint64_t addr, uint64_t size)
 {
-	static const enum mem_region_id win[2] = { MEM_PCI_MMIO, MEM_PCI_MMIO_HIGH };
+	const struct pci_window *win[2] = { &bus->layout.mmio32, &bus->layout.mmio64 };
 
 	for (unsigned i = 0; i < 2; i++) {
-		const struct mem_region *w = &guest_memmap[win[i]];
+		const struct pci_window *w = win[i];
 
 		if (addr >= w->base && addr - w->base < w->size && size <= w->size - (addr - w->base))
 			return true;
@@ -122,14 +122,14 @@ static bool pci_remap_bars(struct pci_device *pd)
 		if (!b->size)
 			continue;
 		addr = bar_addr(pd, n);
-		if (mem_on && bar_in_window(addr, b->size))
+		if (mem_on && pd->bus && bar_in_window(pd->bus, addr, b->size))
 			want = addr;
 		if (want == b->mapped_at)
 			continue;
 		if (b->mapped_at)
-			mmio_bus_unregister(&pd->vm->mmio, b->mapped_at, b->dev);
+			mmio_bus_unregister(pd->bus->env->mmio, b->mapped_at, b->dev);
 		b->mapped_at = 0;
-		if (want && mmio_bus_register(&pd->vm->mmio, want, b->size, b->ops, b->dev) == 0)
+		if (want && mmio_bus_register(pd->bus->env->mmio, want, b->size, b->ops, b->dev) == 0)
 			b->mapped_at = want;
 		else if (want)
 			log_ratelimited("pci: %s BAR%u at 0x%" PRIx64 " overlaps another region; not mapped",
@@ -166,7 +166,7 @@ uint64_t pci_bar_mapped_at(struct pci_device *pd, unsigned n)
 void pci_cfg_write(struct pci_device *pd, uint32_t off, unsigned len, uint32_t val)
 {
 	bool decode = off < PCI_BAR0 + 4 * PCI_NR_BARS && off + len > PCI_COMMAND;
-	struct pci_bus *bus = decode && pd->vm ? pd->vm->pci : NULL;
+	struct pci_bus *bus = decode ? pd->bus : NULL;
 	bool remapped = false;
 
 	if (off >= PCI_CFG_SIZE || len > 4 || off + len > PCI_CFG_SIZE)
@@ -233,7 +233,7 @@ static int ecam_write(void *dev, uint64_t off, unsigned len, uint64_t val)
 
 static int ecam_fdt_node(void *dev, void *fdt)
 {
-	return pci_fdt_node(((struct pci_bus *)dev)->vm, fdt);
+	return pci_fdt_node(dev, fdt);
 }
 
 static const struct device_ops ecam_ops = {
@@ -244,49 +244,50 @@ static const struct device_ops ecam_ops = {
 	.fdt_node = ecam_fdt_node,
 };
 
-int pci_bus_create(struct vm *vm)
+int pci_bus_create(const struct dev_env *env, const struct pci_layout *l, struct pci_bus **out)
 {
-	const struct mem_region *ecam = &guest_memmap[MEM_PCI_ECAM];
 	struct pci_bus *bus = calloc(1, sizeof(*bus));
 	int ret;
 
 	if (!bus)
 		return -ENOMEM;
-	bus->vm = vm;
+	bus->env = env;
+	bus->layout = *l;
 	pthread_mutex_init(&bus->decode_lock, NULL);
-	bus->next_mmio32 = guest_memmap[MEM_PCI_MMIO].base;
-	ret = mmio_bus_register(&vm->mmio, ecam->base, ecam->size, &ecam_ops, bus);
+	bus->next_mmio32 = l->mmio32.base;
+	ret = mmio_bus_register(env->mmio, l->ecam.base, l->ecam.size, &ecam_ops, bus);
 	if (ret) {
 		log_err("pci: cannot register ECAM: %s", strerror(-ret));
+		pthread_mutex_destroy(&bus->decode_lock);
 		free(bus);
 		return ret;
 	}
-	vm->pci = bus;
+	*out = bus;
 	return 0;
 }
 
-void pci_bus_destroy(struct vm *vm)
+void pci_bus_destroy(struct pci_bus *bus)
 {
-	if (vm->pci)
-		pthread_mutex_destroy(&vm->pci->decode_lock);
-	free(vm->pci);
-	vm->pci = NULL;
+	if (!bus)
+		return;
+	pthread_mutex_destroy(&bus->decode_lock);
+	free(bus);
 }
 
-int pci_device_add(struct vm *vm, struct pci_device *pd)
+int pci_device_add(struct pci_bus *bus, struct pci_device *pd)
 {
-	struct pci_bus *bus = vm->pci;
-	const struct mem_region *win = &guest_memmap[MEM_PCI_MMIO];
+	const struct pci_window *win;
 	int ret;
 
 	if (!bus || bus->nr >= PCI_MAX_DEVICES)
 		return -ENOSPC;
-	ret = irq_spi_alloc(&vm->irq, 1, &pd->intx_intid);
+	win = &bus->layout.mmio32;
+	ret = irq_spi_alloc(bus->env->irq, 1, &pd->intx_intid);
 	if (ret) {
 		log_err("pci: %s: no SPI left for INTx", pd->name);
 		return ret;
 	}
-	pd->vm = vm;
+	pd->bus = bus;
 	pd->devfn = bus->nr << 3;
 	cfg_put(pd->cfg, PCI_INTERRUPT_LINE, 1, pd->intx_intid - 32);
 	/* Initial addresses, as firmware would leave them; the guest may reassign. */
@@ -297,7 +298,7 @@ int pci_device_add(struct vm *vm, struct pci_device *pd)
 		if (!b->size)
 			continue;
 		if (a + b->size > win->base + win->size) {
-			irq_spi_free(&vm->irq, pd->intx_intid, 1);
+			irq_spi_free(bus->env->irq, pd->intx_intid, 1);
 			return -ENOSPC;
 		}
 		cfg_put(pd->cfg, PCI_BAR0 + 4 * n, 4, (uint32_t)a | (b->mem64 ? PCI_BAR_MEM64 : 0));
@@ -316,7 +317,7 @@ static int pci_fdt_interrupt_map(struct pci_bus *bus, void *fdt)
 	for (unsigned i = 0; i < bus->nr; i++) {
 		const struct pci_device *pd = bus->devs[i];
 		/* child unit address (3), child pin (1), parent, parent unit address (2), GIC specifier (3) */
-		uint32_t e[10] = { (uint32_t)pd->devfn << 8, 0, 0, 1, PHANDLE_GIC, 0, 0 };
+		uint32_t e[10] = { (uint32_t)pd->devfn << 8, 0, 0, 1, irqchip_phandle(bus->env->irq), 0, 0 };
 
 		irqchip_fdt_spi(pd->intx_intid, e + 7);
 
@@ -329,10 +330,10 @@ static int pci_fdt_interrupt_map(struct pci_bus *bus, void *fdt)
 	return 0;
 }
 
-int pci_fdt_node(struct vm *vm, void *fdt)
+int pci_fdt_node(struct pci_bus *bus, void *fdt)
 {
-	const struct mem_region *ecam = &guest_memmap[MEM_PCI_ECAM];
-	const struct mem_region *lo = &guest_memmap[MEM_PCI_MMIO], *hi = &guest_memmap[MEM_PCI_MMIO_HIGH];
+	const struct pci_window *ecam = &bus->layout.ecam;
+	const struct pci_window *lo = &bus->layout.mmio32, *hi = &bus->layout.mmio64;
 	uint64_t reg[2] = { ecam->base, ecam->size };
 	/* ranges: <pci space (3 cells)> <cpu address (2)> <size (2)>; 0x02: 32-bit memory, 0x03: 64-bit. */
 	uint32_t ranges[14] = {
@@ -354,8 +355,16 @@ int pci_fdt_node(struct vm *vm, void *fdt)
 	FDT_TRY(fdt_prop_reg(fdt, reg, 1));
 	FDT_TRY(fdt_prop_cells(fdt, "ranges", ranges, 14));
 	FDT_TRY(fdt_property(fdt, "dma-coherent", NULL, 0));
-	FDT_TRY(irqchip_fdt_msi_parent(&vm->irq, fdt));
-	FDT_TRY(pci_fdt_interrupt_map(vm->pci, fdt));
+	FDT_TRY(irqchip_fdt_msi_parent(bus->env->irq, fdt));
+	FDT_TRY(pci_fdt_interrupt_map(bus, fdt));
 	FDT_TRY(fdt_end_node(fdt));
 	return 0;
 }
+
+static void pci_bus_class_destroy(void *dev)
+{
+	pci_bus_destroy(dev);
+}
+
+/* The bridge in the VM's device list; the functions on it are listed by their owners. */
+const struct device_class pci_bus_device_class = { .name = "pci-host", .destroy = pci_bus_class_destroy };

@@ -8,7 +8,9 @@
 
 #include "../bus.h"
 
-struct vm;
+struct device_class;
+struct dev_env;
+struct pci_bus;
 
 #define PCI_MAX_DEVICES 32
 #define PCI_CFG_SIZE    256   /* conventional config space; ECAM offsets above read as 0 */
@@ -59,11 +61,23 @@ struct pci_device {
 	 * bus's decode_lock: no other function's decoding changes until it returns. */
 	void (*bars_changed)(void *owner);
 	void *owner;
-	struct vm *vm;
+	struct pci_bus *bus;    /* set by pci_device_add */
+};
+
+/* A guest-physical window. */
+struct pci_window {
+	uint64_t base, size;
+};
+
+/* Where the board puts the host bridge: its ECAM window (bus 0) and the windows BARs are
+ * decoded in (ranges: 32-bit and 64-bit memory). */
+struct pci_layout {
+	struct pci_window ecam, mmio32, mmio64;
 };
 
 struct pci_bus {
-	struct vm *vm;
+	const struct dev_env *env;
+	struct pci_layout layout;
 	/* Held across a config write that may change decoding and the device's bars_changed,
 	 * so a range one function leaves is free of its kicks before another maps it. Lock
 	 * order: decode_lock, then a device's own locks (its model's, then pd->lock). */
@@ -73,10 +87,12 @@ struct pci_bus {
 	uint64_t next_mmio32;   /* initial BAR placement; the guest may move BARs */
 };
 
-/* Create the host bridge and register its ECAM window on vm's MMIO bus; 0 or -errno. */
-int pci_bus_create(struct vm *vm);
-/* Free the bridge (devices are freed by their owners). */
-void pci_bus_destroy(struct vm *vm);
+/* Create the host bridge at l and register its ECAM window on env's MMIO bus; 0 or -errno. */
+int pci_bus_create(const struct dev_env *env, const struct pci_layout *l, struct pci_bus **out);
+/* Free the bridge (devices are freed by their owners). Safe on NULL. */
+void pci_bus_destroy(struct pci_bus *bus);
+/* The bridge in the VM's device list. */
+extern const struct device_class pci_bus_device_class;
 /* Initialise a device's header (vendor, device, class) with an empty capability list. */
 void pci_device_init(struct pci_device *pd, const char *name, uint16_t vendor, uint16_t device,
 		     uint32_t class_code, uint16_t subsys_vendor, uint16_t subsys_id);
@@ -87,7 +103,7 @@ int pci_bar_add(struct pci_device *pd, unsigned n, uint64_t size, bool mem64,
  * guest may write. Returns the capability's config offset, or -ENOSPC. */
 int pci_cap_add(struct pci_device *pd, uint8_t id, const void *body, unsigned len, const void *wmask);
 /* Put a device on bus 0: slot, INTx SPI, initial BAR addresses. 0 or -errno. */
-int pci_device_add(struct vm *vm, struct pci_device *pd);
+int pci_device_add(struct pci_bus *bus, struct pci_device *pd);
 /* Requester ID (bus 0: the devfn), the ITS device ID through msi-map. */
 uint16_t pci_requester_id(const struct pci_device *pd);
 /* Read config space (1, 2 or 4 bytes, under the device lock). */
@@ -97,6 +113,6 @@ uint64_t pci_bar_mapped_at(struct pci_device *pd, unsigned n);
 /* Emulate a guest config write: writable bits only, then BAR remapping and callbacks. */
 void pci_cfg_write(struct pci_device *pd, uint32_t off, unsigned len, uint32_t val);
 /* Add the host bridge node (ranges, msi-map / msi-parent, interrupt-map); 0 or -errno. */
-int pci_fdt_node(struct vm *vm, void *fdt);
+int pci_fdt_node(struct pci_bus *bus, void *fdt);
 
 #endif

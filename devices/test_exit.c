@@ -4,13 +4,14 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "../bus.h"
 #include "../fdt/fdt_build.h"
 #include "../util.h"
-#include "../vm.h"
-#include "../bus.h"
+#include "device.h"
+#include "env.h"
 
 struct test_exit {
-	struct vm *vm;
+	const struct dev_env *env;
 	uint64_t base;
 };
 
@@ -27,7 +28,7 @@ static int test_exit_write(void *dev, uint64_t off, unsigned len, uint64_t val)
 
 	(void)len;
 	if (off == 0)
-		vm_request_stop(t->vm, (int)(val & 0xff));
+		dev_env_request_stop(t->env, (int)(val & 0xff));
 	return 0;
 }
 
@@ -51,20 +52,32 @@ static const struct device_ops test_exit_ops = {
 	.fdt_node = test_exit_fdt_node,
 };
 
-int test_exit_create(struct vm *vm, uint64_t base)
+int test_exit_create(const struct dev_env *env, uint64_t base, struct test_exit **out)
 {
 	struct test_exit *t = calloc(1, sizeof(*t));
 	int ret;
 
 	if (!t)
 		return -ENOMEM;
-	t->vm = vm;
+	t->env = env;
 	t->base = base;
-	ret = mmio_bus_register(&vm->mmio, base, 4, &test_exit_ops, t);
+	ret = mmio_bus_register(env->mmio, base, 4, &test_exit_ops, t);
 	if (ret) {
 		free(t);
 		return ret;
 	}
-	vm->test_exit = t;
+	*out = t;
 	return 0;
 }
+
+void test_exit_destroy(struct test_exit *t)
+{
+	free(t);
+}
+
+static void test_exit_class_destroy(void *dev)
+{
+	test_exit_destroy(dev);
+}
+
+const struct device_class test_exit_device_class = { .name = "test-exit", .destroy = test_exit_class_destroy };

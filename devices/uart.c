@@ -7,12 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../console.h"
+#include "../bus.h"
 #include "../fdt/fdt_build.h"
 #include "../irqchip/irq.h"
 #include "../util.h"
-#include "../vm.h"
-#include "../bus.h"
+#include "device.h"
+#include "env.h"
 
 enum {
 	UART_RBR_THR = 0, UART_IER = 1, UART_IIR_FCR = 2, UART_LCR = 3,
@@ -41,11 +41,11 @@ enum {
 #define UART_RX_FIFO 256
 
 struct uart {
-	struct vm *vm;
+	const struct dev_env *env;
 	pthread_mutex_t lock;
 	uint64_t base;
 	uint32_t intid;
-	struct console *out;
+	const struct console_sink *out;
 	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
 	bool thre_pending;  /* THR empty interrupt not yet acknowledged by an IIR read */
 	bool irq_level;     /* last level driven on the SPI */
@@ -69,7 +69,7 @@ static void uart_update_irq(struct uart *u)
 {
 	bool level = !(uart_iir(u) & IIR_NO_INT);
 
-	if (level != u->irq_level && irq_spi_set(&u->vm->irq, u->intid, level) == 0)
+	if (level != u->irq_level && irq_spi_set(u->env->irq, u->intid, level) == 0)
 		u->irq_level = level;
 }
 
@@ -136,7 +136,7 @@ static void uart_transmit(struct uart *u, uint8_t c)
 	if (u->mcr & MCR_LOOP)
 		uart_rx_push(u, c);
 	else if (u->out)
-		console_output(u->out, &c, 1);
+		console_sink_write(u->out, &c, 1);
 	u->thre_pending = true;
 }
 
@@ -271,19 +271,20 @@ static const struct device_ops uart_ops = {
 	.reset = uart_reset,
 };
 
-int uart_create(struct vm *vm, uint64_t base, uint32_t intid, struct console *out, struct uart **uart)
+int uart_create(const struct dev_env *env, uint64_t base, uint32_t intid, const struct console_sink *out,
+		struct uart **uart)
 {
 	struct uart *u = calloc(1, sizeof(*u));
 	int ret;
 
 	if (!u)
 		return -ENOMEM;
-	u->vm = vm;
+	u->env = env;
 	u->base = base;
 	u->intid = intid;
 	u->out = out;
 	pthread_mutex_init(&u->lock, NULL);
-	ret = mmio_bus_register(&vm->mmio, base, 8, &uart_ops, u);
+	ret = mmio_bus_register(env->mmio, base, 8, &uart_ops, u);
 	if (ret) {
 		log_err("uart: cannot register at 0x%llx: %s", (unsigned long long)base, strerror(-ret));
 		free(u);
@@ -300,3 +301,14 @@ void uart_destroy(struct uart *u)
 	pthread_mutex_destroy(&u->lock);
 	free(u);
 }
+
+static void uart_class_destroy(void *dev)
+{
+	uart_destroy(dev);
+}
+
+const struct device_class uart_device_class = {
+	.name = "uart",
+	.reset = uart_reset,
+	.destroy = uart_class_destroy,
+};

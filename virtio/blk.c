@@ -523,9 +523,10 @@ static int blk_open(struct virtio_blk *blk, const char *path)
 	return 0;
 }
 
-int virtio_blk_create(struct vm *vm, struct iothread *io, const char *path, bool read_only,
-		      unsigned index, struct virtio_dev **out)
+int virtio_blk_create(struct virtio_host *h, const char *path, bool read_only, unsigned index,
+		      struct virtio_dev **out)
 {
+	struct iothread *io = h->io;
 	struct virtio_blk *blk = calloc(1, sizeof(*blk));
 	char tmp[512];
 	int ret;
@@ -549,7 +550,7 @@ int virtio_blk_create(struct vm *vm, struct iothread *io, const char *path, bool
 	le_store(blk->config + 12, 4, BLK_QUEUE_SIZE / 2 - 2);
 	le_store(blk->config + 20, 4, SECTOR_SIZE);
 	if (!ret)
-		ret = virtio_create(vm, &blk_ops, blk, read_only ? 1ULL << VIRTIO_BLK_F_RO : 0, &blk->vd);
+		ret = virtio_create(h, &blk_ops, blk, read_only ? 1ULL << VIRTIO_BLK_F_RO : 0, &blk->vd);
 	if (ret) {
 		blk_destroy(blk);
 		return ret;

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../console.h"
+#include "../devices/env.h"
 #include "../mem.h"
 #include "../util.h"
 #include "devices.h"
@@ -15,7 +15,7 @@
 
 struct virtio_console {
 	struct virtio_dev *vd;
-	struct console *out;
+	const struct console_sink *out;
 	struct virtq_chain chain;
 	struct ratelimit tx_rl; /* "transmit buffer" lines of this device */
 };
@@ -40,7 +40,7 @@ static uint64_t console_transmit(struct virtio_console *con, const struct virtq_
 		void *p = guest_mem_ptr(con->vd->mem, c->bufs[i].gpa, n);
 
 		if (p && con->out)
-			console_output(con->out, p, n);
+			console_sink_write(con->out, p, n);
 		left -= n;
 	}
 	if (c->out_len > CONSOLE_TX_MAX_CHAIN)
@@ -118,7 +118,7 @@ static const struct virtio_dev_ops console_ops = {
 	.destroy = free,
 };
 
-int virtio_console_create(struct vm *vm, struct console *out, struct virtio_dev **vdp)
+int virtio_console_create(struct virtio_host *h, const struct console_sink *out, struct virtio_dev **vdp)
 {
 	struct virtio_console *con = calloc(1, sizeof(*con));
 	int ret;
@@ -126,7 +126,7 @@ int virtio_console_create(struct vm *vm, struct console *out, struct virtio_dev 
 	if (!con)
 		return -ENOMEM;
 	con->out = out;
-	ret = virtio_create(vm, &console_ops, con, 0, &con->vd);
+	ret = virtio_create(h, &console_ops, con, 0, &con->vd);
 	if (ret) {
 		free(con);
 		return ret;

@@ -14,7 +14,9 @@
 
 #include "../irqchip/irq.h"
 #include "../util.h"
-#include "../vm.h"
+#include "../devices/device.h"
+#include "../devices/env.h"
+#include "../emit.h"
 #include "iothread.h"
 #include "transport.h"
 
@@ -83,7 +85,7 @@ int virtio_ioeventfd(struct virtio_dev *vd, int fd, uint64_t addr, unsigned len,
 		ev.flags |= KVM_IOEVENTFD_FLAG_DATAMATCH;
 		ev.datamatch = datamatch;
 	}
-	if (ioctl(vd->vm->vm_fd, KVM_IOEVENTFD, &ev) < 0) {
+	if (ioctl(vd->env->vm_fd, KVM_IOEVENTFD, &ev) < 0) {
 		int err = errno;
 
 		/* The guest picks the addresses (BARs, queue enables): rate-limited. */
@@ -275,16 +277,16 @@ static int new_eventfd(void)
 	return fd < 0 ? -errno : fd;
 }
 
-struct virtio_dev *virtio_dev_alloc(struct vm *vm, const struct virtio_dev_ops *ops, void *dev,
+struct virtio_dev *virtio_dev_alloc(const struct dev_env *env, const struct virtio_dev_ops *ops, void *dev,
 				    uint64_t features, const struct virtio_transport *transport)
 {
 	struct virtio_dev *vd;
 
 	if (ops->nr_queues > VIRTIO_MAX_QUEUES || !(vd = calloc(1, sizeof(*vd))))
 		return NULL;
-	vd->vm = vm;
-	vd->mem = &vm->mem;
-	vd->irq = &vm->irq;
+	vd->env = env;
+	vd->mem = env->mem;
+	vd->irq = env->irq;
 	vd->ops = ops;
 	vd->dev = dev;
 	vd->transport = transport;
@@ -294,7 +296,7 @@ struct virtio_dev *virtio_dev_alloc(struct vm *vm, const struct virtio_dev_ops *
 	pthread_mutex_init(&vd->lock, NULL);
 	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++) {
 		vd->queues[q].kick_fd = -1;
-		vd->queues[q].vq.mem = &vm->mem;
+		vd->queues[q].vq.mem = env->mem;
 	}
 	return vd;
 }
@@ -363,3 +365,35 @@ void virtio_destroy(struct virtio_dev *vd)
 		vd->ops->destroy(vd->dev);
 	free(vd);
 }
+
+static void virtio_class_destroy(void *dev)
+{
+	virtio_destroy(dev);
+}
+
+/* The model's name and counters (the driver's kicks, our interrupts, the model's I/O), then
+ * where the transport put it. Counters are read without the lock: a report is a snapshot. */
+static void virtio_report(void *dev, struct emit *e)
+{
+	const struct virtio_dev *vd = dev;
+	struct virtio_io_stats io;
+
+	virtio_io_stats(vd, &io);
+	emit_str(e, "name", vd->ops->name);
+	emit_u64(e, "kicks", vd->kicks);
+	emit_u64(e, "interrupts", vd->interrupts);
+	emit_u64(e, "reads", io.reads);
+	emit_u64(e, "writes", io.writes);
+	emit_u64(e, "flushes", io.flushes);
+	emit_u64(e, "errors", io.errors);
+	emit_u64(e, "bytes_read", io.bytes_read);
+	emit_u64(e, "bytes_written", io.bytes_written);
+	if (vd->transport && vd->transport->report)
+		vd->transport->report(vd, e);
+}
+
+const struct device_class virtio_device_class = {
+	.name = "virtio",
+	.destroy = virtio_class_destroy,
+	.report = virtio_report,
+};

@@ -6,18 +6,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct vm;
-struct iothread;
+struct virtio_host;
 struct virtio_dev;
-struct console;
+struct console_sink;
 
-/* virtio-blk backed by a file, I/O through the I/O thread's io_uring. 0 or -errno (logged). */
-int virtio_blk_create(struct vm *vm, struct iothread *io, const char *path, bool read_only,
-		      unsigned index, struct virtio_dev **out);
+/* virtio-blk backed by a file, I/O through the host's I/O thread (io_uring). 0 or -errno (logged). */
+int virtio_blk_create(struct virtio_host *h, const char *path, bool read_only, unsigned index,
+		      struct virtio_dev **out);
 /* virtio-rng fed from getrandom(). 0 or -errno. */
-int virtio_rng_create(struct vm *vm, struct virtio_dev **out);
-/* virtio-console (hvc0): transmitq to the console stream. 0 or -errno. */
-int virtio_console_create(struct vm *vm, struct console *out, struct virtio_dev **vd);
+int virtio_rng_create(struct virtio_host *h, struct virtio_dev **out);
+/* virtio-console (hvc0): transmitq to out (NULL: dropped; kept, it must outlive the device).
+ * 0 or -errno. */
+int virtio_console_create(struct virtio_host *h, const struct console_sink *out, struct virtio_dev **vd);
 /* Host input for virtio-console's receiveq; returns bytes taken (0: no guest buffer yet). */
 size_t virtio_console_receive(void *vd, const uint8_t *buf, size_t len);
 

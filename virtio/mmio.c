@@ -6,11 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../arch/arm64/memmap.h"
+#include "../bus.h"
+#include "../devices/env.h"
+#include "../emit.h"
 #include "../fdt/fdt_build.h"
 #include "../irqchip/irq.h"
 #include "../util.h"
-#include "../vm.h"
 #include "transport.h"
 
 /* Register offsets (4.2.2). */
@@ -73,12 +74,23 @@ static void mmio_destroy(struct virtio_dev *vd)
 	free(mmio_of(vd));
 }
 
+/* Its register window and SPI. */
+static void mmio_report(const struct virtio_dev *vd, struct emit *e)
+{
+	const struct virtio_mmio *m = vd->transport_state;
+
+	emit_str(e, "transport", "mmio");
+	emit_hex(e, "mmio_base", m->base, 0);
+	emit_u64(e, "spi", m->intid);
+}
+
 static const struct virtio_transport mmio_transport = {
 	.name = "virtio-mmio",
 	.interrupt = mmio_interrupt,
 	.kicks_update = mmio_kicks_update,
 	.line_in_use = mmio_line_in_use,
 	.destroy = mmio_destroy,
+	.report = mmio_report,
 };
 
 static uint32_t mmio_reg_read(struct virtio_dev *vd, uint32_t off)
@@ -205,13 +217,12 @@ static const struct device_ops virtio_mmio_ops = {
 	.fdt_node = mmio_fdt_node,
 };
 
-int virtio_mmio_create(struct vm *vm, const struct virtio_dev_ops *ops, void *dev, uint64_t features,
+int virtio_mmio_create(struct virtio_host *h, const struct virtio_dev_ops *ops, void *dev, uint64_t features,
 		       struct virtio_dev **out)
 {
-	const struct irq_assign *irqs = &guest_irqmap[IRQ_VIRTIO_MMIO];
-	unsigned slot = vm->nr_mmio_slots;
+	unsigned slot = h->mmio_used;
 	struct virtio_mmio *m = calloc(1, sizeof(*m));
-	struct virtio_dev *vd = m ? virtio_dev_alloc(vm, ops, dev, features, &mmio_transport) : NULL;
+	struct virtio_dev *vd = m ? virtio_dev_alloc(h->env, ops, dev, features, &mmio_transport) : NULL;
 	int ret;
 
 	if (!vd) {
@@ -219,30 +230,30 @@ int virtio_mmio_create(struct vm *vm, const struct virtio_dev_ops *ops, void *de
 		return -ENOMEM;
 	}
 	vd->transport_state = m;
-	m->base = guest_memmap[MEM_VIRTIO_MMIO].base + (uint64_t)slot * VIRTIO_MMIO_SLOT;
-	m->intid = irqs->intid + slot;
-	if (slot >= irqs->count || (slot + 1) * VIRTIO_MMIO_SLOT > guest_memmap[MEM_VIRTIO_MMIO].size)
+	m->base = h->mmio_base + (uint64_t)slot * VIRTIO_MMIO_SLOT;
+	m->intid = h->mmio_spi_first + slot;
+	if (slot >= h->mmio_spi_count || (slot + 1) * VIRTIO_MMIO_SLOT > h->mmio_size)
 		ret = -ENOSPC;
 	else
 		ret = virtio_line_setup(vd, m->intid);
 	if (!ret)
-		ret = mmio_bus_register(&vm->mmio, m->base, VIRTIO_MMIO_SLOT, &virtio_mmio_ops, vd);
+		ret = mmio_bus_register(h->env->mmio, m->base, VIRTIO_MMIO_SLOT, &virtio_mmio_ops, vd);
 	if (ret) {
 		log_err("%s: cannot create the virtio-mmio device: %s", ops->name, strerror(-ret));
 		vd->dev = NULL; /* the caller still owns the model */
 		virtio_destroy(vd);
 		return ret;
 	}
-	vm->nr_mmio_slots++;
+	h->mmio_used++;
 	virtio_reset(vd);
 	*out = vd;
 	return 0;
 }
 
-int virtio_create(struct vm *vm, const struct virtio_dev_ops *ops, void *dev, uint64_t features,
+int virtio_create(struct virtio_host *h, const struct virtio_dev_ops *ops, void *dev, uint64_t features,
 		  struct virtio_dev **out)
 {
-	if (vm->cfg->virtio_mmio)
-		return virtio_mmio_create(vm, ops, dev, features, out);
-	return virtio_pci_create(vm, ops, dev, features, out);
+	if (!h->pci)
+		return virtio_mmio_create(h, ops, dev, features, out);
+	return virtio_pci_create(h, ops, dev, features, out);
 }

@@ -4,11 +4,13 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../devices/msix.h"
 #include "../devices/pci.h"
+#include "../emit.h"
 #include "../util.h"
 #include "transport.h"
 
@@ -324,7 +326,7 @@ static int add_virtio_cap(struct pci_device *pd, uint8_t type, uint32_t offset, 
 	return pci_cap_add(pd, PCI_CAP_ID_VNDR, body, len, NULL);
 }
 
-static int virtio_pci_setup(struct virtio_dev *vd)
+static int virtio_pci_setup(struct virtio_dev *vd, struct pci_bus *bus)
 {
 	const struct virtio_dev_ops *ops = vd->ops;
 	struct virtio_pci *p = pci_of(vd);
@@ -351,7 +353,7 @@ static int virtio_pci_setup(struct virtio_dev *vd)
 	ret = msix_init(&p->msix, pd, vd->irq, ops->nr_queues + 1, 0, BAR_MSIX_TABLE, BAR_MSIX_PBA);
 	if (ret)
 		return ret;
-	ret = pci_device_add(vd->vm, pd);
+	ret = pci_device_add(bus, pd);
 	if (ret)
 		return ret;
 	/* The kicks and INTx come from the core. */
@@ -378,6 +380,18 @@ static void pci_destroy(struct virtio_dev *vd)
 	free(p);
 }
 
+/* Bus 0, function 0 of its slot; INTx when MSI-X is off. */
+static void pci_report(const struct virtio_dev *vd, struct emit *e)
+{
+	const struct pci_device *pd = &pci_of(vd)->pci;
+	char addr[12];
+
+	snprintf(addr, sizeof(addr), "00:%02x.0", pd->devfn >> 3);
+	emit_str(e, "transport", "pci");
+	emit_str(e, "pci", addr);
+	emit_u64(e, "intx_intid", pd->intx_intid);
+}
+
 static const struct virtio_transport pci_transport = {
 	.name = "virtio-pci",
 	.interrupt = pci_interrupt,
@@ -387,6 +401,7 @@ static const struct virtio_transport pci_transport = {
 	.dma_allowed = pci_dma_allowed,
 	.reset = pci_reset,
 	.destroy = pci_destroy,
+	.report = pci_report,
 };
 
 struct pci_device *virtio_pci_function(const struct virtio_dev *vd)
@@ -399,16 +414,16 @@ struct msix *virtio_pci_msix(const struct virtio_dev *vd)
 	return vd->transport == &pci_transport ? &pci_of(vd)->msix : NULL;
 }
 
-int virtio_pci_create(struct vm *vm, const struct virtio_dev_ops *ops, void *dev, uint64_t features,
+int virtio_pci_create(struct virtio_host *h, const struct virtio_dev_ops *ops, void *dev, uint64_t features,
 		      struct virtio_dev **out)
 {
-	struct virtio_dev *vd = virtio_dev_alloc(vm, ops, dev, features, &pci_transport);
+	struct virtio_dev *vd = virtio_dev_alloc(h->env, ops, dev, features, &pci_transport);
 	int ret;
 
 	if (!vd)
 		return -ENOMEM;
 	vd->transport_state = calloc(1, sizeof(struct virtio_pci));
-	ret = vd->transport_state ? virtio_pci_setup(vd) : -ENOMEM;
+	ret = vd->transport_state ? virtio_pci_setup(vd, h->pci) : -ENOMEM;
 	if (ret) {
 		log_err("%s: cannot create the virtio-pci function: %s", ops->name, strerror(-ret));
 		vd->dev = NULL; /* the caller still owns the model */

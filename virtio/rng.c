@@ -70,14 +70,14 @@ static const struct virtio_dev_ops rng_ops = {
 	.io_stats = rng_io_stats,
 };
 
-int virtio_rng_create(struct vm *vm, struct virtio_dev **out)
+int virtio_rng_create(struct virtio_host *h, struct virtio_dev **out)
 {
 	struct virtio_rng *rng = calloc(1, sizeof(*rng));
 	int ret;
 
 	if (!rng)
 		return -ENOMEM;
-	ret = virtio_create(vm, &rng_ops, rng, 0, &rng->vd);
+	ret = virtio_create(h, &rng_ops, rng, 0, &rng->vd);
 	if (ret) {
 		free(rng);
 		return ret;

@@ -7,6 +7,8 @@
 
 #include "virtio.h"
 
+struct emit;
+
 #define VIRTIO_CONFIG_IRQ -1
 
 /* What a transport does its own way; called with vd->lock held. */
@@ -28,10 +30,12 @@ struct virtio_transport {
 	/* Free vd->transport_state and what it holds (PCI: the MSI-X vectors' eventfds); called
 	 * by virtio_destroy, also on a half-created device. */
 	void (*destroy)(struct virtio_dev *vd);
+	/* Where the device sits (for `stat` and the report): members of the open object. */
+	void (*report)(const struct virtio_dev *vd, struct emit *e);
 };
 
 /* A device with the shared state set up, no fds yet; NULL if out of memory or too many queues. */
-struct virtio_dev *virtio_dev_alloc(struct vm *vm, const struct virtio_dev_ops *ops, void *dev,
+struct virtio_dev *virtio_dev_alloc(const struct dev_env *env, const struct virtio_dev_ops *ops, void *dev,
 				    uint64_t features, const struct virtio_transport *transport);
 /* Kick eventfds for every queue and the level line on SPI intid (resampling irqfd). 0 or -errno. */
 int virtio_line_setup(struct virtio_dev *vd, uint32_t intid);

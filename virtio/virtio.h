@@ -9,10 +9,12 @@
 #include "../util.h"
 #include "virtq.h"
 
+struct device_class;
 struct guest_mem;
 struct irqchip;
-struct vm;
+struct dev_env;
 struct iothread;
+struct pci_bus;
 struct pci_device;
 struct msix;
 struct virtio_io_stats;
@@ -31,6 +33,24 @@ struct virtio_io_stats;
 #define VIRTIO_F_VERSION_1     32
 
 #define VIRTIO_MAX_QUEUES 4
+
+/* virtio-mmio: one 512-byte register window per device (virtio 1.2, 4.2.2); the same value
+ * the board's memory map sizes its virtio-mmio region with. */
+#define VIRTIO_MMIO_SLOT 0x200
+
+/* Where the board puts virtio devices: filled by the board (arch/arm64/board.c), it outlives
+ * every device created through it. */
+struct virtio_host {
+	const struct dev_env *env; /* guest RAM, MMIO bus, IRQ context, vm_fd for KVM_IOEVENTFD */
+	struct iothread *io;       /* serves kicks, resamples and disk I/O */
+	struct pci_bus *pci;       /* virtio-pci on this bus; NULL: virtio-mmio */
+	/* virtio-mmio: windows of VIRTIO_MMIO_SLOT bytes from mmio_base (mmio_size in all),
+	 * window n interrupting on SPI mmio_spi_first + n, of mmio_spi_count. */
+	uint64_t mmio_base, mmio_size;
+	uint32_t mmio_spi_first;
+	unsigned mmio_spi_count;
+	unsigned mmio_used;        /* windows handed out */
+};
 
 struct virtio_dev;
 
@@ -74,7 +94,7 @@ struct virtio_transport;
 /* One virtio device: the state the virtio spec gives every transport (core.c), a pointer to
  * the transport's own (pci.c, mmio.c: vd->transport_state), and the device model's. */
 struct virtio_dev {
-	struct vm *vm;
+	const struct dev_env *env; /* what it was created with (virtio_host.env) */
 	struct irqchip *irq;    /* lines, routes, irqfds (irqchip/irq.h) */
 	const struct guest_mem *mem; /* guest RAM for the model's own accesses; each queue keeps it too */
 	const struct virtio_dev_ops *ops;
@@ -108,13 +128,14 @@ struct virtio_dev {
 
 /* Create a virtio-pci function for a device model (offering ops->features | features)
  * and put it on the PCI bus; 0 or -errno. */
-int virtio_pci_create(struct vm *vm, const struct virtio_dev_ops *ops, void *dev, uint64_t features,
+int virtio_pci_create(struct virtio_host *h, const struct virtio_dev_ops *ops, void *dev, uint64_t features,
 		      struct virtio_dev **out);
-/* Create a virtio-mmio device (virtio 1.2, 4.2) at the next free window, with its SPI. 0 or -errno. */
-int virtio_mmio_create(struct vm *vm, const struct virtio_dev_ops *ops, void *dev, uint64_t features,
+/* Create a virtio-mmio device (virtio 1.2, 4.2) at the host's next free window, with its
+ * SPI. 0 or -errno. */
+int virtio_mmio_create(struct virtio_host *h, const struct virtio_dev_ops *ops, void *dev, uint64_t features,
 		       struct virtio_dev **out);
-/* Create the device on the transport the VM uses (--transport): PCI or MMIO. 0 or -errno. */
-int virtio_create(struct vm *vm, const struct virtio_dev_ops *ops, void *dev, uint64_t features,
+/* Create the device on the host's transport: PCI when h->pci is set, else MMIO. 0 or -errno. */
+int virtio_create(struct virtio_host *h, const struct virtio_dev_ops *ops, void *dev, uint64_t features,
 		  struct virtio_dev **out);
 /* Register the device's kick and resample eventfds with the I/O thread. 0 or -errno. */
 int virtio_watch(struct virtio_dev *vd, struct iothread *io);
@@ -126,6 +147,8 @@ struct pci_device *virtio_pci_function(const struct virtio_dev *vd);
 struct msix *virtio_pci_msix(const struct virtio_dev *vd);
 /* Release the device's fds and memory, and the device model (ops->destroy). Safe on NULL. */
 void virtio_destroy(struct virtio_dev *vd);
+/* A virtio device in the VM's device list: destroy, and report (name, counters, place). */
+extern const struct device_class virtio_device_class;
 /* Was feature bit negotiated? (lock held) */
 bool virtio_has_feature(const struct virtio_dev *vd, unsigned bit);
 /* The ring of queue q (lock held). */

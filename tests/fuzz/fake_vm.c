@@ -14,8 +14,10 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 
+#include "../../arch/arm64/arch.h"
 #include "../../devices/pci.h"
 #include "../../devices/uart.h"
+#include "../fake/test_env.h"
 #include "../../irqchip/gic.h"
 #include "../../irqchip/irq.h"
 #include "../../seccomp.h"
@@ -307,7 +309,6 @@ struct vm *fake_vm_create(uint64_t ram_size, enum fake_gic gic, unsigned nr_vcpu
 {
 	struct vm *vm = calloc(1, sizeof(*vm));
 	static struct vm_config default_cfg;
-	struct gic_layout layout;
 
 	if (!vm)
 		abort();
@@ -325,13 +326,12 @@ struct vm *fake_vm_create(uint64_t ram_size, enum fake_gic gic, unsigned nr_vcpu
 	vm->mem.size = ram_size;
 	vm->mem.hva = ram_size ? calloc(1, ram_size) : NULL;
 	fake_vcpus(vm, nr_vcpus);
-	vm_gic_layout(&layout);
-	irqchip_init(&vm->irq, vm->vm_fd, nr_vcpus, gic_ops_of(gic), gic == FAKE_GICV3_ITS, &layout, &vm->mem,
-		     &vm->mmio);
+	test_env_irqchip(vm, gic_ops_of(gic), gic == FAKE_GICV3_ITS);
 	vm->irq.routing.msi_devid = gic == FAKE_GICV3_ITS;
 	iothread_create(&vm->io, NULL, NULL);
+	test_env_init(vm);
 	if ((ram_size && !vm->mem.hva) || (nr_vcpus && !vm->vcpus) || vm->event_fd < 0 ||
-	    (gic == FAKE_GICV2M && gicv2m_create(&vm->irq)) || pci_bus_create(vm))
+	    (gic == FAKE_GICV2M && gicv2m_create(&vm->irq)) || test_env_pci_create(vm))
 		abort();
 	return vm;
 }
@@ -341,8 +341,7 @@ void fake_vm_destroy(struct vm *vm)
 	for (unsigned i = 0; i < vm->nr_virtio; i++)
 		virtio_destroy(vm->virtio[i]);
 	uart_destroy(vm->uart);
-	free(vm->test_exit);
-	pci_bus_destroy(vm);
+	test_env_pci_destroy(vm);
 	gicv2m_destroy(&vm->irq);
 	close(vm->event_fd);
 	free(vm->vcpus);

@@ -48,12 +48,14 @@ enum fake_gic { FAKE_GICV3_ITS, FAKE_GICV3, FAKE_GICV2M, FAKE_GICV2 };
 /* A VM with ram_size bytes of RAM (one malloc of exactly that size, so ASan sees any access
  * past its end), the chosen GIC model, a PCI bridge and nr_vcpus vCPU records (no threads). */
 struct vm *fake_vm_create(uint64_t ram_size, enum fake_gic gic, unsigned nr_vcpus);
-/* Free the VM with its virtio devices, UART and test-exit register, as vm_destroy does. */
+/* Free the VM with its virtio devices, UART and PCI bridge, as vm_destroy does. */
 void fake_vm_destroy(struct vm *vm);
 
 /* KVM at ioctl(), answering every KVM ioctl with success (fake_vm.c sets it accept-all):
  * fake_kvm counts them, fake_kvm_get_attr answers KVM_GET_DEVICE_ATTR. */
 #include "../fake/kvm_ioctl.h"
+/* The devices' environment (vm->env, vm->vhost) fake_vm_create fills. */
+#include "../fake/test_env.h"
 
 /* ---- the fake I/O thread (virtio/iothread.c is not linked): submissions wait here ---- */
 

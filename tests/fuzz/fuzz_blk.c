@@ -50,7 +50,7 @@ static void setup_once(void)
 	for (unsigned i = 0; i < 2; i++) {
 		const char *path = fake_file(disk, sizeof(disk), &F.disk_fd[i]);
 
-		if (!path || virtio_blk_create(F.vm, fake_io(), path, i == 1, i, &F.dev[i]) ||
+		if (!path || virtio_blk_create(&F.vm->vhost, path, i == 1, i, &F.dev[i]) ||
 		    virtio_watch(F.dev[i], fake_io()))
 			abort();
 		F.vm->virtio[F.vm->nr_virtio++] = F.dev[i];
@@ -101,7 +101,7 @@ static void driver_init(struct virtio_dev *vd, struct fuzz_in *in)
 	pci_cfg_write(virtio_pci_function(vd), PCI_COMMAND, 2, fin_u8(in) & 0x80 ? fin_u16(in) : PCI_COMMAND_MASTER);
 	virtio_status_write(vd, 0);
 	driver_forget();
-	memset(vd->vm->mem.hva, 0, INDIR_OFF); /* fresh rings, as a driver allocates them */
+	memset(F.vm->mem.hva, 0, INDIR_OFF); /* fresh rings, as a driver allocates them */
 	virtio_status_write(vd, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
 	/* Mostly what the device offers plus VERSION_1; sometimes anything. */
 	if (!(features & 1))
@@ -150,7 +150,7 @@ static uint32_t seg_len(struct fuzz_in *in)
 /* A request as a driver lays it out: header (readable), data segments, status byte (writable). */
 static void guest_request(struct virtio_dev *vd, struct fuzz_in *in)
 {
-	struct vm *vm = vd->vm;
+	struct vm *vm = F.vm;
 	uint16_t qsize = vd->queues[0].vq.size, head = fin_u8(in) % qsize;
 	uint8_t type = fin_u8(in), nseg = fin_u8(in) % MAX_SEGS, flags = fin_u8(in);
 	bool indirect = flags & 1, data_write = type % 9 == 0 || type % 9 == 8; /* IN, GET_ID */
@@ -193,7 +193,7 @@ static void step(struct virtio_dev *vd, struct fuzz_in *in)
 	switch (fin_u8(in) % 8) {
 	case 0:
 	case 1: guest_request(vd, in); break;
-	case 2: guest_write(vd->vm, in); break;
+	case 2: guest_write(F.vm, in); break;
 	case 3: fake_io_fire(fake_io(), vd->queues[0].kick_fd); break;
 	case 4: fake_io_complete(fake_io(), fin_u8(in) % 4, false); break;
 	case 5: fake_io_complete(fake_io(), 1, true); break;

@@ -50,8 +50,8 @@ static struct vm *vm_with_devices(void)
 {
 	struct vm *vm = fake_vm_create(0x10000, FAKE_GICV3_ITS, 2);
 
-	if (uart_create(vm, guest_memmap[MEM_UART].base, guest_irqmap[IRQ_UART].intid, NULL, &vm->uart) ||
-	    virtio_rng_create(vm, &vm->virtio[0]))
+	if (uart_create(&vm->env, guest_memmap[MEM_UART].base, guest_irqmap[IRQ_UART].intid, NULL, &vm->uart) ||
+	    virtio_rng_create(&vm->vhost, &vm->virtio[0]))
 		abort();
 	vm->nr_virtio = 1;
 	return vm;

@@ -86,6 +86,8 @@ static enum fake_gic gic_of(const struct vm_config *cfg)
 	return cfg->its || cfg->gic == GIC_AUTO ? FAKE_GICV3_ITS : FAKE_GICV3;
 }
 
+static struct test_exit *test_exit;
+
 /* vm_create's devices, in its order: UART, test-exit, PCI (or none), virtio devices. */
 static void create_devices(struct vm *vm, const struct vm_config *cfg)
 {
@@ -93,17 +95,17 @@ static void create_devices(struct vm *vm, const struct vm_config *cfg)
 
 	if (!virtio || cfg->virtio_mmio) {
 		mmio_bus_unregister(&vm->mmio, guest_memmap[MEM_PCI_ECAM].base, vm->pci);
-		pci_bus_destroy(vm);
+		test_env_pci_destroy(vm);
 	}
-	FUZZ_CHECK(!uart_create(vm, guest_memmap[MEM_UART].base, guest_irqmap[IRQ_UART].intid, NULL, &vm->uart));
-	FUZZ_CHECK(!test_exit_create(vm, guest_memmap[MEM_TEST_EXIT].base));
+	FUZZ_CHECK(!uart_create(&vm->env, guest_memmap[MEM_UART].base, guest_irqmap[IRQ_UART].intid, NULL, &vm->uart));
+	FUZZ_CHECK(!test_exit_create(&vm->env, guest_memmap[MEM_TEST_EXIT].base, &test_exit));
 	for (unsigned i = 0; i < cfg->nr_disks; i++)
-		FUZZ_CHECK(!virtio_blk_create(vm, vm->io, cfg->disks[i].path, cfg->disks[i].read_only, i,
+		FUZZ_CHECK(!virtio_blk_create(&vm->vhost, cfg->disks[i].path, cfg->disks[i].read_only, i,
 					      &vm->virtio[vm->nr_virtio++]));
 	if (cfg->rng)
-		FUZZ_CHECK(!virtio_rng_create(vm, &vm->virtio[vm->nr_virtio++]));
+		FUZZ_CHECK(!virtio_rng_create(&vm->vhost, &vm->virtio[vm->nr_virtio++]));
 	if (cfg->virtio_console)
-		FUZZ_CHECK(!virtio_console_create(vm, NULL, &vm->virtio[vm->nr_virtio++]));
+		FUZZ_CHECK(!virtio_console_create(&vm->vhost, NULL, &vm->virtio[vm->nr_virtio++]));
 }
 
 /* What the tree must say about this configuration. */
@@ -142,6 +144,8 @@ static void build(const struct vm_config *cfg)
 		FUZZ_CHECK(arch_fdt_build(vm, fdt, sizeof(fdt)) == 0);
 		check_tree(vm, cfg);
 	}
+	test_exit_destroy(test_exit);
+	test_exit = NULL;
 	fake_vm_destroy(vm);
 }
 

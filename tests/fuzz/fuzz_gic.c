@@ -118,7 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct its_device devs[PCI_MAX_DEVICES];
 	unsigned nr_devs = 0;
 
-	if (virtio_rng_create(vm, &vm->virtio[0]) || virtio_console_create(vm, NULL, &vm->virtio[1]))
+	if (virtio_rng_create(&vm->vhost, &vm->virtio[0]) || virtio_console_create(&vm->vhost, NULL, &vm->virtio[1]))
 		abort();
 	vm->nr_virtio = 2;
 	vm->irq.dev_fd = 1001; /* never a real fd: the wrapper answers */

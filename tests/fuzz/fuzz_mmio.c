@@ -23,7 +23,8 @@ static struct vm *mmio_vm_create(void)
 	struct vm *vm = fake_vm_create(RAM_SIZE, FAKE_GICV3, 1);
 
 	vm->cfg = &cfg;
-	if (virtio_rng_create(vm, &vm->virtio[0]) || virtio_console_create(vm, NULL, &vm->virtio[1]) ||
+	vm->vhost.pci = NULL; /* virtio-mmio */
+	if (virtio_rng_create(&vm->vhost, &vm->virtio[0]) || virtio_console_create(&vm->vhost, NULL, &vm->virtio[1]) ||
 	    virtio_watch(vm->virtio[0], fake_io()) || virtio_watch(vm->virtio[1], fake_io()))
 		abort();
 	vm->nr_virtio = 2;

@@ -26,6 +26,7 @@ struct model {
 static struct vm *vm;
 static struct uart *uart;
 static struct console con;
+static struct console_sink con_sink;
 
 static void setup_once(void)
 {
@@ -34,7 +35,8 @@ static void setup_once(void)
 
 	vm = fake_vm_create(0, FAKE_GICV3, 1);
 	if (null_fd < 0 || console_init(&con, vm, null_fd, NULL, NULL, NULL, err, sizeof(err)) ||
-	    uart_create(vm, guest_memmap[MEM_UART].base, guest_irqmap[IRQ_UART].intid, &con, &uart))
+	    (test_console_sink(&con_sink, &con), 0) ||
+	    uart_create(&vm->env, guest_memmap[MEM_UART].base, guest_irqmap[IRQ_UART].intid, &con_sink, &uart))
 		abort();
 }
 

@@ -17,7 +17,7 @@ struct vm *pci_vm_create(struct fuzz_in *in)
 	struct vm *vm = fake_vm_create(PCI_RAM_SIZE, (enum fake_gic)(fin_u8(in) % 4), 1);
 
 	/* virtio-rng (one queue) in slot 0 and virtio-console (two) in slot 1. */
-	if (virtio_rng_create(vm, &vm->virtio[0]) || virtio_console_create(vm, NULL, &vm->virtio[1]) ||
+	if (virtio_rng_create(&vm->vhost, &vm->virtio[0]) || virtio_console_create(&vm->vhost, NULL, &vm->virtio[1]) ||
 	    virtio_watch(vm->virtio[0], fake_io()) || virtio_watch(vm->virtio[1], fake_io()))
 		abort();
 	vm->nr_virtio = 2;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "../fake/test_env.h"
 #include "fake_kvm.h"
 #include "pci_fixture.h"
 
@@ -17,7 +18,6 @@ struct vcpu vcpu0;
 
 void vm_init(const struct irqchip_ops *gic, bool its)
 {
-	struct gic_layout layout;
 
 	memset(&vm, 0, sizeof(vm));
 	memset(&kvm, 0, sizeof(kvm));
@@ -31,17 +31,17 @@ void vm_init(const struct irqchip_ops *gic, bool its)
 	vcpu0.mpidr = 0x80000000;
 	vm.vcpus = &vcpu0;
 	vm.nr_vcpus = 1;
-	vm_gic_layout(&layout);
-	irqchip_init(&vm.irq, vm.vm_fd, vm.nr_vcpus, gic, its, &layout, &vm.mem, &vm.mmio);
+	test_env_irqchip(&vm, gic, its);
 	vm.irq.routing.msi_devid = true;
 	if (gic == &gicv2m_ops)
 		assert_int_equal(gicv2m_create(&vm.irq), 0);
-	assert_int_equal(pci_bus_create(&vm), 0);
+	test_env_init(&vm);
+	assert_int_equal(test_env_pci_create(&vm), 0);
 }
 
 void vm_fini(void)
 {
-	pci_bus_destroy(&vm);
+	test_env_pci_destroy(&vm);
 	gicv2m_destroy(&vm.irq);
 }
 
@@ -129,7 +129,7 @@ void plain_add(struct plain_dev *d)
 	pci_device_init(&d->pci, "plain", 0x1234, 0x5678, 0x0c0330, 0xabcd, 0xef01);
 	assert_int_equal(pci_bar_add(&d->pci, 0, PLAIN_BAR0_SIZE, false, &plain_ops, d), 0);
 	assert_int_equal(pci_bar_add(&d->pci, 2, PLAIN_BAR2_SIZE, true, &plain_ops, d), 0);
-	assert_int_equal(pci_device_add(&vm, &d->pci), 0);
+	assert_int_equal(pci_device_add(vm.pci, &d->pci), 0);
 }
 
 struct plain_dev plain, plain2;
@@ -173,7 +173,7 @@ int virtio_setup_gic(const struct irqchip_ops *gic, bool its)
 {
 	vm_init(gic, its);
 	plain_add(&plain);
-	assert_int_equal(virtio_rng_create(&vm, &vd), 0);
+	assert_int_equal(virtio_rng_create(&vm.vhost, &vd), 0);
 	virtio_enable_bar();
 	return 0;
 }
@@ -196,7 +196,7 @@ int virtio_setup_console(void **state)
 	(void)state;
 	vm_init(&gicv3_ops, true);
 	plain_add(&plain);
-	assert_int_equal(virtio_console_create(&vm, NULL, &vd), 0);
+	assert_int_equal(virtio_console_create(&vm.vhost, NULL, &vd), 0);
 	virtio_enable_bar();
 	return 0;
 }

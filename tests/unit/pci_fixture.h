@@ -16,6 +16,7 @@
 #include "../../virtio/devices.h"
 #include "../../virtio/virtio.h"
 #include "../../vm.h"
+#include "../../arch/arm64/arch.h"
 
 /* ---- a fake VM: MMIO bus, IRQ layer, a little RAM for the rings ---- */
 

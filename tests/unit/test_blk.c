@@ -124,7 +124,7 @@ static int setup(void **state)
 	vm = fake_vm_create(RAM_SIZE, FAKE_GICV3_ITS, 1);
 	path = fake_file(disk, sizeof(disk), &disk_fd);
 	assert_non_null(path);
-	assert_int_equal(virtio_blk_create(vm, fake_io(), path, false, 0, &vd), 0);
+	assert_int_equal(virtio_blk_create(&vm->vhost, path, false, 0, &vd), 0);
 	assert_int_equal(virtio_watch(vd, fake_io()), 0);
 	vm->virtio[vm->nr_virtio++] = vd;
 	driver_init();
@@ -259,7 +259,7 @@ static void test_rng_pops_only_live_queue(void **state)
 	struct virtio_dev *saved = vd, *rng;
 
 	(void)state;
-	assert_int_equal(virtio_rng_create(vm, &rng), 0);
+	assert_int_equal(virtio_rng_create(&vm->vhost, &rng), 0);
 	vm->virtio[vm->nr_virtio++] = rng;
 	vd = rng;
 	driver_init();

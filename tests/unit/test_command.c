@@ -10,13 +10,17 @@
 #include <cmocka.h>
 #include <libfdt.h>
 
+#include "../../arch/arm64/arch.h"
 #include "../../command.h"
+#include "../../devices/device.h"
 #include "../../control.h"
 #include "../../emit.h"
 #include "../../irqchip/gic.h"
 #include "../../irqchip/irq.h"
 #include "../../util.h"
+#include "../../virtio/virtio.h"
 #include "../../vm.h"
+#include "../fake/test_env.h"
 
 #define EXPECTED_DIR "tests/unit/expected/"
 
@@ -24,12 +28,22 @@ static struct vm vm;
 static struct vm_config cfg;
 static struct vcpu vcpus[2];
 
+static void blk_io_stats(void *dev, struct virtio_io_stats *out)
+{
+	(void)dev;
+	*out = (struct virtio_io_stats){ .reads = 7, .writes = 6, .flushes = 5, .errors = 4 };
+}
+
+static const struct virtio_dev_ops blk_ops = { .name = "virtio-blk", .io_stats = blk_io_stats };
+static struct virtio_dev blk;
+/* A listed device that does not report: stat leaves it out. */
+static const struct device_class quiet_class = { .name = "quiet" };
+
 /* A VM with no KVM behind it: enough state for the commands that only report. */
 static int setup(void **state)
 {
 	struct irq_route msi = { .type = ROUTE_MSI, .msi_addr = 0x8090040, .msi_data = 3, .devid = 8 };
 	struct irq_route spi = { .type = ROUTE_SPI, .intid = 160 };
-	struct gic_layout layout;
 	uint32_t gsi;
 
 	(void)state;
@@ -38,8 +52,7 @@ static int setup(void **state)
 	vm.cfg = &cfg;
 	vm.kvm_fd = vm.vm_fd = vm.event_fd = -1;
 	vm.nr_vcpus = 2;
-	vm_gic_layout(&layout);
-	irqchip_init(&vm.irq, vm.vm_fd, vm.nr_vcpus, &gicv3_ops, false, &layout, &vm.mem, &vm.mmio);
+	test_env_irqchip(&vm, &gicv3_ops, false);
 	vm.irq.routing.msi_devid = true;
 	vm.vcpus = vcpus;
 	vcpus[0].exits[KVM_EXIT_MMIO] = 120;
@@ -56,6 +69,9 @@ static int setup(void **state)
 	irq_route_set(&vm.irq, gsi, &msi);
 	vm.irq.routing.routes[gsi].signals = 42;
 	vm.irq.routing.spi_raised[33] = 5;
+	blk = (struct virtio_dev){ .ops = &blk_ops, .kicks = 9, .interrupts = 8 };
+	assert_int_equal(device_list_add(&vm.devices, &quiet_class, &blk), 0);
+	assert_int_equal(device_list_add(&vm.devices, &virtio_device_class, &blk), 0);
 	return 0;
 }
 
@@ -283,7 +299,8 @@ static void test_stat_json(void **state)
 		"\"system_event\": 0}, {\"vcpu\": 1, \"mmio\": 0, \"mmio_reads\": 0, \"mmio_writes\": 0, \"intr\": 7, "
 		"\"system_event\": 0}], \"gsis\": [{\"gsi\": 0, \"type\": \"spi\", \"signals\": 0}, "
 		"{\"gsi\": 1, \"type\": \"msi\", \"signals\": 42}], \"spis\": [{\"intid\": 33, \"raised\": 5}], "
-		"\"devices\": []}\nok\n");
+		"\"devices\": [{\"name\": \"virtio-blk\", \"kicks\": 9, \"interrupts\": 8, \"reads\": 7, \"writes\": 6, "
+		"\"flushes\": 5, \"errors\": 4, \"bytes_read\": 0, \"bytes_written\": 0}]}\nok\n");
 	sb_free(&out);
 }
 

@@ -210,7 +210,7 @@ static void test_events(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = ts.tv_sec + ts.tv_nsec / 1e9;
 	assert_int_equal(console_init(&c, NULL, -1, NULL, "DONE", "FAIL", err, sizeof(err)), 0);
-	console_attach(&c, &(struct console_sink){ .event = record, .arg = &seen, .t0 = now - 100 });
+	console_attach(&c, &(struct console_listener){ .event = record, .arg = &seen, .t0 = now - 100 });
 	out(&c, "boot\nDONE\n");
 	out(&c, "[ 1.0] Kernel panic - not syncing: x\nFAIL and DONE\n");
 	out(&c, "DON");

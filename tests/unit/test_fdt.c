@@ -9,6 +9,7 @@
 #include <cmocka.h>
 #include <libfdt.h>
 
+#include "../../arch/arm64/arch.h"
 #include "../../arch/arm64/memmap.h"
 #include "../../devices/uart.h"
 #include "../../arch.h"
@@ -16,6 +17,7 @@
 #include "../../irqchip/gic.h"
 #include "../../irqchip/irq.h"
 #include "../../vm.h"
+#include "../fake/test_env.h"
 
 struct fixture {
 	struct vm vm;
@@ -35,7 +37,6 @@ static struct fixture *build_cpu(const struct irqchip_ops *gic, bool its, unsign
 				 const struct cpu_features *cpu)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct gic_layout layout;
 
 	assert_non_null(f);
 	if (cpu)
@@ -45,8 +46,7 @@ static struct fixture *build_cpu(const struct irqchip_ops *gic, bool its, unsign
 	mmio_bus_init(&f->vm.mmio);
 	f->vm.vm_fd = -1;
 	f->vm.nr_vcpus = nr_vcpus;
-	vm_gic_layout(&layout);
-	irqchip_init(&f->vm.irq, f->vm.vm_fd, nr_vcpus, gic, its, &layout, &f->vm.mem, &f->vm.mmio);
+	test_env_irqchip(&f->vm, gic, its);
 	f->vm.vcpus = calloc(nr_vcpus, sizeof(struct vcpu));
 	for (unsigned i = 0; i < nr_vcpus; i++)
 		f->vm.vcpus[i].mpidr = kvm_mpidr(i);
@@ -54,7 +54,8 @@ static struct fixture *build_cpu(const struct irqchip_ops *gic, bool its, unsign
 	f->vm.mem.size = 512 << 20;
 	f->vm.boot.initrd_gpa = 0x50000000;
 	f->vm.boot.initrd_size = 0x123000;
-	assert_int_equal(uart_create(&f->vm, guest_memmap[MEM_UART].base, guest_irqmap[IRQ_UART].intid, NULL,
+	test_env_init(&f->vm);
+	assert_int_equal(uart_create(&f->vm.env, guest_memmap[MEM_UART].base, guest_irqmap[IRQ_UART].intid, NULL,
 				     &f->vm.uart), 0);
 	assert_int_equal(arch_fdt_build(&f->vm, f->buf, sizeof(f->buf)), 0);
 	assert_int_equal(fdt_check_header(f->buf), 0);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <cmocka.h>
 
+#include "../../arch/arm64/arch.h"
 #include "../../arch/arm64/memmap.h"
 #include "../../irqchip/gic.h"
 #include "../../irqchip/irq.h"
@@ -118,7 +119,7 @@ static void test_msi_doorbells(void **state)
 	uint64_t its = guest_memmap[MEM_GIC_ITS].base, v2m = guest_memmap[MEM_GICV2M].base;
 
 	(void)state;
-	vm_gic_layout(&layout);
+	board_gic_layout(&layout);
 	irqchip_init(&ic, -1, 1, &gicv3_ops, true, &layout, NULL, NULL);
 	/* GICv3 + ITS: GITS_TRANSLATER, device ID kept. */
 	assert_int_equal(gicv3_ops.msi_route(&ic, its + 0x10040, 5, 0x10, &rt), 0);
@@ -169,7 +170,7 @@ static void test_models_and_specifiers(void **state)
 	assert_int_equal(c[1], 11);
 	assert_int_equal(c[2], 0xf04);
 	/* The layout the VM hands the GIC is the memory and IRQ maps'. */
-	vm_gic_layout(&l);
+	board_gic_layout(&l);
 	assert_int_equal(l.v2m_spi_first, guest_irqmap[IRQ_GICV2M].intid);
 	assert_int_equal(l.v2m_spi_count, guest_irqmap[IRQ_GICV2M].count);
 	assert_int_equal(l.v2m_base, guest_memmap[MEM_GICV2M].base);

@@ -49,7 +49,7 @@ static int msix_alone_setup(void **state)
 	m.route_changed = t_route_changed;
 	m.owner = &fn;
 	assert_int_equal(msix_init(&m, &fn, &vm.irq, T_NR, 2, T_TABLE, T_PBA), 0);
-	assert_int_equal(pci_device_add(&vm, &fn), 0);
+	assert_int_equal(pci_device_add(vm.pci, &fn), 0);
 	return 0;
 }
 

@@ -47,7 +47,7 @@ static void test_bar_move_race(void **state)
 	(void)state;
 	vm_init(&gicv3_ops, true);
 	for (unsigned i = 0; i < 2; i++) {
-		assert_int_equal(virtio_rng_create(&vm, &devs[i]), 0);
+		assert_int_equal(virtio_rng_create(&vm.vhost, &devs[i]), 0);
 		vd = devs[i];
 		cfg_write(i, PCI_BAR0, 4, (uint32_t)movers[i].addr[1]);
 		cfg_write(i, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);

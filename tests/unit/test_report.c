@@ -9,12 +9,14 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "../../devices/device.h"
 #include "../../irqchip/gic.h"
 #include "../../irqchip/irq.h"
 #include "../../report.h"
 #include "../../util.h"
 #include "../../virtio/virtio.h"
 #include "../../vm.h"
+#include "../fake/test_env.h"
 
 #define REPORT_PATH "build/tests/report.json"
 
@@ -35,7 +37,6 @@ static void setup_vm(void)
 {
 	struct irq_route msi = { .type = ROUTE_MSI, .msi_addr = 0x8090040, .msi_data = 3, .devid = 8 };
 	struct irq_route spi = { .type = ROUTE_SPI, .intid = 160 };
-	struct gic_layout layout;
 	uint32_t gsi;
 
 	memset(&vm, 0, sizeof(vm));
@@ -43,8 +44,7 @@ static void setup_vm(void)
 	vm.cfg = &cfg;
 	vm.kvm_fd = vm.vm_fd = vm.event_fd = -1;
 	vm.nr_vcpus = 2;
-	vm_gic_layout(&layout);
-	irqchip_init(&vm.irq, vm.vm_fd, vm.nr_vcpus, &gicv3_ops, true, &layout, &vm.mem, &vm.mmio);
+	test_env_irqchip(&vm, &gicv3_ops, true);
 	vm.irq.its_enabled = true;
 	vm.irq.routing.msi_devid = true;
 	vm.nr_vcpus = 2;
@@ -73,10 +73,11 @@ static void setup_vm(void)
 	irq_gsi_alloc(&vm.irq, &gsi);
 	vm.irq.routing.spi_raised[33] = 5;
 	vm.irq.routing.spi_raised[40] = 1;
-	/* No transport: described as virtio-mmio, no PCI function. */
+	/* No transport: only the name and counters are reported. */
 	blk = (struct virtio_dev){ .ops = &blk_ops, .kicks = 9, .interrupts = 8 };
 	vm.virtio[0] = &blk;
 	vm.nr_virtio = 1;
+	assert_int_equal(device_list_add(&vm.devices, &virtio_device_class, &blk), 0);
 	vm.cpu = (struct cpu_features){ .pmu = true, .sve = true, .sve_max_vl = 256, .pvtime = true };
 }
 
@@ -106,9 +107,9 @@ static void test_report_json(void **state)
 		"], \"spis_raised\": {\"33\": 5, \"40\": 1}, \"gsi_routes\": [{\"gsi\": 0, \"type\": \"spi\", "
 		"\"intid\": 160, \"signals\": 0}, {\"gsi\": 1, \"type\": \"msi\", \"address\": \"0x8090040\", "
 		"\"data\": 3, \"devid\": 8, \"signals\": 42}, {\"gsi\": 2, \"type\": \"none\", \"signals\": 0}], "
-		"\"devices\": [{\"name\": \"virtio-blk\", \"transport\": \"mmio\", \"pci\": \"00:00.0\", "
-		"\"intx_intid\": 0, \"kicks\": 9, \"interrupts\": 8, \"reads\": 7, \"writes\": 6, \"flushes\": 5, "
-		"\"errors\": 4, \"bytes_read\": 4096, \"bytes_written\": 512}], \"memory\": "
+		"\"devices\": [{\"name\": \"virtio-blk\", \"kicks\": 9, \"interrupts\": 8, \"reads\": 7, "
+		"\"writes\": 6, \"flushes\": 5, \"errors\": 4, \"bytes_read\": 4096, \"bytes_written\": 512}], "
+		"\"memory\": "
 		"{\"vmm_rss_kib_excluding_guest_ram\": ";
 	struct report r;
 	char *got, *p;

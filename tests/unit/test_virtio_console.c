@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "../../console.h"
+#include "../fake/test_env.h"
 #include "fake_kvm.h"
 #include "pci_fixture.h"
 
@@ -45,6 +46,7 @@ static void test_virtio_console_no_dma_without_master(void **state)
 #define TXQ_AVAIL (RAM_GPA + 0x5000)
 #define TXQ_USED  (RAM_GPA + 0x6000)
 static struct console tx_con;
+static struct console_sink tx_sink;
 
 static int virtio_setup_console_out(void **state)
 {
@@ -53,8 +55,9 @@ static int virtio_setup_console_out(void **state)
 	(void)state;
 	vm_init(&gicv3_ops, true);
 	assert_int_equal(console_init(&tx_con, &vm, -1, NULL, NULL, NULL, err, sizeof(err)), 0);
+	test_console_sink(&tx_sink, &tx_con);
 	plain_add(&plain);
-	assert_int_equal(virtio_console_create(&vm, &tx_con, &vd), 0);
+	assert_int_equal(virtio_console_create(&vm.vhost, &tx_sink, &vd), 0);
 	virtio_enable_bar();
 	return 0;
 }

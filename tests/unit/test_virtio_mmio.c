@@ -18,9 +18,9 @@ static void test_virtio_mmio(void **state)
 
 	(void)state;
 	vm_init(&gicv3_ops, false);
-	cfg.virtio_mmio = true;
-	assert_int_equal(virtio_rng_create(&vm, &md), 0);
-	cfg.virtio_mmio = false;
+	vm.vhost.pci = NULL; /* virtio-mmio */
+	assert_int_equal(virtio_rng_create(&vm.vhost, &md), 0);
+	vm.vhost.pci = vm.pci;
 	assert_null(virtio_pci_function(md)); /* not on the PCI bus */
 	assert_null(virtio_pci_msix(md));
 	assert_int_equal(mmio_read(base + 0x000, 4), 0x74726976); /* "virt" */
@@ -93,9 +93,9 @@ static void test_virtio_mmio_queue_down(void **state)
 
 	(void)state;
 	vm_init(&gicv3_ops, false);
-	cfg.virtio_mmio = true;
-	assert_int_equal(virtio_console_create(&vm, NULL, &md), 0);
-	cfg.virtio_mmio = false;
+	vm.vhost.pci = NULL;
+	assert_int_equal(virtio_console_create(&vm.vhost, NULL, &md), 0);
+	vm.vhost.pci = vm.pci;
 	mmio_write(base + 0x024, 4, 1);
 	mmio_write(base + 0x020, 4, 1);
 	mmio_write(base + 0x070, 4, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);

@@ -92,7 +92,7 @@ static void test_virtio_device_config(void **state)
 	unsigned cap;
 
 	(void)state;
-	assert_int_equal(virtio_pci_create(&vm, &model_ops, &model_state, 1ULL << 7, &m), 0);
+	assert_int_equal(virtio_pci_create(&vm.vhost, &model_ops, &model_state, 1ULL << 7, &m), 0);
 	/* The model and every queue see guest RAM as the VM's one guest_mem, nothing else. */
 	assert_ptr_equal(m->mem, &vm.mem);
 	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)

@@ -6,25 +6,25 @@
 # guest's init; broken ones are refused with their one line and exit code 1.
 
 c=kernel-gzip
-want v3 $c && vmm_case $c 0 run -c 1 -m 512 -i $G/initrd.cpio -p "$CMD vmmtest=basic" $G/Image.gz &&
+want v3 $c && vmm_case $c 0 run -c 1 -m 512 -i $G/initrd.cpio -p "$CMD vmmtest=$c" $G/Image.gz &&
 	expect $c GUEST-INIT-OK && expect $c GUEST-DONE && pass $c
 
 c=kernel-zboot-gzip
-want v3 $c && vmm_case $c 0 run -c 1 -m 512 -i $G/initrd.cpio -p "$CMD vmmtest=basic" $G/zboot-gzip.efi &&
+want v3 $c && vmm_case $c 0 run -c 1 -m 512 -i $G/initrd.cpio -p "$CMD vmmtest=$c" $G/zboot-gzip.efi &&
 	expect $c GUEST-INIT-OK && expect $c GUEST-DONE && pass $c
 
 # The zstd payload has a 128 MiB window (as Linux's zstd -22 has): decoded with no window buffer.
 c=kernel-zboot-zstd
-want v3 $c && vmm_case $c 0 run -c 1 -m 512 -i $G/initrd.cpio -p "$CMD vmmtest=basic" $G/zboot-zstd.efi &&
+want v3 $c && vmm_case $c 0 run -c 1 -m 512 -i $G/initrd.cpio -p "$CMD vmmtest=$c" $G/zboot-zstd.efi &&
 	expect $c GUEST-INIT-OK && expect $c GUEST-DONE && pass $c
 
 # A restart decompresses the kernel again, now under the main thread's setup seccomp
-# filter (--reboot=restart): the guest half is ci-reboot-restart's (a disk marks the boot).
+# filter (--reboot=restart): the guest half is the one ci-reboot-restart uses (a disk marks the boot).
 c=kernel-zboot-zstd-restart
 if want v3 $c; then
 	head -c 1048576 /dev/zero >/tmp/kboot.img
 	vmm_case $c 0 run --reboot=restart -c 1 -m 512 -d /tmp/kboot.img -i $G/initrd.cpio \
-		-p "$CMD vmmtest=ci-reboot-restart" $G/zboot-zstd.efi && expect $c GUEST-FIRST-BOOT &&
+		-p "$CMD vmmtest=$c" $G/zboot-zstd.efi && expect $c GUEST-FIRST-BOOT &&
 		expect $c 'restarting it (--reboot=restart, restart 1)' && expect $c GUEST-SECOND-BOOT && pass $c
 fi
 
