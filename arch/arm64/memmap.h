@@ -15,10 +15,10 @@
  *   0x00_0808_0000 | GICv3 ITS                128 KiB |  --its
  *   0x00_080A_0000 | GICv3 redistributors, vCPUs 0-122 |
  *                  |   123 x 128 KiB (RD + SGI frame) |
- *   0x00_0900_0000 | pvtime: stolen time, 64 B a vCPU  |  its own memslot,
- *                  |   64 KiB                         |  /reserved-memory
- *   0x00_0901_0000 | (free)                           |
+ *   0x00_0900_0000 | (free)                           |
  *   0x00_0A00_0000 | virtio-mmio, 32 x 512 bytes      |  --transport=mmio
+ *   0x00_0B00_0000 | pvtime: stolen time, 64 B a vCPU |  its own memslot,
+ *                  |   64 KiB                         |  /reserved-memory
  *   0x00_1000_0000 | PCI MMIO window, 32-bit  512 MiB |
  *   0x00_3000_0000 | PCI ECAM, bus 0            1 MiB |
  *   0x00_4000_0000 | RAM, up to 255 GiB               |
@@ -44,8 +44,8 @@ enum mem_region_id {
 	MEM_GIC_CPU,
 	MEM_GIC_ITS,
 	MEM_GIC_REDIST,
-	MEM_PVTIME,
 	MEM_VIRTIO_MMIO,
+	MEM_PVTIME,
 	MEM_PCI_MMIO,
 	MEM_PCI_ECAM,
 	MEM_RAM,

@@ -295,7 +295,7 @@ static void test_pmu(void **state)
 	release(f);
 }
 
-/* The pvtime region: /reserved-memory/pvtime@9000000, no-map, the memory map's region. */
+/* The pvtime region: /reserved-memory/pvtime@b000000, no-map, the memory map's region. */
 static void test_pvtime(void **state)
 {
 	static const struct cpu_features pv = { .pvtime = true };
@@ -310,13 +310,13 @@ static void test_pvtime(void **state)
 	assert_int_equal(fdt32_to_cpu(p[0]), 2);
 	prop(f->buf, "/reserved-memory", "ranges", &len);
 	assert_int_equal(len, 0);
-	p = prop(f->buf, "/reserved-memory/pvtime@9000000", "reg", &len);
+	p = prop(f->buf, "/reserved-memory/pvtime@b000000", "reg", &len);
 	assert_int_equal(len, 16);
 	assert_int_equal(cell64(p, 0), guest_memmap[MEM_PVTIME].base);
 	assert_int_equal(cell64(p, 2), guest_memmap[MEM_PVTIME].size);
 	/* One 64-byte structure per vCPU fits for the most vCPUs. */
 	assert_true(guest_memmap[MEM_PVTIME].size >= VMM_MAX_VCPUS * PVTIME_STRUCT_SIZE);
-	prop(f->buf, "/reserved-memory/pvtime@9000000", "no-map", &len);
+	prop(f->buf, "/reserved-memory/pvtime@b000000", "no-map", &len);
 	assert_true(fdt_path_offset(f->buf, "/pmu") < 0);
 	release(f);
 	/* Outside RAM: the guest's /memory never covers it. */
