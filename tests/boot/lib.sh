@@ -27,6 +27,10 @@ build_images() {
 	for m in virtio_mmio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk virtio_console virtio-rng; do
 		find "$cache/modules" -name "$m.ko*" -exec cp {} "$work/guest/lib/modules/" \;
 	done
+	# perf_event_open of cycles and instructions (tests/boot/cases/cpu-features.sh): static,
+	# in the guest and in the L1 (which tells what its own PMU counts).
+	"${CROSS}gcc" -O2 -Wall -Wextra -Werror -static -o "$work/guest/bin/perfcount" "$top/tests/boot/perfcount.c"
+	cp "$work/guest/bin/perfcount" "$work/l1/bin/perfcount"
 	cpio_dir "$work/guest" "$work/l1/guest/initrd.cpio"
 
 	"${CROSS}as" -o "$work/raw.o" "$top/tests/boot/raw-payload.S"
