@@ -3,9 +3,8 @@
 # Sourced in order by tests/boot/l1-cases.sh, whose helpers they use.
 # Guest halves: the guest runs tests/boot/guest-init with vmmtest=<case name>; guest-init's table
 # (at its end) maps the name to its guest_* function (guest_cpu_features for all of these).
-# The L1 is QEMU -cpu max (SVE, pointer auth, a PMU) without mte=on: its KVM has no MTE,
-# and the MTE cases then report an INFO line instead of running (on stderr, the L1's console
-# as well: tests/boot/list-cases reads only the case names on stdout).
+# The v3 L1 is QEMU -cpu max (SVE, pointer auth, a PMU) on -M virt,...,mte=on (tests/boot/run.sh),
+# so its KVM offers MTE; the v2 L1 has none, and the MTE cases are v3 only.
 
 # What the L1 itself offers: its probe, and whether its own PMU counts instructions (QEMU's
 # TCG PMU does only with -icount), which a guest's PMU can then not count either.
@@ -110,15 +109,17 @@ c=cpu-features-v2
 want v2 $c && cpu_run $c --gic=v2 -p "$CMD vmmtest=$c" && expect $c 'GUEST-DMESG: .*hw perfevents: enabled' && perf_counts $c &&
 	expect $c 'GUEST-HAS-sve=yes' && steal_moved $c && pass $c
 
-# MTE, where the L1's KVM has it (QEMU -M virt,mte=on): on by default, off with --no-mte.
-# The guest half is cpu-features' (these cases exist only on such an L1).
-if [ $L1_MTE = yes ]; then
-	c=cpu-features-mte
-	want v3 $c && cpu_run $c --gic=v3 -p "$CMD vmmtest=cpu-features" && expect $c 'GUEST-HAS-mte=yes' &&
-		report_has $c '"mte": true' && status_has $c 'mte yes' && pass $c
-	c=cpu-features-no-mte
-	want v3 $c && cpu_run $c --gic=v3 --no-mte -p "$CMD vmmtest=cpu-features" && expect $c 'GUEST-HAS-mte=no' &&
-		report_has $c '"mte": false' && pass $c
-else
-	echo "INFO cpu-features-mte not run: the L1's KVM has no MTE (KVM_CAP_ARM_MTE); QEMU gives it with -M virt,...,mte=on" >&2
-fi
+# MTE (the v3 L1 has it: QEMU -M virt,...,mte=on): on by default, off with --no-mte. An L1
+# without it fails these cases rather than skipping them.
+for c in cpu-features-mte cpu-features-no-mte; do
+	want v3 $c || continue
+	if [ "$L1_MTE" != yes ]; then
+		fail $c "the L1's KVM has no MTE (KVM_CAP_ARM_MTE): tests/boot/run.sh boots the v3 L1 with mte=on"
+	elif [ $c = cpu-features-mte ]; then
+		cpu_run $c --gic=v3 -p "$CMD vmmtest=$c" && expect $c 'GUEST-HAS-mte=yes' &&
+			report_has $c '"mte": true' && status_has $c 'mte yes' && pass $c
+	else
+		cpu_run $c --gic=v3 --no-mte -p "$CMD vmmtest=$c" && expect $c 'GUEST-HAS-mte=no' &&
+			report_has $c '"mte": false' && pass $c
+	fi
+done
