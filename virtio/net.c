@@ -58,6 +58,7 @@ struct net_qpair {
 	bool rx_held;
 	struct virtq_chain tx_chain;
 	struct iovec iov[VIRTQ_MAX_CHAIN + 1];
+	uint8_t rx_spill;               /* where a frame larger than its receive chain ends */
 	struct net_counts rx, tx;
 	struct ratelimit rx_rl, tx_rl;  /* "dropped" lines of this pair, one budget each way */
 };
@@ -118,13 +119,17 @@ static void net_rx(struct net_qpair *qp)
 			virtio_needs_reset(vd, "receive chain outside guest memory");
 			break;
 		}
+		/* One byte of the host's after the chain: a frame larger than the chain spills
+		 * into it, so a truncated frame is told from one that fits exactly (tun returns
+		 * the bytes it copied, not the frame's length). */
+		qp->iov[niov++] = (struct iovec){ &qp->rx_spill, 1 };
 		n = qp->be->ops->recv(qp->be, qp->iov, niov);
 		if (n == -EAGAIN)
 			break; /* the chain waits for the next frame (the backend's poll) */
 		budget--;
 		if (n < 0 || (uint64_t)n > room || n < NET_HDR_LEN + 14) {
-			/* Truncated (larger than the chain), a runt, or a backend error: the frame
-			 * is gone, the chain kept for the next. */
+			/* Larger than the chain (it reached the spill byte), a runt, or a backend
+			 * error: the frame is gone, the chain kept for the next. */
 			qp->rx.drops++;
 			if (n < 0)
 				log_ratelimited_obj(&qp->rx_rl, "virtio-net: %s: receive: %s", qp->be->desc, strerror((int)-n));

@@ -28,8 +28,8 @@ struct net_backend;
  * O_NONBLOCK). */
 struct net_backend_ops {
 	const char *kind;                /* "tap" */
-	/* One frame with its header into iov: bytes received (the whole frame's length even
-	 * when iov was too short for it), -EAGAIN for none, or -errno. */
+	/* One frame with its header into iov: bytes received (a frame longer than iov is cut
+	 * to it), -EAGAIN for none, or -errno. */
 	ssize_t (*recv)(struct net_backend *be, const struct iovec *iov, int n);
 	/* One frame with its header from iov: bytes sent, or -errno. */
 	ssize_t (*send)(struct net_backend *be, const struct iovec *iov, int n);
