@@ -319,6 +319,49 @@ static const struct virtio_dev_ops net_ops = {
 	.watch = net_watch,
 };
 
+bool virtio_net_is(const struct virtio_dev *vd)
+{
+	return vd->ops == &net_ops;
+}
+
+void virtio_net_describe(struct virtio_dev *vd, struct emit *e)
+{
+	const struct virtio_net *net = vd->dev;
+	char mac[18];
+
+	pthread_mutex_lock(&vd->lock);
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", net->config[0], net->config[1],
+		 net->config[2], net->config[3], net->config[4], net->config[5]);
+	emit_obj_line(e, "nic", "%s MAC %s link up MTU %s, driver %{ready|not ready}, features 0x%s");
+	emit_str(e, "backend", net->qp[0].be->desc);
+	emit_str(e, "mac", mac);
+	emit_u64(e, "mtu", NET_MTU);
+	emit_bool(e, "driver_ok", vd->status & VIRTIO_STATUS_DRIVER_OK);
+	{
+		char f[20];
+
+		snprintf(f, sizeof(f), "%llx", (unsigned long long)vd->driver_features);
+		emit_str(e, "features", f);
+	}
+	emit_obj_end(e);
+	emit_arr_begin(e, "queue_pairs");
+	for (unsigned i = 0; i < net->nr_pairs; i++) {
+		const struct net_qpair *qp = &net->qp[i];
+
+		emit_obj_line(e, NULL, "  pair %s: rx %s packets %s bytes %s drops, tx %s packets %s bytes %s drops");
+		emit_u64(e, "pair", i);
+		emit_u64(e, "rx_packets", qp->rx.packets);
+		emit_u64(e, "rx_bytes", qp->rx.bytes);
+		emit_u64(e, "rx_drops", qp->rx.drops);
+		emit_u64(e, "tx_packets", qp->tx.packets);
+		emit_u64(e, "tx_bytes", qp->tx.bytes);
+		emit_u64(e, "tx_drops", qp->tx.drops);
+		emit_obj_end(e);
+	}
+	emit_arr_end(e);
+	pthread_mutex_unlock(&vd->lock);
+}
+
 int virtio_net_create(struct virtio_host *h, const struct virtio_net_params *p, struct net_backend *be,
 		      struct virtio_dev **out)
 {

@@ -70,4 +70,11 @@ struct virtio_net_params {
 int virtio_net_create(struct virtio_host *h, const struct virtio_net_params *p, struct net_backend *be,
 		      struct virtio_dev **out);
 
+struct emit;
+/* Is vd a virtio-net device? */
+bool virtio_net_is(const struct virtio_dev *vd);
+/* info net: vd's backend, MAC, link, MTU, negotiated features, and each queue pair's
+ * counters, as one object (lock taken). */
+void virtio_net_describe(struct virtio_dev *vd, struct emit *e);
+
 #endif

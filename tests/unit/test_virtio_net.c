@@ -15,6 +15,9 @@
 #include <cmocka.h>
 
 #include "../../cli.h"
+#include "../../command.h"
+#include "../../devices/device.h"
+#include "../../emit.h"
 #include "../../virtio/net.h"
 #include "fake_kvm.h"
 #include "pci_fixture.h"
@@ -390,6 +393,39 @@ static void test_tx_budget_rekick(void **state)
 	assert_int_equal(eventfd_take(vd->queues[1].kick_fd), 0);
 }
 
+/* info net, and the NIC's members of stat and --report (device_class report). */
+static void test_info_and_report(void **state)
+{
+	struct strbuf out = { 0 };
+	struct emit e;
+
+	(void)state;
+	net_driver_up(F_MAC);
+	tx_chain(0, TXBUF, NET_HDR_LEN, 100);
+	notify(1);
+	vm.virtio[0] = vd;
+	vm.nr_virtio = 1;
+	command_run(&vm, "info net", &out);
+	assert_non_null(strstr(out.buf, "nic 0 on pci 00:01.0:\n"));
+	assert_non_null(strstr(out.buf, "tap fake0 MAC 02:11:22:33:44:55 link up MTU 1500, driver ready, features 0x100000020\n"));
+	assert_non_null(strstr(out.buf, "  pair 0: rx 0 packets 0 bytes 0 drops, tx 1 packets 100 bytes 0 drops\n"));
+	sb_free(&out);
+	vm.nr_virtio = 0;
+	command_run(&vm, "info net", &out);
+	assert_non_null(strstr(out.buf, "no network devices"));
+	sb_free(&out);
+
+	emit_init(&e, &out, EMIT_JSON);
+	emit_obj_begin(&e, NULL);
+	virtio_device_class.report(vd, &e);
+	emit_obj_end(&e);
+	assert_int_equal(emit_end(&e), 0);
+	assert_non_null(strstr(out.buf, "\"name\": \"virtio-net\""));
+	assert_non_null(strstr(out.buf, "\"backend\": \"tap fake0\", \"mac\": \"02:11:22:33:44:55\", \"rx0_packets\": 0"));
+	assert_non_null(strstr(out.buf, "\"tx0_packets\": 1, \"tx0_bytes\": 100, \"tx0_drops\": 0"));
+	sb_free(&out);
+}
+
 /* The fd backend (what a tap fd is) over a SOCK_SEQPACKET socketpair. */
 static void test_fd_backend(void **state)
 {
@@ -517,6 +553,7 @@ int main(void)
 		NET_TEST(test_tx_good),
 		NET_TEST(test_tx_bad_sizes),
 		NET_TEST(test_tx_budget_rekick),
+		NET_TEST(test_info_and_report),
 		cmocka_unit_test(test_fd_backend),
 		cmocka_unit_test(test_mac_addresses),
 		cmocka_unit_test(test_cli_network),
