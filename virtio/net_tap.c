@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/if_tun.h>
 
@@ -109,11 +110,20 @@ static int tap_attach(const char *ifname, char name[IFNAMSIZ])
 	memset(&ifr, 0, sizeof(ifr));
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname && *ifname ? ifname : "vmm%d");
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+	/* EBUSY: the tap's one queue is still attached, to our own previous file after a
+	 * --reboot=restart (the I/O thread's ring lets its registered files go a moment after
+	 * their close, from a worker): wait for it, up to a second. */
+	for (int tries = 0; ioctl(fd, TUNSETIFF, &ifr) < 0; tries++) {
 		err = errno;
+		if (err == EBUSY && tries < 40) {
+			nanosleep(&(struct timespec){ .tv_nsec = 25 * 1000 * 1000 }, NULL);
+			continue;
+		}
 		if (err == EPERM)
 			log_err("net: tap %s: TUNSETIFF: %s (the tap must belong to this user, or vmm needs CAP_NET_ADMIN)",
 				ifr.ifr_name, strerror(err));
+		else if (err == EBUSY)
+			log_err("net: tap %s: TUNSETIFF: %s (another process has it open)", ifr.ifr_name, strerror(err));
 		else if (err == EINVAL && ifname && *ifname)
 			log_err("net: tap %s: TUNSETIFF: %s (a multi-queue tap or not a tap: vmm takes a single-queue tap yet)",
 				ifr.ifr_name, strerror(err));
