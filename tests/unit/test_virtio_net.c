@@ -426,6 +426,26 @@ static void test_info_and_report(void **state)
 	sb_free(&out);
 }
 
+/* trans=mmio on a PCI VM: the NIC takes the first virtio-mmio window; its registers
+ * answer there with the virtio-mmio magic and the network device ID. */
+static void test_mmio_on_pci_vm(void **state)
+{
+	struct virtio_net_params p = { .mac = { 0x02, 9, 9, 9, 9, 9 }, .mmio = true };
+	struct fake_tap t2 = { .be = { .ops = &fake_ops, .fd = -1, .desc = "tap fake1" } };
+	struct virtio_dev *v2;
+	uint64_t base = guest_memmap[MEM_VIRTIO_MMIO].base;
+
+	(void)state;
+	assert_int_equal(virtio_net_create(&vm.vhost, &p, &t2.be, &v2), 0);
+	assert_null(virtio_pci_function(v2));
+	assert_int_equal(mmio_read(base, 4), 0x74726976); /* "virt" */
+	assert_int_equal(mmio_read(base + 8, 4), 1);      /* DeviceID: network */
+	assert_int_equal(mmio_read(base + 0x100, 1), 0x02); /* config: the MAC */
+	assert_int_equal(mmio_read(base + 0x105, 1), 9);
+	virtio_destroy(v2);
+	assert_int_equal(t2.closed, 1);
+}
+
 /* The fd backend (what a tap fd is) over a SOCK_SEQPACKET socketpair. */
 static void test_fd_backend(void **state)
 {
@@ -554,6 +574,7 @@ int main(void)
 		NET_TEST(test_tx_bad_sizes),
 		NET_TEST(test_tx_budget_rekick),
 		NET_TEST(test_info_and_report),
+		NET_TEST(test_mmio_on_pci_vm),
 		cmocka_unit_test(test_fd_backend),
 		cmocka_unit_test(test_mac_addresses),
 		cmocka_unit_test(test_cli_network),
