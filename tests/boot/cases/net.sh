@@ -75,6 +75,18 @@ net_case net-tap-its v3 'ITS-MSI$' 2 --gic=v3 --its -n mode=tap,tapif=tap0,guest
 net_case net-tap-v2m v2 'MSI$' 1 --gic=v2m -n mode=tap,tapif=tap0,guest_mac=$NET_MAC0
 net_case net-tap-v2-intx v2 'GIC-0$' 1 --gic=v2 -n tapif=tap0,guest_mac=$NET_MAC0
 
+# No tapif=: vmm creates a tap (vmmN, logged) for the VM's life; with the raw payload (no
+# Linux boot) the NIC is built, watched by the I/O thread under its seccomp filter, and
+# torn down.
+c=net-created-tap
+if want any $c; then
+	[ -c /dev/net/tun ] || insmod /lib/modules/tun.ko 2>/dev/null
+	vmm_case $c 0 run --kernel-format=raw -c 1 -m 64 -n mode=tap $G/raw.bin && expect $c '^RAW-PAYLOAD-OK' &&
+		expect $c 'net: created tap vmm[0-9]* for the guest' && expect $c 'net: NIC 0 on tap vmm[0-9]*, MAC [0-9a-f][26ae]:' &&
+		{ ! ls -d /sys/class/net/vmm* >/dev/null 2>&1 || { fail $c "the tap outlived vmm: $(ls -d /sys/class/net/vmm*)"; false; }; } &&
+		pass $c
+fi
+
 # Bad options and a missing tap: one clear line each; usage errors exit 2, host errors 1.
 c=net-bad-mode
 want any $c && vmm_case $c 2 run -n mode=bridge $G/Image &&
