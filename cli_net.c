@@ -37,14 +37,14 @@ static int net_key(const char *arg, const char *key, const char *val, struct nic
 			return 0;
 		}
 		if (!strcmp(val, "user"))
-			snprintf(err, errlen, "-n %s: mode=user is not implemented yet; use mode=tap", arg);
+			snprintf(err, errlen, "-n %s: user-mode networking is not implemented yet; use mode=tap", arg);
 		else
 			snprintf(err, errlen, "-n %s: unknown mode %s; use mode=tap or mode=none", arg, val);
 		return -EINVAL;
 	}
 	if (!strcmp(key, "tapif")) {
 		if (!ifname_ok(val)) {
-			snprintf(err, errlen, "-n %s: tapif=%s is not an interface name (1-15 characters)", arg, val);
+			snprintf(err, errlen, "-n %s: %s is not an interface name (1-15 characters)", arg, val);
 			return -EINVAL;
 		}
 		snprintf(nic->tapif, sizeof(nic->tapif), "%s", val);
@@ -52,7 +52,7 @@ static int net_key(const char *arg, const char *key, const char *val, struct nic
 	}
 	if (!strcmp(key, "fd")) {
 		if (parse_uint(val, 0, 0x7fffffff, &v)) {
-			snprintf(err, errlen, "-n %s: fd=%s is not a file descriptor number", arg, val);
+			snprintf(err, errlen, "-n %s: %s is not a file descriptor number", arg, val);
 			return -EINVAL;
 		}
 		nic->fd = (int)v;
@@ -60,7 +60,7 @@ static int net_key(const char *arg, const char *key, const char *val, struct nic
 	}
 	if (!strcmp(key, "guest_mac")) {
 		if (net_mac_parse(val, nic->mac)) {
-			snprintf(err, errlen, "-n %s: guest_mac=%s is not a unicast MAC (use e.g. 02:12:34:56:78:9a)",
+			snprintf(err, errlen, "-n %s: %s is not a unicast MAC (use e.g. 02:12:34:56:78:9a)",
 				 arg, val);
 			return -EINVAL;
 		}
@@ -69,7 +69,7 @@ static int net_key(const char *arg, const char *key, const char *val, struct nic
 	}
 	if (!strcmp(key, "trans")) {
 		if (strcmp(val, "pci") && strcmp(val, "mmio")) {
-			snprintf(err, errlen, "-n %s: trans=%s: use pci or mmio", arg, val);
+			snprintf(err, errlen, "-n %s: trans is pci or mmio", arg);
 			return -EINVAL;
 		}
 		nic->mmio = !strcmp(val, "mmio");
@@ -79,18 +79,18 @@ static int net_key(const char *arg, const char *key, const char *val, struct nic
 	if (!strcmp(key, "vhost")) {
 		if (!strcmp(val, "0"))
 			return 0;
-		snprintf(err, errlen, !strcmp(val, "1") ? "-n %s: vhost=1 (vhost-net) is not implemented yet; use vhost=0"
+		snprintf(err, errlen, !strcmp(val, "1") ? "-n %s: vhost-net is not implemented yet; use vhost=0"
 							 : "-n %s: vhost takes 0 or 1",
 			 arg);
 		return -EINVAL;
 	}
 	if (!strcmp(key, "mq")) {
 		if (parse_uint(val, 1, 0xffff, &v)) {
-			snprintf(err, errlen, "-n %s: mq=%s: the number of queue pairs is 1 or more", arg, val);
+			snprintf(err, errlen, "-n %s: mq is the number of queue pairs, 1 or more", arg);
 			return -EINVAL;
 		}
 		if (v > 1) {
-			snprintf(err, errlen, "-n %s: mq=%s: multiqueue is not implemented yet; use mq=1", arg, val);
+			snprintf(err, errlen, "-n %s: multiqueue is not implemented yet; use mq=1", arg);
 			return -EINVAL;
 		}
 		return 0;

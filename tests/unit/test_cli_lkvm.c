@@ -169,7 +169,7 @@ static void test_network_loglevel_transport(void **state)
 	assert_true(c.nics[1].mmio);
 	cli_lkvm_free(&lr);
 	assert_int_equal(PARSE(false, &lr, &c, err, "-n", "mode=user", "Image"), -EINVAL);
-	assert_string_equal(err, "-n mode=user: mode=user is not implemented yet; use mode=tap");
+	assert_string_equal(err, "-n mode=user: user-mode networking is not implemented yet; use mode=tap");
 	cli_lkvm_free(&lr);
 	assert_int_equal(PARSE(false, &lr, &c, err, "--network", "--cpus", "1", "Image"), -EINVAL);
 	assert_string_equal(err, "--network needs a value (e.g. mode=tap,tapif=tap0 or mode=none)");

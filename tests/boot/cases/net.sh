@@ -90,13 +90,13 @@ fi
 # Bad options and a missing tap: one clear line each; usage errors exit 2, host errors 1.
 c=net-bad-mode
 want any $c && vmm_case $c 2 run -n mode=bridge $G/Image &&
-	expect $c 'mode=bridge: unknown mode bridge; use mode=tap or mode=none' && pass $c
+	expect $c 'run: -n mode=bridge: unknown mode bridge; use mode=tap or mode=none$' && pass $c
 c=net-bad-mac
 want any $c && vmm_case $c 2 run -n mode=tap,guest_mac=01:00:5e:00:00:01 $G/Image &&
-	expect $c 'guest_mac=01:00:5e:00:00:01 is not a unicast MAC' && pass $c
+	expect $c 'run: -n mode=tap,guest_mac=01:00:5e:00:00:01: 01:00:5e:00:00:01 is not a unicast MAC' && pass $c
 c=net-not-yet
 want any $c && vmm_case $c 2 run -n mode=tap,vhost=1 $G/Image &&
-	expect $c 'vhost=1 (vhost-net) is not implemented yet' && pass $c
+	expect $c 'run: -n mode=tap,vhost=1: vhost-net is not implemented yet; use vhost=0$' && pass $c
 c=net-missing-tap
 if want any $c; then
 	[ -c /dev/net/tun ] || insmod /lib/modules/tun.ko 2>/dev/null
