@@ -394,10 +394,15 @@ static int ring_lock_down(struct iothread *io)
 
 void iothread_describe(struct iothread *io, struct strbuf *out)
 {
+	unsigned eventfds = 0;
+
 	sb_printf(out, "ring: %u entries, created IORING_SETUP_R_DISABLED, enabled after its restrictions\n",
 		  io->ring.sq.ring_entries);
+	for (unsigned i = 0; i < io->nr_watches; i++)
+		eventfds += !io->watches[i].input;
+	/* Device files: disk images, and the taps (polled, iothread_watch_input). */
 	sb_printf(out, "fixed files: %u (eventfds %u, device files %u); every sqe must use IOSQE_FIXED_FILE\n",
-		  io->nr_files, io->nr_watches, io->nr_files - io->nr_watches);
+		  io->nr_files, eventfds, io->nr_files - eventfds);
 	sb_printf(out, "sqe opcodes allowed: readv writev fsync poll_add; register opcodes allowed: none\n");
 	sb_printf(out, "checked at start: register probe -> %s, nop sqe -> %s\n",
 		  io->check_register == -EACCES ? "EACCES (refused)" : strerror(-io->check_register),
