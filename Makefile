@@ -65,6 +65,8 @@ $(foreach t,$(PCI_TESTS),$(eval TEST_LDFLAGS_$(t) := -Wl,--wrap=ioctl))
 $(foreach t,$(PCI_TESTS),$(eval TEST_SUPPORT_$(t) := fake_kvm pci_fixture))
 test_support_objs = $(foreach s,$(TEST_SUPPORT_$(1)),$(OBJDIR)/tests/unit/$(s).o)
 $(foreach t,$(PCI_TESTS),$(eval $(OBJDIR)/tests/$(t): $(call test_support_objs,$(t))))
+# test_cpu_features records the vCPU ioctls itself.
+TEST_LDFLAGS_test_cpu_features := -Wl,--wrap=ioctl
 FAKE_KVM_OBJ := $(OBJDIR)/tests/fake/kvm_ioctl.o
 $(PCI_TESTS:%=$(OBJDIR)/tests/%): $(FAKE_KVM_OBJ)
 # Tests of device models that submit I/O (qemu-user has no io_uring) link the fuzzers' fake

@@ -12,6 +12,18 @@ struct vm;
 struct vcpu;
 struct gic_layout;
 struct pci_layout;
+struct vm_config;
+struct kvm_probe;
+
+/* The vCPU features a VM's vCPUs were given (arch_cpu_choose), read by status and --report. */
+struct cpu_features {
+	bool pmu;            /* PMUv3, its overflow PPI in the IRQ map */
+	bool sve;
+	unsigned sve_max_vl; /* bits; 0 without SVE */
+	bool pauth;          /* pointer authentication, address and generic keys */
+	bool mte;            /* memory tagging */
+	bool pvtime;         /* stolen time, one structure per vCPU in the pvtime region */
+};
 
 /* One region of the guest physical memory map. */
 struct mem_region {
@@ -40,6 +52,19 @@ int boot_load(struct vm *vm);
 void boot_close(struct vm *vm);
 
 /* vCPUs */
+
+/* Choose the vCPU features from the command line and what the host offers (probe.h; no
+ * KVM call): every feature the host has, unless turned off; an explicit choice the host
+ * cannot give is -ENODEV with one line naming the option in err. */
+int arch_cpu_choose(const struct vm_config *cfg, const struct kvm_probe *host, struct cpu_features *out,
+		    char *err, size_t errlen);
+/* Probe the host, choose vm->cpu (arch_cpu_choose, the reason logged) and set up what is
+ * VM-wide: MTE (before any vCPU exists) and the pvtime region's memslot. After
+ * KVM_CREATE_VM, before the RAM memslot; 0 or -errno. */
+int vcpus_features_prepare(struct vm *vm);
+/* Per-vCPU feature setup that needs the initialised vGIC: the PMU's overflow PPI and
+ * init, the pvtime structures. After irqchip_finalize; 0 or -errno. */
+int vcpus_features_finalize(struct vm *vm);
 
 /* Create every vCPU (KVM_CREATE_VCPU and its init); 0 or -errno. */
 int vcpus_create(struct vm *vm);

@@ -16,7 +16,8 @@
 enum {
 	OPT_GIC = 256, OPT_ITS, OPT_NAME, OPT_KERNEL_FORMAT, OPT_RNG, OPT_CONSOLE, OPT_TIMEOUT,
 	OPT_CONSOLE_LOG, OPT_EXPECT, OPT_FAIL_ON, OPT_REBOOT, OPT_REPORT, OPT_DUMP_DTB, OPT_TRANSPORT,
-	OPT_NO_SECCOMP,
+	OPT_NO_SECCOMP, OPT_PMU, OPT_NO_PMU, OPT_NO_SVE, OPT_SVE_MAX_VL, OPT_NO_PAUTH, OPT_NO_MTE,
+	OPT_NO_PVTIME,
 };
 
 static const struct option run_options[] = {
@@ -42,6 +43,13 @@ static const struct option run_options[] = {
 	{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
 	{ "transport", required_argument, NULL, OPT_TRANSPORT },
 	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
+	{ "pmu", no_argument, NULL, OPT_PMU },
+	{ "no-pmu", no_argument, NULL, OPT_NO_PMU },
+	{ "no-sve", no_argument, NULL, OPT_NO_SVE },
+	{ "sve-max-vl", required_argument, NULL, OPT_SVE_MAX_VL },
+	{ "no-pauth", no_argument, NULL, OPT_NO_PAUTH },
+	{ "no-mte", no_argument, NULL, OPT_NO_MTE },
+	{ "no-pvtime", no_argument, NULL, OPT_NO_PVTIME },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -84,6 +92,15 @@ void cli_usage_run(void *stream)
 		"      --rng                virtio-rng, fed from getrandom()\n"
 		"      --console=KIND       serial (default: 16550, ttyS0) or virtio (hvc0)\n"
 		"      --transport=KIND     virtio over pci (default) or mmio (virtio-mmio, an SPI each)\n"
+		"\n"
+		"vCPU features (each on by default where the host's KVM offers it; vmm probe lists them):\n"
+		"      --pmu, --no-pmu      PMUv3 for perf in the guest (--pmu: fail without one)\n"
+		"      --sve-max-vl BITS    SVE up to BITS-bit vectors (a multiple of 128; default the\n"
+		"                           host's largest)\n"
+		"      --no-sve             no SVE\n"
+		"      --no-pauth           no pointer authentication (address and generic keys)\n"
+		"      --no-mte             no memory tagging (MTE)\n"
+		"      --no-pvtime          no stolen-time accounting (pvtime)\n"
 		"\n"
 		"For CI boot tests:\n"
 		"      --timeout DURATION   stop the guest and exit 5 after DURATION (120, 90s, 5m, 1h)\n"
@@ -258,6 +275,21 @@ static int cli_opt(int c, const char *arg, struct vm_config *cfg, char *err, siz
 	case OPT_REPORT: cfg->report = arg; return 0;
 	case OPT_DUMP_DTB: cfg->dump_dtb = arg; return 0;
 	case OPT_NO_SECCOMP: cfg->no_seccomp = true; return 0;
+	case OPT_PMU: cfg->pmu = FEAT_ON; return 0;
+	case OPT_NO_PMU: cfg->pmu = FEAT_OFF; return 0;
+	case OPT_NO_SVE: cfg->sve = FEAT_OFF; return 0;
+	case OPT_NO_PAUTH: cfg->pauth = FEAT_OFF; return 0;
+	case OPT_NO_MTE: cfg->mte = FEAT_OFF; return 0;
+	case OPT_NO_PVTIME: cfg->pvtime = FEAT_OFF; return 0;
+	case OPT_SVE_MAX_VL:
+		/* Architectural SVE vector lengths: 128 to 2048 bits in steps of 128. */
+		if (parse_uint(arg, 128, 2048, &v) || v % 128) {
+			snprintf(err, errlen, "--sve-max-vl %s: give a vector length in bits, a multiple of 128 "
+				 "from 128 to 2048", arg);
+			return -EINVAL;
+		}
+		cfg->sve_max_vl = v;
+		return 0;
 	case OPT_TRANSPORT:
 		if (strcmp(arg, "pci") && strcmp(arg, "mmio")) {
 			snprintf(err, errlen, "--transport=%s: use pci or mmio", arg);
@@ -344,6 +376,12 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_
 			return -EINVAL;
 		}
 	}
+	if (cfg->sve_max_vl && cfg->sve == FEAT_OFF) {
+		snprintf(err, errlen, "--sve-max-vl and --no-sve contradict each other: give one");
+		return -EINVAL;
+	}
+	if (cfg->sve_max_vl)
+		cfg->sve = FEAT_ON;
 	if (cfg->its && (cfg->gic == GIC_V2 || cfg->gic == GIC_V2M)) {
 		snprintf(err, errlen, "--its needs a GICv3: use --gic=v3 --its");
 		return -EINVAL;

@@ -8,6 +8,9 @@
 
 enum gic_model { GIC_AUTO, GIC_V2, GIC_V2M, GIC_V3 };
 enum kernel_format { KERNEL_FORMAT_IMAGE, KERNEL_FORMAT_RAW };
+/* A vCPU feature on the command line: the host's default, asked for (--pmu, --sve-max-vl),
+ * or turned off (--no-*). */
+enum feat_choice { FEAT_AUTO, FEAT_ON, FEAT_OFF };
 
 #define CLI_MAX_DISKS 8
 
@@ -53,6 +56,12 @@ struct vm_config {
 	bool reboot_restart;   /* --reboot=restart */
 	const char *report;    /* --report FILE */
 	const char *dump_dtb;  /* --dump-dtb FILE: write the DTB and exit without booting */
+	enum feat_choice pmu;  /* --pmu / --no-pmu */
+	enum feat_choice sve;  /* --no-sve; FEAT_ON with --sve-max-vl */
+	unsigned sve_max_vl;   /* --sve-max-vl BITS, 0 = the host's largest */
+	enum feat_choice pauth; /* --no-pauth */
+	enum feat_choice mte;  /* --no-mte */
+	enum feat_choice pvtime; /* --no-pvtime */
 	bool dump_dtb_boot;    /* as lkvm (cli_lkvm.h): write the --dump-dtb file, then boot */
 	bool no_seccomp;       /* --no-seccomp: no per-thread seccomp filters (debugging) */
 	bool verbose;          /* -v, --verbose: debug log lines too */

@@ -292,6 +292,10 @@ static void lkvm_defaults(const struct lkvm_run *lr, struct vm_config *cfg)
 			ram = arch_ram_max();
 		cfg->mem_size = ram;
 	}
+	/* kvmtool gives a PMU only with --pmu; vmm's own default is the host's (README). The
+	 * other vCPU features (SVE, pointer auth, MTE, pvtime) are on by default in both. */
+	if (cfg->pmu == FEAT_AUTO)
+		cfg->pmu = FEAT_OFF;
 }
 
 /* A file without an arm64 Image header, or a compressed kernel vmm unpacks (its content

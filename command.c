@@ -63,6 +63,8 @@ static int describe_status(struct vm *vm, struct emit *e)
 	emit_str(e, "gic", gic);
 	emit_u64(e, "vcpus", vm->nr_vcpus);
 	emit_u64(e, "ram_mib", vm->mem.size >> 20);
+	/* After the lines the tests match: the vCPU features, one "key value" line each. */
+	describe_cpu_features(e, vm);
 	emit_obj_end(e);
 	return 0;
 }

@@ -206,3 +206,13 @@ void describe_memory_map(struct emit *e, const struct vm *vm, enum describe_view
 	}
 	emit_arr_end(e);
 }
+
+void describe_cpu_features(struct emit *e, const struct vm *vm)
+{
+	emit_bool(e, "pmu", vm->cpu.pmu);
+	emit_bool(e, "sve", vm->cpu.sve);
+	emit_u64(e, "sve_max_vl", vm->cpu.sve_max_vl);
+	emit_bool(e, "pauth", vm->cpu.pauth);
+	emit_bool(e, "mte", vm->cpu.mte);
+	emit_bool(e, "pvtime", vm->cpu.pvtime);
+}

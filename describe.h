@@ -28,4 +28,8 @@ void describe_memory_map(struct emit *e, const struct vm *vm, enum describe_view
 /* Array "devices": each virtio device's kicks, interrupts and I/O counters (stat, report). */
 void describe_devices(struct emit *e, const struct vm *vm, enum describe_view view);
 
+/* The vCPU features the guest got (arch.h struct cpu_features), as keys of the object open:
+ * pmu, sve, sve_max_vl (bits, 0 without SVE), pauth, mte, pvtime. */
+void describe_cpu_features(struct emit *e, const struct vm *vm);
+
 #endif

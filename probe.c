@@ -9,6 +9,8 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 
+#include "arch.h"
+#include "cli.h"
 #include "emit.h"
 #include "util.h"
 
@@ -110,6 +112,18 @@ static void probe_sve(int kvm_fd, struct kvm_probe *p)
 	close(vm);
 }
 
+void kvm_probe_cpu(int kvm_fd, struct kvm_probe *p)
+{
+	p->pmu = cap(kvm_fd, KVM_CAP_ARM_PMU_V3);
+	p->ptrauth_address = cap(kvm_fd, KVM_CAP_ARM_PTRAUTH_ADDRESS);
+	p->ptrauth_generic = cap(kvm_fd, KVM_CAP_ARM_PTRAUTH_GENERIC);
+	p->mte = cap(kvm_fd, KVM_CAP_ARM_MTE);
+	p->pvtime = cap(kvm_fd, KVM_CAP_STEAL_TIME);
+	p->sve = cap(kvm_fd, KVM_CAP_ARM_SVE);
+	p->nr_sve_vls = 0;
+	probe_sve(kvm_fd, p);
+}
+
 int kvm_probe_gic(int kvm_fd, struct kvm_probe *p)
 {
 	memset(p, 0, sizeof(*p));
@@ -138,18 +152,15 @@ int kvm_probe(int kvm_fd, struct kvm_probe *p)
 	p->signal_msi = cap(kvm_fd, KVM_CAP_SIGNAL_MSI);
 	p->ioeventfd = cap(kvm_fd, KVM_CAP_IOEVENTFD);
 	p->irq_line_layout_2 = cap(kvm_fd, KVM_CAP_ARM_IRQ_LINE_LAYOUT_2);
-	p->pmu = cap(kvm_fd, KVM_CAP_ARM_PMU_V3);
-	p->ptrauth_address = cap(kvm_fd, KVM_CAP_ARM_PTRAUTH_ADDRESS);
-	p->ptrauth_generic = cap(kvm_fd, KVM_CAP_ARM_PTRAUTH_GENERIC);
-	p->mte = cap(kvm_fd, KVM_CAP_ARM_MTE);
-	p->pvtime = cap(kvm_fd, KVM_CAP_STEAL_TIME);
-	p->sve = cap(kvm_fd, KVM_CAP_ARM_SVE);
-	probe_sve(kvm_fd, p);
+	kvm_probe_cpu(kvm_fd, p);
 	return 0;
 }
 
 void kvm_probe_describe(const struct kvm_probe *p, struct emit *e)
 {
+	static const struct vm_config auto_cfg; /* every feature FEAT_AUTO */
+	struct cpu_features def;
+	char why[160];
 	struct { const char *name; bool v; } flags[] = {
 		{ "gicv2", p->gicv2 }, { "gicv2m", p->gicv2 }, { "gicv3", p->gicv3 }, { "its", p->its },
 		{ "msi_devid", p->msi_devid }, { "irqfd", p->irqfd }, { "irqfd_resample", p->irqfd_resample },
@@ -169,6 +180,15 @@ void kvm_probe_describe(const struct kvm_probe *p, struct emit *e)
 	for (unsigned i = 0; i < p->nr_sve_vls && i < ARRAY_SIZE(p->sve_vls); i++)
 		emit_u64(e, NULL, p->sve_vls[i]);
 	emit_arr_end(e);
+	/* What vmm run gives a guest here without vCPU feature flags (arch_cpu_choose). */
+	if (!arch_cpu_choose(&auto_cfg, p, &def, why, sizeof(why))) {
+		emit_bool(e, "default_pmu", def.pmu);
+		emit_bool(e, "default_sve", def.sve);
+		emit_u64(e, "default_sve_max_vl", def.sve_max_vl);
+		emit_bool(e, "default_pauth", def.pauth);
+		emit_bool(e, "default_mte", def.mte);
+		emit_bool(e, "default_pvtime", def.pvtime);
+	}
 	emit_obj_end(e);
 }
 

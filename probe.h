@@ -23,6 +23,8 @@ struct kvm_probe {
 
 /* Only what starting a VM needs: vGIC models, ITS, MSI device IDs, KVM_CAP_MAX_VCPUS. */
 int kvm_probe_gic(int kvm_fd, struct kvm_probe *p);
+/* Only the vCPU features (PMU, pointer auth, MTE, pvtime, SVE and its vector lengths). */
+void kvm_probe_cpu(int kvm_fd, struct kvm_probe *p);
 /* Probe the KVM behind kvm_fd, everything `vmm probe` shows; 0 or -errno (logged). */
 int kvm_probe(int kvm_fd, struct kvm_probe *p);
 /* Open /dev/kvm with a one-line error naming the cause; the fd or -errno. */

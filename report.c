@@ -157,6 +157,10 @@ int report_write(struct report *r, struct vm *vm, int code, unsigned restarts)
 	describe_gsi_routes(&e, vm, DESCRIBE_REPORT);
 	describe_devices(&e, vm, DESCRIBE_REPORT);
 	report_memory(&e, r, vm);
+	/* Last, so the fields before it stay where they always were. */
+	emit_obj_begin(&e, "cpu_features");
+	describe_cpu_features(&e, vm);
+	emit_obj_end(&e);
 	emit_obj_end(&e);
 	ret = emit_end(&e);
 	if (!ret && fwrite(sb.buf, 1, sb.len, f) != sb.len)

@@ -319,6 +319,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct console *con)
 	ret = kvm_open(vm);
 	if (!ret)
 		ret = kvm_create_vm(vm);
+	/* The vCPU features: MTE is VM-wide and must be on before any memslot and vCPU. */
+	if (!ret)
+		ret = vcpus_features_prepare(vm);
 	if (!ret)
 		ret = vm_setup_ram(vm);
 	if (!ret)
@@ -330,6 +333,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct console *con)
 		ret = vcpus_create(vm);
 	if (!ret)
 		ret = irqchip_finalize(&vm->irq);
+	/* vcpu.rst: the PMU's init needs the initialised vGIC. */
+	if (!ret)
+		ret = vcpus_features_finalize(vm);
 	if (!ret)
 		vm->t_kvm_ready = vm_uptime(vm);
 	/* After CTRL_INIT: vGIC init installs KVM's default GSI routing over any earlier table. */

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch.h"
 #include "cli.h"
 #include "bus.h"
 #include "devices/device.h"
@@ -76,6 +77,8 @@ struct vm {
 
 	unsigned nr_vcpus;
 	struct vcpu *vcpus;
+	struct cpu_features cpu; /* what the vCPUs were given (vcpus_features_prepare) */
+	void *pvtime_map;      /* host memory of the pvtime region's memslot, NULL without */
 
 	struct mmio_bus mmio;
 	/* What devices are created with (vm.c fills it; the board, arch/arm64/board.c, places

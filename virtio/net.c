@@ -378,7 +378,7 @@ int virtio_net_create(struct virtio_host *h, const struct virtio_net_params *p, 
 	le_store(net->config + NET_CFG_STATUS, 2, VIRTIO_NET_S_LINK_UP);
 	le_store(net->config + NET_CFG_PAIRS, 2, net->nr_pairs);
 	le_store(net->config + NET_CFG_MTU, 2, NET_MTU);
-	ret = p->mmio ? virtio_mmio_create(h, &net_ops, net, 0, &net->vd) : virtio_create(h, &net_ops, net, 0, &net->vd);
+	ret = virtio_create_as(h, p->mmio, &net_ops, net, 0, &net->vd);
 	if (ret) {
 		net_destroy(net);
 		return ret;

@@ -144,6 +144,10 @@ int virtio_mmio_create(struct virtio_host *h, const struct virtio_dev_ops *ops, 
 /* Create the device on the host's transport: PCI when h->pci is set, else MMIO. 0 or -errno. */
 int virtio_create(struct virtio_host *h, const struct virtio_dev_ops *ops, void *dev, uint64_t features,
 		  struct virtio_dev **out);
+/* The same, on virtio-mmio when mmio is set (a device the command line put there on a PCI
+ * VM: -n trans=mmio). 0 or -errno. */
+int virtio_create_as(struct virtio_host *h, bool mmio, const struct virtio_dev_ops *ops, void *dev,
+		     uint64_t features, struct virtio_dev **out);
 /* Register the device's kick and resample eventfds, and the model's own (ops->watch), with
  * the I/O thread. 0 or -errno. */
 int virtio_watch(struct virtio_dev *vd, struct iothread *io);

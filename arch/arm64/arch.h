@@ -10,6 +10,9 @@
 #include "../../cli.h"
 
 struct boot_info;
+struct cpu_features;
+struct vcpu;
+struct vm;
 
 #define ARM64_IMAGE_MAGIC       0x644d5241u /* "ARM\x64" at offset 56 */
 #define ARM64_IMAGE_HEADER_SIZE 64
@@ -27,5 +30,12 @@ int image_parse(const uint8_t *hdr, size_t hdr_len, uint64_t file_size, enum ker
 /* Place kernel, initrd and DTB in RAM; 0 or -ENOMEM with a reason naming what does not fit. */
 int boot_plan(uint64_t ram_gpa, uint64_t ram_size, const struct kernel_image *ki,
 	      uint64_t initrd_size, uint64_t dtb_max, struct boot_info *bi, char *why, size_t whylen);
+
+/* cpu_features.c: the KVM_ARM_VCPU_INIT feature bits (features[0]) for the chosen features. */
+uint32_t cpu_features_init_bits(const struct cpu_features *f);
+/* After KVM_ARM_VCPU_INIT: SVE's vector lengths and KVM_ARM_VCPU_FINALIZE; 0 or -errno. */
+int cpu_features_vcpu_init(struct vcpu *v);
+/* Unmap the pvtime region (after its vCPUs are gone). */
+void cpu_features_release(struct vm *vm);
 
 #endif

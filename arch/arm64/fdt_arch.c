@@ -1,5 +1,6 @@
 /* fdt_arch.c - the arm64 guest device tree: root, chosen, memory, cpus (MPIDR from KVM), psci,
- * the architected timer, then the GIC and the bus devices' own nodes. */
+ * the architected timer, the PMU and the pvtime region where the vCPUs have them, then the
+ * GIC and the bus devices' own nodes. */
 #include "arch.h"
 
 #include <inttypes.h>
@@ -71,6 +72,44 @@ static int fdt_add_timer(struct vm *vm, void *fdt)
 	return 0;
 }
 
+/* arm,armv8-pmuv3 (arm/pmu.yaml): the overflow PPI KVM was given (cpu_features.c), with the
+ * timer's flags (on GICv2 the CPU mask of every vCPU). Only when the vCPUs have a PMU. */
+static int fdt_add_pmu(struct vm *vm, void *fdt)
+{
+	uint32_t cells[3];
+
+	if (!vm->cpu.pmu)
+		return 0;
+	irqchip_fdt_ppi(guest_irqmap[IRQ_PMU].intid, irqchip_timer_flags(&vm->irq), cells);
+	FDT_TRY(fdt_begin_node(fdt, "pmu"));
+	FDT_TRY(fdt_property_string(fdt, "compatible", "arm,armv8-pmuv3"));
+	FDT_TRY(fdt_prop_cells(fdt, "interrupts", cells, 3));
+	FDT_TRY(fdt_end_node(fdt));
+	return 0;
+}
+
+/* The stolen-time region under /reserved-memory, no-map (reserved-memory.yaml): outside
+ * /memory already, so the guest never allocates it; this says what it is. Linux finds each
+ * vCPU's structure through SMCCC PV_TIME_ST (Documentation/virt/kvm/arm/pvtime.rst). */
+static int fdt_add_pvtime(struct vm *vm, void *fdt)
+{
+	const struct mem_region *r = &guest_memmap[MEM_PVTIME];
+	uint64_t reg[2] = { r->base, r->size };
+
+	if (!vm->cpu.pvtime)
+		return 0;
+	FDT_TRY(fdt_begin_node(fdt, "reserved-memory"));
+	FDT_TRY(fdt_property_u32(fdt, "#address-cells", 2));
+	FDT_TRY(fdt_property_u32(fdt, "#size-cells", 2));
+	FDT_TRY(fdt_property(fdt, "ranges", NULL, 0));
+	FDT_TRY(fdt_begin_node_at(fdt, "pvtime", r->base));
+	FDT_TRY(fdt_prop_reg(fdt, reg, 1));
+	FDT_TRY(fdt_property(fdt, "no-map", NULL, 0));
+	FDT_TRY(fdt_end_node(fdt));
+	FDT_TRY(fdt_end_node(fdt));
+	return 0;
+}
+
 static int fdt_add_cpus_psci_timer(struct vm *vm, void *fdt)
 {
 	int ret = fdt_add_cpus(vm, fdt);
@@ -79,6 +118,10 @@ static int fdt_add_cpus_psci_timer(struct vm *vm, void *fdt)
 		ret = fdt_add_psci(fdt);
 	if (!ret)
 		ret = fdt_add_timer(vm, fdt);
+	if (!ret)
+		ret = fdt_add_pmu(vm, fdt);
+	if (!ret)
+		ret = fdt_add_pvtime(vm, fdt);
 	return ret;
 }
 

@@ -18,6 +18,9 @@ const struct mem_region guest_memmap[MEM_NR] = {
 	[MEM_GIC_ITS]         = { "gicv3-its",   0x08080000, 0x20000, SZ_64K },
 	[MEM_GIC_REDIST]      = { "gicv3-redist", 0x080A0000, 0x09000000 - 0x080A0000, SZ_64K },
 	[MEM_VIRTIO_MMIO]     = { "virtio-mmio", 0x0a000000, 32 * VIRTIO_MMIO_SLOT, SZ_4K },
+	/* 512 vCPUs x 64 bytes = 32 KiB, rounded to a 64 KiB page for 64K-page hosts. Not at
+	 * 0x09000000: that stays a hole (tests/hostile aborts there). */
+	[MEM_PVTIME]          = { "pvtime",      0x0b000000, 0x10000, SZ_64K },
 	[MEM_PCI_MMIO]        = { "pci-mmio",    0x10000000, 0x20000000, SZ_64K },
 	[MEM_PCI_ECAM]        = { "pci-ecam",    0x30000000, 0x100000, SZ_1M },
 	[MEM_RAM]             = { "ram",         0x40000000, 0x4000000000 - 0x40000000, SZ_2M },
@@ -28,6 +31,7 @@ const struct mem_region guest_memmap[MEM_NR] = {
 };
 
 const struct irq_assign guest_irqmap[IRQ_NR] = {
+	[IRQ_PMU]        = { "pmu",        16 + 7, 1, true },
 	[IRQ_GIC_MAINT]  = { "gic-maintenance", 16 + 9, 1, true },
 	[IRQ_TIMER_HYP]  = { "timer-hyp",  16 + 10, 1, true },
 	[IRQ_TIMER_VIRT] = { "timer-virt", 16 + 11, 1, true },

@@ -17,6 +17,8 @@
  *                  |   123 x 128 KiB (RD + SGI frame) |
  *   0x00_0900_0000 | (free)                           |
  *   0x00_0A00_0000 | virtio-mmio, 32 x 512 bytes      |  --transport=mmio
+ *   0x00_0B00_0000 | pvtime: stolen time, 64 B a vCPU |  its own memslot,
+ *                  |   64 KiB                         |  /reserved-memory
  *   0x00_1000_0000 | PCI MMIO window, 32-bit  512 MiB |
  *   0x00_3000_0000 | PCI ECAM, bus 0            1 MiB |
  *   0x00_4000_0000 | RAM, up to 255 GiB               |
@@ -43,6 +45,7 @@ enum mem_region_id {
 	MEM_GIC_ITS,
 	MEM_GIC_REDIST,
 	MEM_VIRTIO_MMIO,
+	MEM_PVTIME,
 	MEM_PCI_MMIO,
 	MEM_PCI_ECAM,
 	MEM_RAM,
@@ -56,9 +59,12 @@ enum mem_region_id {
 #define VMM_MAX_VCPUS 512
 /* virtio-mmio: one 512-byte register window per device (virtio 1.2, 4.2.2). */
 #define VIRTIO_MMIO_SLOT 0x200
+/* Stolen time: one 64-byte structure per vCPU (Documentation/virt/kvm/arm/pvtime.rst). */
+#define PVTIME_STRUCT_SIZE 64
 
 /* Fixed interrupt assignments. INTIDs: SGIs 0-15, PPIs 16-31, SPIs 32-1019. */
 enum irq_id {
+	IRQ_PMU,         /* PPI 7: PMUv3 overflow (as QEMU virt and kvmtool) */
 	IRQ_GIC_MAINT,   /* PPI 9: GIC maintenance (nested virt) */
 	IRQ_TIMER_HYP,   /* PPI 10 */
 	IRQ_TIMER_VIRT,  /* PPI 11 */

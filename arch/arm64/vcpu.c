@@ -49,6 +49,7 @@ static int vcpu_create_one(struct vm *vm, struct vcpu *v, const struct kvm_vcpu_
 			   size_t run_size)
 {
 	struct kvm_vcpu_init init = *target;
+	int err_ret;
 
 	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)v->id);
 	if (v->fd < 0) {
@@ -67,7 +68,7 @@ static int vcpu_create_one(struct vm *vm, struct vcpu *v, const struct kvm_vcpu_
 	}
 	v->run_size = run_size;
 	/* PSCI 0.2+ in the kernel; secondaries wait powered off for PSCI CPU_ON. */
-	init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
+	init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2 | cpu_features_init_bits(&vm->cpu);
 	if (v->id)
 		init.features[0] |= 1u << KVM_ARM_VCPU_POWER_OFF;
 	if (ioctl(v->fd, KVM_ARM_VCPU_INIT, &init) < 0) {
@@ -76,6 +77,9 @@ static int vcpu_create_one(struct vm *vm, struct vcpu *v, const struct kvm_vcpu_
 		log_err("vcpu%u: KVM_ARM_VCPU_INIT: %s", v->id, strerror(err));
 		return -err;
 	}
+	err_ret = cpu_features_vcpu_init(v);
+	if (err_ret)
+		return err_ret;
 	return vcpu_reg_get(v, MPIDR_EL1, &v->mpidr);
 }
 
@@ -116,8 +120,10 @@ int vcpus_create(struct vm *vm)
 
 void vcpus_destroy(struct vm *vm)
 {
-	if (!vm->vcpus)
+	if (!vm->vcpus) {
+		cpu_features_release(vm);
 		return;
+	}
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
@@ -128,6 +134,7 @@ void vcpus_destroy(struct vm *vm)
 	}
 	free(vm->vcpus);
 	vm->vcpus = NULL;
+	cpu_features_release(vm);
 }
 
 int vcpu_set_boot_regs(struct vm *vm)

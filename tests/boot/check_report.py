@@ -6,7 +6,7 @@ import json
 import sys
 
 REQUIRED = ["exit_code", "exit_reason", "restarts", "gic", "its", "nr_vcpus", "timestamps", "vcpus",
-            "irq_map", "spis_raised", "gsi_routes", "devices", "memory", "memory_map"]
+            "irq_map", "spis_raised", "gsi_routes", "devices", "memory", "memory_map", "cpu_features"]
 TIMELINE = ["exec", "kvm_ready", "dtb_built", "first_kvm_run", "first_console_byte", "end"]
 
 

@@ -28,6 +28,10 @@ build_images() {
 		failover net_failover virtio_net; do
 		find "$cache/modules" -name "$m.ko*" -exec cp {} "$work/guest/lib/modules/" \;
 	done
+	# perf_event_open of cycles and instructions (tests/boot/cases/cpu-features.sh): static,
+	# in the guest and in the L1 (which tells what its own PMU counts).
+	"${CROSS}gcc" -O2 -Wall -Wextra -Werror -static -o "$work/guest/bin/perfcount" "$top/tests/boot/perfcount.c"
+	cp "$work/guest/bin/perfcount" "$work/l1/bin/perfcount"
 	cpio_dir "$work/guest" "$work/l1/guest/initrd.cpio"
 
 	"${CROSS}as" -o "$work/raw.o" "$top/tests/boot/raw-payload.S"

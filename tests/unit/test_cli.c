@@ -134,6 +134,45 @@ static void test_verbose(void **state)
 	assert_string_equal(c.kernel, "Image");
 }
 
+/* The vCPU feature flags: each unset is FEAT_AUTO (the host's default), --pmu asks,
+ * --no-* turns off, --sve-max-vl asks for SVE with that maximum. */
+static void test_cpu_features(void **state)
+{
+	struct vm_config c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&c, err, "Image"), 0);
+	assert_int_equal(c.pmu, FEAT_AUTO);
+	assert_int_equal(c.sve, FEAT_AUTO);
+	assert_int_equal(c.sve_max_vl, 0);
+	assert_int_equal(c.pauth, FEAT_AUTO);
+	assert_int_equal(c.mte, FEAT_AUTO);
+	assert_int_equal(c.pvtime, FEAT_AUTO);
+	assert_int_equal(PARSE(&c, err, "--pmu", "Image"), 0);
+	assert_int_equal(c.pmu, FEAT_ON);
+	assert_int_equal(PARSE(&c, err, "--pmu", "--no-pmu", "Image"), 0);
+	assert_int_equal(c.pmu, FEAT_OFF); /* the last one wins */
+	assert_int_equal(PARSE(&c, err, "--no-sve", "--no-pauth", "--no-mte", "--no-pvtime", "Image"), 0);
+	assert_int_equal(c.sve, FEAT_OFF);
+	assert_int_equal(c.pauth, FEAT_OFF);
+	assert_int_equal(c.mte, FEAT_OFF);
+	assert_int_equal(c.pvtime, FEAT_OFF);
+	assert_int_equal(c.pmu, FEAT_AUTO);
+	assert_int_equal(PARSE(&c, err, "--sve-max-vl", "256", "Image"), 0);
+	assert_int_equal(c.sve, FEAT_ON);
+	assert_int_equal(c.sve_max_vl, 256);
+	assert_int_equal(PARSE(&c, err, "--sve-max-vl=2048", "Image"), 0);
+	assert_int_equal(c.sve_max_vl, 2048);
+	expect_error(PARSE(&c, err, "--sve-max-vl", "200", "I"), err, "--sve-max-vl 200: give a vector length");
+	expect_error(PARSE(&c, err, "--sve-max-vl", "0", "I"), err, "--sve-max-vl 0: ");
+	expect_error(PARSE(&c, err, "--sve-max-vl", "2176", "I"), err, "--sve-max-vl 2176: ");
+	expect_error(PARSE(&c, err, "--sve-max-vl", "wide", "I"), err, "--sve-max-vl wide: ");
+	expect_error(PARSE(&c, err, "--sve-max-vl", "256", "--no-sve", "I"), err, "--sve-max-vl and --no-sve");
+	expect_error(PARSE(&c, err, "--no-sve", "--sve-max-vl", "256", "I"), err, "--sve-max-vl and --no-sve");
+	expect_error(PARSE(&c, err, "--pmu=yes", "I"), err, "--pmu=yes");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -143,6 +182,7 @@ int main(void)
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_verbose),
+		cmocka_unit_test(test_cpu_features),
 	};
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

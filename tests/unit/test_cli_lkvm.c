@@ -305,6 +305,17 @@ static void test_persona_defaults(void **state)
 	assert_true(c.mem_size >= CLI_MIN_MEM);
 	assert_true(c.mem_size <= (64ULL << 20) * (c.nr_vcpus + 3));
 	assert_int_equal(c.mem_size % (2ULL << 20), 0);
+	/* kvmtool's PMU is off unless --pmu; the other vCPU features are the host's. */
+	assert_int_equal(c.pmu, FEAT_OFF);
+	assert_int_equal(c.sve, FEAT_AUTO);
+	assert_int_equal(c.pvtime, FEAT_AUTO);
+	cli_lkvm_free(&lr);
+	assert_int_equal(PARSE(true, &lr, &c, err, "--pmu", "/nonexistent/Image"), 0);
+	assert_int_equal(c.pmu, FEAT_ON);
+	cli_lkvm_free(&lr);
+	/* vmm's spelling of an lkvm command line keeps vmm's defaults. */
+	assert_int_equal(PARSE(false, &lr, &c, err, "/nonexistent/Image"), 0);
+	assert_int_equal(c.pmu, FEAT_AUTO);
 	cli_lkvm_free(&lr);
 	assert_int_equal(PARSE(true, &lr, &c, err, "-c", "1", "-m", "256", "--dump-dtb", "/tmp/x.dtb",
 			       "/nonexistent/Image"), 0);

@@ -241,22 +241,25 @@ static double reply_uptime(const char *reply, const char *after)
 }
 
 /* status as text: exactly the lines it always had ("key value"; the boot tests match
- * "^state paused" and vmm status prints them). */
+ * "^state paused" and vmm status prints them), then the vCPU features' lines. */
 static void test_status_text(void **state)
 {
 	struct strbuf out = { 0 };
-	char want[256];
+	char want[512];
 
 	(void)state;
 	vm.irq.its_enabled = true;
 	vm.paused = true;
+	vm.cpu = (struct cpu_features){ .pmu = true, .sve = true, .sve_max_vl = 512, .pvtime = true };
 	command_run(&vm, "status", &out);
 	assert_non_null(out.buf);
-	snprintf(want, sizeof(want), "name unit\nstate paused\nuptime %.3f\ngic gicv3+its\nvcpus 2\nram_mib 512\nok\n",
+	snprintf(want, sizeof(want), "name unit\nstate paused\nuptime %.3f\ngic gicv3+its\nvcpus 2\nram_mib 512\n"
+		 "pmu yes\nsve yes\nsve_max_vl 512\npauth no\nmte no\npvtime yes\nok\n",
 		 reply_uptime(out.buf, "\nuptime "));
 	assert_string_equal(out.buf, want);
 	vm.irq.its_enabled = false;
 	vm.paused = false;
+	memset(&vm.cpu, 0, sizeof(vm.cpu));
 	sb_free(&out);
 }
 
@@ -265,14 +268,16 @@ static void test_status_text(void **state)
 static void test_status_json(void **state)
 {
 	struct strbuf out = { 0 };
-	char want[256], val[32];
+	char want[512], val[32];
 
 	(void)state;
 	cfg.name = "quote\"d";
 	command_run(&vm, "status --json", &out);
 	assert_non_null(out.buf);
 	snprintf(want, sizeof(want), "{\"name\": \"quote\\\"d\", \"state\": \"running\", \"uptime\": %.3f, "
-		 "\"gic\": \"gicv3\", \"vcpus\": 2, \"ram_mib\": 512}\nok\n", reply_uptime(out.buf, "\"uptime\": "));
+		 "\"gic\": \"gicv3\", \"vcpus\": 2, \"ram_mib\": 512, \"pmu\": false, \"sve\": false, "
+		 "\"sve_max_vl\": 0, \"pauth\": false, \"mte\": false, \"pvtime\": false}\nok\n",
+		 reply_uptime(out.buf, "\"uptime\": "));
 	assert_string_equal(out.buf, want);
 	assert_int_equal(emit_json_get(out.buf, "name", val, sizeof(val)), 0);
 	assert_string_equal(val, "quote\"d");
@@ -306,7 +311,9 @@ static void test_info_json(void **state)
 
 	(void)state;
 	command_run(&vm, "info irq --json", &out);
-	assert_non_null(strstr(out.buf, "{\"irq_map\": [{\"name\": \"gic-maintenance\", \"intid\": 25, "
+	assert_non_null(strstr(out.buf, "{\"irq_map\": [{\"name\": \"pmu\", \"intid\": 23, "
+				   "\"last_intid\": 23, \"trigger\": \"level\", \"count\": 1}, "
+				   "{\"name\": \"gic-maintenance\", \"intid\": 25, "
 				   "\"last_intid\": 25, \"trigger\": \"level\", \"count\": 1}, "));
 	assert_non_null(strstr(out.buf, "], \"gsi_routes\": [{\"gsi\": 0, \"type\": \"spi\", \"intid\": 160, "
 				   "\"signals\": 0}, {\"gsi\": 1, \"type\": \"msi\", \"address\": \"0x8090040\", "

@@ -31,11 +31,16 @@ static uint64_t kvm_mpidr(unsigned id)
 	return 0x80000000ULL | ((id >> 12) & 0xff) << 16 | ((id >> 4) & 0xff) << 8 | (id & 0xf);
 }
 
-static struct fixture *build(const struct irqchip_ops *gic, bool its, unsigned nr_vcpus, const char *cmdline)
+/* A tree for vCPUs with the given features (NULL: none, as every test but the PMU's and
+ * pvtime's builds it: their nodes appear only when the feature is on). */
+static struct fixture *build_cpu(const struct irqchip_ops *gic, bool its, unsigned nr_vcpus, const char *cmdline,
+				 const struct cpu_features *cpu)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
+	if (cpu)
+		f->vm.cpu = *cpu;
 	f->cfg.cmdline = cmdline;
 	f->vm.cfg = &f->cfg;
 	mmio_bus_init(&f->vm.mmio);
@@ -55,6 +60,11 @@ static struct fixture *build(const struct irqchip_ops *gic, bool its, unsigned n
 	assert_int_equal(arch_fdt_build(&f->vm, f->buf, sizeof(f->buf)), 0);
 	assert_int_equal(fdt_check_header(f->buf), 0);
 	return f;
+}
+
+static struct fixture *build(const struct irqchip_ops *gic, bool its, unsigned nr_vcpus, const char *cmdline)
+{
+	return build_cpu(gic, its, nr_vcpus, cmdline, NULL);
 }
 
 static void release(struct fixture *f)
@@ -252,6 +262,70 @@ static void check_vcpus(unsigned n)
 	release(f);
 }
 
+/* The PMU node: arm,armv8-pmuv3 with PPI 7 (INTID 23), level high; on GICv2 the CPU mask. */
+static void check_pmu(const struct irqchip_ops *gic, unsigned nr_vcpus, uint32_t flags)
+{
+	static const struct cpu_features pmu = { .pmu = true };
+	struct fixture *f = build_cpu(gic, false, nr_vcpus, NULL, &pmu);
+	const fdt32_t *p;
+	int len;
+
+	assert_string_equal(prop(f->buf, "/pmu", "compatible", &len), "arm,armv8-pmuv3");
+	p = prop(f->buf, "/pmu", "interrupts", &len);
+	assert_int_equal(len, 3 * 4);
+	assert_int_equal(fdt32_to_cpu(p[0]), 1); /* GIC_PPI */
+	assert_int_equal(fdt32_to_cpu(p[1]), guest_irqmap[IRQ_PMU].intid - 16);
+	assert_int_equal(fdt32_to_cpu(p[1]), 7);
+	assert_int_equal(fdt32_to_cpu(p[2]), flags);
+	assert_true(fdt_path_offset(f->buf, "/reserved-memory") < 0);
+	release(f);
+}
+
+static void test_pmu(void **state)
+{
+	struct fixture *f;
+
+	(void)state;
+	check_pmu(&gicv3_ops, 4, 4);
+	check_pmu(&gicv2_ops, 4, 0xf04);
+	check_pmu(&gicv2m_ops, 8, 0xff04);
+	/* Without the feature: no node. */
+	f = build(&gicv3_ops, false, 2, NULL);
+	assert_true(fdt_path_offset(f->buf, "/pmu") < 0);
+	release(f);
+}
+
+/* The pvtime region: /reserved-memory/pvtime@b000000, no-map, the memory map's region. */
+static void test_pvtime(void **state)
+{
+	static const struct cpu_features pv = { .pvtime = true };
+	struct fixture *f = build_cpu(&gicv3_ops, true, 2, NULL, &pv);
+	const fdt32_t *p;
+	int len;
+
+	(void)state;
+	p = prop(f->buf, "/reserved-memory", "#address-cells", &len);
+	assert_int_equal(fdt32_to_cpu(p[0]), 2);
+	p = prop(f->buf, "/reserved-memory", "#size-cells", &len);
+	assert_int_equal(fdt32_to_cpu(p[0]), 2);
+	prop(f->buf, "/reserved-memory", "ranges", &len);
+	assert_int_equal(len, 0);
+	p = prop(f->buf, "/reserved-memory/pvtime@b000000", "reg", &len);
+	assert_int_equal(len, 16);
+	assert_int_equal(cell64(p, 0), guest_memmap[MEM_PVTIME].base);
+	assert_int_equal(cell64(p, 2), guest_memmap[MEM_PVTIME].size);
+	/* One 64-byte structure per vCPU fits for the most vCPUs. */
+	assert_true(guest_memmap[MEM_PVTIME].size >= VMM_MAX_VCPUS * PVTIME_STRUCT_SIZE);
+	prop(f->buf, "/reserved-memory/pvtime@b000000", "no-map", &len);
+	assert_true(fdt_path_offset(f->buf, "/pmu") < 0);
+	release(f);
+	/* Outside RAM: the guest's /memory never covers it. */
+	assert_true(guest_memmap[MEM_PVTIME].base + guest_memmap[MEM_PVTIME].size <= guest_memmap[MEM_RAM].base);
+	f = build(&gicv3_ops, false, 2, NULL);
+	assert_true(fdt_path_offset(f->buf, "/reserved-memory") < 0);
+	release(f);
+}
+
 static void test_vcpu_counts(void **state)
 {
 	static const unsigned counts[] = { 1, 8, 9, 17, 64, 123, 124, 256, 512 };
@@ -271,6 +345,8 @@ int main(void)
 		cmocka_unit_test(test_timer_chosen_memory_uart),
 		cmocka_unit_test(test_cmdline_exact),
 		cmocka_unit_test(test_vcpu_counts),
+		cmocka_unit_test(test_pmu),
+		cmocka_unit_test(test_pvtime),
 	};
 	return cmocka_run_group_tests_name("fdt", tests, NULL, NULL);
 }

@@ -78,6 +78,7 @@ static void setup_vm(void)
 	vm.virtio[0] = &blk;
 	vm.nr_virtio = 1;
 	assert_int_equal(device_list_add(&vm.devices, &virtio_device_class, &blk), 0);
+	vm.cpu = (struct cpu_features){ .pmu = true, .sve = true, .sve_max_vl = 256, .pvtime = true };
 }
 
 static char *read_report(void)
@@ -120,6 +121,9 @@ static void test_report_json(void **state)
 	got = read_report();
 	assert_memory_equal(got, want, sizeof(want) - 1);
 	assert_non_null(strstr(got, "{\"name\": \"uart\", \"intid\": "));
+	/* The vCPU features, last. */
+	assert_non_null(strstr(got, ", \"cpu_features\": {\"pmu\": true, \"sve\": true, \"sve_max_vl\": 256, "
+				"\"pauth\": false, \"mte\": false, \"pvtime\": true}}"));
 	p = strstr(got, want_routes);
 	assert_non_null(p);
 	for (const char *k = "vmm_peak_rss_kib_excluding_guest_ram\0peak_rss_kib\0guest_ram_resident_kib\0"
