@@ -4,7 +4,8 @@
 # 02:00:00:00:00:01 gets 10.0.2.15/24, pings the L1's tap at 10.0.2.1, sends a file to the
 # L1 (port 5001) and fetches one (port 5002) with busybox nc, prints both checksums and the
 # NIC's interrupt count and chip; a second NIC (02:00:00:00:00:02, if there is one) gets
-# 10.0.3.15 and pings 10.0.3.1. net-bad-* boot no guest.
+# 10.0.3.15 and pings 10.0.3.1. net-created-tap boots the raw payload ($G/raw.bin); the
+# other net-* cases boot nothing (vmm refuses first).
 
 NET_MAC0=02:00:00:00:00:01
 NET_MAC1=02:00:00:00:00:02
