@@ -31,6 +31,7 @@ static const struct option run_options[] = {
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "kernel-format", required_argument, NULL, OPT_KERNEL_FORMAT },
 	{ "disk", required_argument, NULL, 'd' },
+	{ "network", required_argument, NULL, 'n' },
 	{ "rng", no_argument, NULL, OPT_RNG },
 	{ "console", required_argument, NULL, OPT_CONSOLE },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
@@ -83,6 +84,11 @@ void cli_usage_run(void *stream)
 		"                           first byte with x0 = DTB)\n"
 		"  -d, --disk PATH[,ro]     virtio-blk disk: an image file or a block device (up to\n"
 		"                           %u; ,ro offers it read-only and refuses guest writes)\n"
+		"  -n, --network OPTS       a virtio-net NIC (up to %u; kvmtool's spelling), OPTS:\n"
+		"                           mode=tap|none (default tap; none: no NIC),\n"
+		"                           tapif=NAME (an existing tap; default: vmm creates vmmN),\n"
+		"                           fd=N (a tap fd opened with IFF_VNET_HDR), guest_mac=MAC\n"
+		"                           (default: derived from --name), trans=pci|mmio, vhost=0, mq=1\n"
 		"      --rng                virtio-rng, fed from getrandom()\n"
 		"      --console=KIND       serial (default: 16550, ttyS0) or virtio (hvc0)\n"
 		"      --transport=KIND     virtio over pci (default) or mmio (virtio-mmio, an SPI each)\n"
@@ -136,7 +142,7 @@ void cli_usage_run(void *stream)
 		"       disk I/O in flight finished and every writable disk was synced\n"
 		"  159  a thread made a system call outside its seccomp allowlist (SIGSYS, 128+31);\n"
 		"       stderr names the thread and the call\n",
-		cmdline, arch_max_vcpus(), CLI_DEFAULT_VCPUS, CLI_MAX_DISKS);
+		cmdline, arch_max_vcpus(), CLI_DEFAULT_VCPUS, CLI_MAX_DISKS, CLI_MAX_NICS);
 }
 
 const char *cli_gic_name(enum gic_model m)
@@ -242,6 +248,8 @@ static int cli_opt(int c, const char *arg, struct vm_config *cfg, char *err, siz
 		return 0;
 	case 'd':
 		return cli_disk(arg, cfg, err, errlen);
+	case 'n':
+		return cli_network(arg, cfg, err, errlen);
 	case OPT_RNG:
 		cfg->rng = true;
 		return 0;
@@ -316,7 +324,7 @@ bool cli_run_takes_value(const char *arg)
 	if (arg[0] != '-' || !arg[1])
 		return false;
 	if (arg[1] != '-')
-		return !arg[2] && strchr("kipcmd", arg[1]);
+		return !arg[2] && strchr("kipcmdn", arg[1]);
 	for (const struct option *o = run_options; o->name; o++)
 		if (!strcmp(arg + 2, o->name))
 			return o->has_arg == required_argument;
@@ -335,11 +343,11 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_
 
 	optind = 0; /* GNU getopt: full re-initialisation, so parsing can run again */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "k:i:p:c:m:d:hv", run_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:i:p:c:m:d:n:hv", run_options, NULL)) != -1) {
 		if (c == '?' || c == ':') {
 			const char *bad = argv[optind - 1];
 
-			if (c == ':' || (optopt && strchr("kipcmd", optopt)))
+			if (c == ':' || (optopt && strchr("kipcmdn", optopt)))
 				snprintf(err, errlen, "option %s needs a value (see vmm run --help)", bad);
 			else
 				snprintf(err, errlen, "unknown option %s (see vmm run --help)", bad);
@@ -361,6 +369,12 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_
 	if (!cfg->kernel) {
 		snprintf(err, errlen, "no kernel: give an arm64 Image with -k FILE or as the last argument");
 		return -EINVAL;
+	}
+	for (unsigned i = 0; i < cfg->nr_nics; i++) {
+		if (cfg->virtio_mmio && cfg->nics[i].pci) {
+			snprintf(err, errlen, "-n trans=pci: --transport=mmio gives the VM no PCI bus; use trans=mmio");
+			return -EINVAL;
+		}
 	}
 	if (cfg->sve_max_vl && cfg->sve == FEAT_OFF) {
 		snprintf(err, errlen, "--sve-max-vl and --no-sve contradict each other: give one");

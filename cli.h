@@ -19,6 +19,18 @@ struct disk_config {
 	bool read_only;
 };
 
+#define CLI_MAX_NICS 4
+
+/* One -n/--network mode=tap NIC (kvmtool's spelling). */
+struct nic_config {
+	char tapif[16];        /* tapif=NAME (IFNAMSIZ); "": vmm creates vmm%d */
+	int fd;                /* fd=N: a tap fd passed in; -1 none */
+	uint8_t mac[6];        /* guest_mac=, or generated from the VM name (board) */
+	bool mac_given;
+	bool mmio;             /* trans=mmio on a PCI VM */
+	bool pci;              /* trans=pci given (refused with --transport=mmio) */
+};
+
 struct vm_config {
 	const char *kernel;
 	const char *initrd;
@@ -35,6 +47,8 @@ struct vm_config {
 	bool rng;              /* --rng: virtio-rng */
 	bool virtio_console;   /* --console=virtio: hvc0 instead of the 16550 */
 	bool virtio_mmio;      /* --transport=mmio: virtio-mmio instead of PCI */
+	struct nic_config nics[CLI_MAX_NICS];
+	unsigned nr_nics;      /* -n mode=tap each; mode=none adds none */
 	uint64_t timeout_ms;   /* --timeout, 0 = none */
 	const char *console_log;
 	const char *expect;
@@ -61,6 +75,9 @@ struct vm_config {
 
 /* Parse `vmm run` arguments (argv[0] is "run"); 0 or -EINVAL with a one-line reason in err. */
 int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_t errlen);
+/* One -n/--network value (cli_net.c): mode=tap adds a NIC to cfg, mode=none nothing. 0 or
+ * -EINVAL with a one-line reason in err. */
+int cli_network(const char *arg, struct vm_config *cfg, char *err, size_t errlen);
 /* True when arg is a `vmm run` option whose value is the next word (-k, --name, ...). */
 bool cli_run_takes_value(const char *arg);
 /* Print the `vmm run` usage text to the given stream. */

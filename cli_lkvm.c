@@ -97,23 +97,12 @@ static int lkvm_option(struct lkvm_run *lr, const char *name, const char *val, c
 		return -EINVAL;
 	}
 	if (!strcmp(name, "network")) {
-		/* kvmtool: comma- or '='-separated key=value pairs; mode=none adds no NIC. */
-		char buf[256], *save = NULL, *tok;
-		bool none = false;
-
-		snprintf(buf, sizeof(buf), "%s", val ? val : "");
-		for (tok = strtok_r(buf, ",=", &save); tok; tok = strtok_r(NULL, ",=", &save)) {
-			char *v = strtok_r(NULL, ",=", &save);
-
-			if (!strcmp(tok, "mode") && v && !strcmp(v, "none"))
-				none = true;
-		}
-		if (!none) {
-			snprintf(err, errlen, "--network %s: vmm has no network device; only --network mode=none",
-				 val ? val : "(default NIC)");
+		/* vmm takes kvmtool's -n value as it is (cli_net.c); mode=none adds no NIC. */
+		if (!val) {
+			snprintf(err, errlen, "--network needs a value (e.g. mode=tap,tapif=tap0 or mode=none)");
 			return -EINVAL;
 		}
-		return 0;
+		return add_new(lr, "--network=", val);
 	}
 	if (!strcmp(name, "loglevel")) {
 		if (!strcmp(val, "debug"))
@@ -402,7 +391,7 @@ static const struct lkvm_usage_opt {
 	{ 'i', "initrd", "initrd", "Initial RAM disk image" },
 	{ 'p', "params", "params", "Kernel command line arguments" },
 	{ 0, NULL, NULL, "Networking options:" },
-	{ 'n', "network", "network params", "Only mode=none: vmm has no network device" },
+	{ 'n', "network", "network params", "Create a new guest NIC (mode=tap|none)" },
 	{ 0, NULL, NULL, "Debug options:" },
 	{ 0, "debug", NULL, "Enable debug messages (deprecated, use --loglevel=debug instead)" },
 	{ 0, NULL, NULL, "Arch-specific options:" },

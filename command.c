@@ -19,6 +19,7 @@
 #include "util.h"
 #include "seccomp.h"
 #include "virtio/iothread.h"
+#include "virtio/net.h"
 #include "virtio/virtio.h"
 #include "vm.h"
 
@@ -253,6 +254,39 @@ static int describe_info_pci(struct vm *vm, struct emit *e)
 	return 0;
 }
 
+/* info net: each virtio-net NIC, where it sits, its backend, MAC and queue pairs. */
+static int describe_info_net(struct vm *vm, struct emit *e)
+{
+	unsigned n = 0;
+
+	emit_obj_begin(e, NULL);
+	emit_arr_begin(e, "nics");
+	for (unsigned i = 0; i < vm->nr_virtio; i++) {
+		struct virtio_dev *vd = vm->virtio[i];
+		struct pci_device *pd = virtio_pci_function(vd);
+		char where[24];
+
+		if (!virtio_net_is(vd))
+			continue;
+		if (pd)
+			snprintf(where, sizeof(where), "pci 00:%02x.0", pd->devfn >> 3);
+		else
+			snprintf(where, sizeof(where), "virtio-mmio");
+		emit_obj_begin(e, NULL);
+		emit_obj_line(e, "where", "nic %s on %s:");
+		emit_u64(e, "index", n++);
+		emit_str(e, "transport", where);
+		emit_obj_end(e);
+		virtio_net_describe(vd, e);
+		emit_obj_end(e);
+	}
+	emit_arr_end(e);
+	if (!n)
+		emit_text_line(e, "no network devices (vmm run -n mode=tap,...)");
+	emit_obj_end(e);
+	return 0;
+}
+
 /* info mem: the guest memory map and where the boot files were put. */
 static int describe_info_mem(struct vm *vm, struct emit *e)
 {
@@ -328,7 +362,7 @@ static int cmd_info(struct vm *vm, unsigned argc, char **argv, struct strbuf *ou
 		else
 			sb_printf(out, "no I/O thread (no virtio devices)\n");
 	} else {
-		snprintf(err, errlen, "usage: info gic [all]|its|irq|pci|mem|io|dtb FILE");
+		snprintf(err, errlen, "usage: info gic [all]|its|irq|pci|mem|io|net|dtb FILE");
 		return -EINVAL;
 	}
 	if (ret)
@@ -385,6 +419,7 @@ static const struct subcommand info_subs[] = {
 	{ "irq", describe_info_irq },
 	{ "pci", describe_info_pci },
 	{ "mem", describe_info_mem },
+	{ "net", describe_info_net },
 	{ NULL, NULL },
 };
 
@@ -396,7 +431,7 @@ static const struct command commands[] = {
 	{ "stop", 0, 1, cmd_stop, "stop [--force]             power the guest off (SysRq), or end it now", NULL, NULL },
 	{ "stat", 0, 0, NULL, "stat                       exits per vCPU, interrupts per route, I/O", describe_stat, NULL },
 	/* info gic, its and io are dumps of what other layers print; dtb is data. */
-	{ "info", 1, 2, cmd_info, "info gic [all]|its|irq|pci|mem|io|dtb FILE", NULL, info_subs },
+	{ "info", 1, 2, cmd_info, "info gic [all]|its|irq|pci|mem|io|net|dtb FILE", NULL, info_subs },
 	/* Bring-up only: pulsing or lowering a line a device holds can lose that device's interrupt. */
 	{ "inject", 2, 3, cmd_inject, "inject spi INTID [0|1] | inject msi DEVID EVENTID", NULL, NULL },
 };

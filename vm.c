@@ -123,7 +123,7 @@ static void vm_enable_nisv(struct vm *vm)
 static uint64_t vm_ipa_top(const struct vm *vm)
 {
 	return arch_ipa_top(vm->mem.gpa + vm->mem.size, vm->nr_vcpus,
-			    vm->cfg->nr_disks || vm->cfg->rng || vm->cfg->virtio_console);
+			    vm->cfg->nr_disks || vm->cfg->rng || vm->cfg->virtio_console || vm->cfg->nr_nics);
 }
 
 static int kvm_create_vm(struct vm *vm)

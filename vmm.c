@@ -32,7 +32,7 @@ static void usage(FILE *f)
 		"  stop NAME [--force]        power the guest off (SysRq over the serial console,\n"
 		"                             waits up to 60 s), or end it at once\n"
 		"  stat NAME                  exits per vCPU, interrupts per route, I/O counts\n"
-		"  info NAME gic [all]|its|irq|pci|mem|io|dtb FILE\n"
+		"  info NAME gic [all]|its|irq|pci|mem|io|net|dtb FILE\n"
 		"  inject NAME spi INTID [0|1] | inject NAME msi DEVID EVENTID\n"
 		"  monitor NAME               a (vmm) prompt for the commands above\n"
 		"  help                       this text\n"

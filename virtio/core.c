@@ -338,6 +338,8 @@ int virtio_watch(struct virtio_dev *vd, struct iothread *io)
 	}
 	if (!ret)
 		ret = iothread_watch(io, vd->line.resample_fd, line_resample, vd);
+	if (!ret && vd->ops->watch)
+		ret = vd->ops->watch(vd->dev, io);
 	return ret;
 }
 
@@ -388,6 +390,8 @@ static void virtio_report(void *dev, struct emit *e)
 	emit_u64(e, "errors", io.errors);
 	emit_u64(e, "bytes_read", io.bytes_read);
 	emit_u64(e, "bytes_written", io.bytes_written);
+	if (vd->ops->report)
+		vd->ops->report(vd->dev, e);
 	if (vd->transport && vd->transport->report)
 		vd->transport->report(vd, e);
 }

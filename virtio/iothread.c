@@ -34,6 +34,7 @@ struct io_watch {
 	int index;              /* its fixed-file index */
 	io_fd_cb cb;
 	void *arg;
+	bool input;             /* not an eventfd: the callback reads it (iothread_watch_input) */
 };
 
 struct iothread {
@@ -157,7 +158,7 @@ int iothread_register_file(struct iothread *io, int fd)
 	return io->nr_files++;
 }
 
-int iothread_watch(struct iothread *io, int fd, io_fd_cb cb, void *arg)
+static int watch_add(struct iothread *io, int fd, io_fd_cb cb, void *arg, bool input)
 {
 	int index;
 
@@ -166,8 +167,18 @@ int iothread_watch(struct iothread *io, int fd, io_fd_cb cb, void *arg)
 	index = iothread_register_file(io, fd);
 	if (index < 0)
 		return index;
-	io->watches[io->nr_watches++] = (struct io_watch){ fd, index, cb, arg };
+	io->watches[io->nr_watches++] = (struct io_watch){ fd, index, cb, arg, input };
 	return 0;
+}
+
+int iothread_watch(struct iothread *io, int fd, io_fd_cb cb, void *arg)
+{
+	return watch_add(io, fd, cb, arg, false);
+}
+
+int iothread_watch_input(struct iothread *io, int fd, io_fd_cb cb, void *arg)
+{
+	return watch_add(io, fd, cb, arg, true);
 }
 
 static struct io_uring_sqe *ring_sqe(struct iothread *io)
@@ -226,8 +237,9 @@ static void handle_cqe(struct iothread *io, struct io_uring_cqe *cqe)
 			io->failed = true;
 			return;
 		}
-		/* Drain the counter (non-blocking eventfd) before running the callback. */
-		if (read(w->fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		/* Drain the counter (non-blocking eventfd) before running the callback; an input
+		 * watch's fd is the callback's to read. */
+		if (!w->input && read(w->fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
 			log_ratelimited("iothread: read of eventfd %d: %s", w->fd, strerror(errno));
 		if (!(cqe->flags & IORING_CQE_F_MORE))
 			arm_watch(io, w); /* the kernel ended the multishot poll: re-arm */
@@ -382,10 +394,15 @@ static int ring_lock_down(struct iothread *io)
 
 void iothread_describe(struct iothread *io, struct strbuf *out)
 {
+	unsigned eventfds = 0;
+
 	sb_printf(out, "ring: %u entries, created IORING_SETUP_R_DISABLED, enabled after its restrictions\n",
 		  io->ring.sq.ring_entries);
+	for (unsigned i = 0; i < io->nr_watches; i++)
+		eventfds += !io->watches[i].input;
+	/* Device files: disk images, and the taps (polled, iothread_watch_input). */
 	sb_printf(out, "fixed files: %u (eventfds %u, device files %u); every sqe must use IOSQE_FIXED_FILE\n",
-		  io->nr_files, io->nr_watches, io->nr_files - io->nr_watches);
+		  io->nr_files, eventfds, io->nr_files - eventfds);
 	sb_printf(out, "sqe opcodes allowed: readv writev fsync poll_add; register opcodes allowed: none\n");
 	sb_printf(out, "checked at start: register probe -> %s, nop sqe -> %s\n",
 		  io->check_register == -EACCES ? "EACCES (refused)" : strerror(-io->check_register),

@@ -35,6 +35,10 @@ int iothread_create(struct iothread **out, void (*fatal)(void *arg), void *fatal
 int iothread_register_file(struct iothread *io, int fd);
 /* Watch an eventfd (before iothread_start; registers it). 0 or -ENOSPC. */
 int iothread_watch(struct iothread *io, int fd, io_fd_cb cb, void *arg);
+/* Watch any readable fd (a tap) for POLLIN without reading it: cb reads what it wants, and
+ * the poll fires again on the next wake-up of the fd (new input), not while input it left
+ * waits (before iothread_start; registers it). 0 or -ENOSPC. */
+int iothread_watch_input(struct iothread *io, int fd, io_fd_cb cb, void *arg);
 /* A free submission entry, on the I/O thread only; flushes the ring when full. NULL if stuck. */
 struct io_uring_sqe *iothread_sqe(struct iothread *io, struct io_op *op);
 /* After io_uring_prep_*(sqe, index, ...): the file is a registered index (the ring refuses

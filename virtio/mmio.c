@@ -253,7 +253,13 @@ int virtio_mmio_create(struct virtio_host *h, const struct virtio_dev_ops *ops, 
 int virtio_create(struct virtio_host *h, const struct virtio_dev_ops *ops, void *dev, uint64_t features,
 		  struct virtio_dev **out)
 {
-	if (!h->pci)
+	return virtio_create_as(h, false, ops, dev, features, out);
+}
+
+int virtio_create_as(struct virtio_host *h, bool mmio, const struct virtio_dev_ops *ops, void *dev,
+		     uint64_t features, struct virtio_dev **out)
+{
+	if (mmio || !h->pci)
 		return virtio_mmio_create(h, ops, dev, features, out);
 	return virtio_pci_create(h, ops, dev, features, out);
 }

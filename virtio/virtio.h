@@ -18,6 +18,7 @@ struct pci_bus;
 struct pci_device;
 struct msix;
 struct virtio_io_stats;
+struct emit;
 
 /* Device status bits (2.1). */
 #define VIRTIO_STATUS_ACKNOWLEDGE  1
@@ -75,6 +76,12 @@ struct virtio_dev_ops {
 	void (*destroy)(void *dev);
 	/* Copy the model's I/O counters into *out (zeroed before). NULL: it counts none. */
 	void (*io_stats)(void *dev, struct virtio_io_stats *out);
+	/* More members of the device's `stat`/report object after the counters (scalars only:
+	 * stat's line takes no containers). NULL: none. */
+	void (*report)(void *dev, struct emit *e);
+	/* Watch the model's own fds with the I/O thread (virtio_watch, before it starts; a
+	 * network backend's input). NULL: none. 0 or -errno. */
+	int (*watch)(void *dev, struct iothread *io);
 };
 
 struct virtio_queue_state {
@@ -137,7 +144,12 @@ int virtio_mmio_create(struct virtio_host *h, const struct virtio_dev_ops *ops, 
 /* Create the device on the host's transport: PCI when h->pci is set, else MMIO. 0 or -errno. */
 int virtio_create(struct virtio_host *h, const struct virtio_dev_ops *ops, void *dev, uint64_t features,
 		  struct virtio_dev **out);
-/* Register the device's kick and resample eventfds with the I/O thread. 0 or -errno. */
+/* The same, on virtio-mmio when mmio is set (a device the command line put there on a PCI
+ * VM: -n trans=mmio). 0 or -errno. */
+int virtio_create_as(struct virtio_host *h, bool mmio, const struct virtio_dev_ops *ops, void *dev,
+		     uint64_t features, struct virtio_dev **out);
+/* Register the device's kick and resample eventfds, and the model's own (ops->watch), with
+ * the I/O thread. 0 or -errno. */
 int virtio_watch(struct virtio_dev *vd, struct iothread *io);
 /* The device model's I/O counters (all 0 for a model that keeps none). */
 void virtio_io_stats(const struct virtio_dev *vd, struct virtio_io_stats *out);

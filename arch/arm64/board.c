@@ -2,6 +2,7 @@
 #include "arch.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include "../../devices/device.h"
 #include "../../devices/pci.h"
@@ -10,6 +11,7 @@
 #include "../../irqchip/gic.h"
 #include "../../virtio/devices.h"
 #include "../../virtio/iothread.h"
+#include "../../virtio/net.h"
 #include "../../virtio/virtio.h"
 #include "../../vm.h"
 #include "memmap.h"
@@ -99,6 +101,28 @@ void board_virtio_host(struct vm *vm)
 	};
 }
 
+/* NIC i of the command line: its tap, its MAC (given, or stable for the VM's name). */
+static int board_add_nic(struct vm *vm, unsigned i)
+{
+	const struct nic_config *nic = &vm->cfg->nics[i];
+	struct net_tap_params tp = { .ifname = nic->tapif, .fd = nic->fd };
+	struct virtio_net_params np = { .mmio = nic->mmio };
+	struct net_backend *be;
+	struct virtio_dev *vd = NULL;
+	int ret;
+
+	if (nic->mac_given)
+		memcpy(np.mac, nic->mac, sizeof(np.mac));
+	else
+		net_mac_generate(vm->cfg->name ? vm->cfg->name : "vmm", i, np.mac);
+	ret = net_tap_open(&tp, &be);
+	if (ret)
+		return ret;
+	log_info("net: NIC %u on %s, MAC %02x:%02x:%02x:%02x:%02x:%02x", i, be->desc, np.mac[0], np.mac[1],
+		 np.mac[2], np.mac[3], np.mac[4], np.mac[5]);
+	return board_add_virtio(vm, virtio_net_create(&vm->vhost, &np, be, &vd), vd);
+}
+
 static int board_create_virtio(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
@@ -119,6 +143,8 @@ static int board_create_virtio(struct vm *vm)
 			vm->console_dev = vd;
 		}
 	}
+	for (unsigned i = 0; !ret && i < cfg->nr_nics; i++)
+		ret = board_add_nic(vm, i);
 	for (unsigned i = 0; !ret && i < vm->nr_virtio; i++)
 		ret = virtio_watch(vm->virtio[i], vm->io);
 	return ret;
@@ -146,7 +172,7 @@ int board_create_devices(struct vm *vm)
 		return ret;
 	vm->console_in = uart_console_in;
 	vm->console_dev = vm->uart;
-	if (!cfg->nr_disks && !cfg->rng && !cfg->virtio_console)
+	if (!cfg->nr_disks && !cfg->rng && !cfg->virtio_console && !cfg->nr_nics)
 		return 0;
 	ret = iothread_create(&vm->io, board_io_failed, vm);
 	if (!ret && !cfg->virtio_mmio) {

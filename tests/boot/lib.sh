@@ -24,7 +24,8 @@ build_images() {
 	install -m 755 "$GUEST_INIT" "$work/guest/init"
 	# Debian builds the virtio transports and drivers as modules; the guest's init loads them.
 	mkdir -p "$work/guest/lib/modules"
-	for m in virtio_mmio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk virtio_console virtio-rng; do
+	for m in virtio_mmio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk virtio_console virtio-rng \
+		failover net_failover virtio_net; do
 		find "$cache/modules" -name "$m.ko*" -exec cp {} "$work/guest/lib/modules/" \;
 	done
 	# perf_event_open of cycles and instructions (tests/boot/cases/cpu-features.sh): static,
@@ -45,9 +46,10 @@ build_images() {
 
 	cp "$cache/busybox" "$work/l1/bin/busybox"
 	# The L1 needs loop devices for a disk whose flushes fail (fault-flush-latched), and
-	# null_blk (with configfs, its dependency) for a disk slower than the drain (drain-timeout-*).
+	# null_blk (with configfs, its dependency) for a disk slower than the drain (drain-timeout-*),
+	# tun for the taps of the virtio-net cases (net-*).
 	mkdir -p "$work/l1/lib/modules"
-	for m in loop configfs null_blk; do
+	for m in loop configfs null_blk tun; do
 		find "$cache/modules" -name "$m.ko*" -exec cp {} "$work/l1/lib/modules/" \;
 	done
 	install -m 755 "$top/tests/boot/l1-init" "$work/l1/init"

@@ -147,6 +147,11 @@ int iothread_watch(struct iothread *io, int fd, io_fd_cb cb, void *arg)
 	return 0;
 }
 
+int iothread_watch_input(struct iothread *io, int fd, io_fd_cb cb, void *arg)
+{
+	return iothread_watch(io, fd, cb, arg); /* fake_io_fire runs it alike */
+}
+
 int iothread_register_file(struct iothread *io, int fd)
 {
 	if (io->nr_files >= FAKE_IO_WATCHES)

@@ -291,8 +291,22 @@ def gic():
           + entry(0x40000 + 8 * 8, 1 << 63 | ((ram + 0x30000) >> 8) << 5 | 15) + ite + cte)
 
 
+# ---- net: driver init (features, PCI command, two queue sizes), then chains and frames ----
+
+def net():
+    init = u64(0) + u8(0) + u8(4) + u8(4)                       # offered features, bus master, 16/16
+    def rx(head, seg): return u8(0) + u8(head) + u8(0) + u8(0) + u16(head * 0x800) + u16(0x8000 | seg // 3)
+    def tx(head, frame): return u8(2) + u8(head) + u8(1) + u8(0) + u16(0x2000) + u16(12) + u16(frame)
+    def frame(n, fill): return u8(4) + u16(12 + n) + u8(fill)
+    kick_rx, kick_tx, poll = u8(5), u8(6), u8(7)
+    write("net", "rx-frame", init + rx(0, 1800) + kick_rx + frame(60, 0xab) + poll)
+    write("net", "rx-short", init + rx(1, 600) + frame(1514, 0x11) + kick_rx + rx(2, 1800) + kick_rx)
+    write("net", "tx-frames", init + tx(0, 60) + tx(2, 1514) + kick_tx)
+    write("net", "tx-runt-reset", init + tx(0, 1) + kick_tx + u8(9) + u8(1) + tx(4, 100) + kick_tx)
+
+
 def main():
-    for gen in (virtq, blk, pci, msix, uart, command, image, kernel, fdt, mmio, gic):
+    for gen in (virtq, blk, pci, msix, uart, command, image, kernel, fdt, mmio, gic, net):
         gen()
     return 0
 

@@ -337,10 +337,10 @@ static void test_json_only_where_described(void **state)
 		{ "status --json extra", "error: usage: status                     name, state, uptime, GIC, vCPUs\n" },
 		{ "status extra", "error: usage: status                     name, state, uptime, GIC, vCPUs\n" },
 		{ "pause --json", "error: usage: pause                      stop the vCPUs (guest time stops too)\n" },
-		{ "info gic --json", "error: usage: info gic [all]|its|irq|pci|mem|io|dtb FILE\n" },
-		{ "info mem extra --json", "error: usage: info gic [all]|its|irq|pci|mem|io|dtb FILE\n" },
-		{ "info irq --json extra", "error: usage: info gic [all]|its|irq|pci|mem|io|dtb FILE\n" },
-		{ "info --json", "error: usage: info gic [all]|its|irq|pci|mem|io|dtb FILE\n" },
+		{ "info gic --json", "error: usage: info gic [all]|its|irq|pci|mem|io|net|dtb FILE\n" },
+		{ "info mem extra --json", "error: usage: info gic [all]|its|irq|pci|mem|io|net|dtb FILE\n" },
+		{ "info irq --json extra", "error: usage: info gic [all]|its|irq|pci|mem|io|net|dtb FILE\n" },
+		{ "info --json", "error: usage: info gic [all]|its|irq|pci|mem|io|net|dtb FILE\n" },
 	};
 
 	(void)state;

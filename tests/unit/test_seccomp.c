@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <linux/if_tun.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/ioctl.h>
@@ -184,6 +185,11 @@ static void test_io_ring_fd(void **state)
 	assert_int_equal(call(__NR_io_uring_enter, 7, 1, 0, 0), ALLOW);
 	assert_int_equal(call(__NR_io_uring_enter, 8, 1, 0, 0), TRAP);
 	assert_int_equal(call(__NR_ioctl, 7, KVM_RUN, 0, 0), TRAP);
+	/* virtio-net's data path: readv and writev on the tap; nothing opens or ioctls one. */
+	assert_int_equal(call(__NR_readv, 9, 0, 0, 0), ALLOW);
+	assert_int_equal(call(__NR_writev, 9, 0, 0, 0), ALLOW);
+	assert_int_equal(call(__NR_openat, AT_FDCWD, 0, O_RDWR, 0), TRAP);
+	assert_int_equal(call(__NR_ioctl, 9, TUNSETIFF, 0, 0), TRAP);
 }
 
 /* --reboot=restart: the main thread's union builds a VM (any fd, setup calls). */

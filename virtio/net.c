@@ -1,0 +1,416 @@
+/* net.c - virtio-net (virtio 1.2, section 5.1): one queue pair on a packet backend, the
+ * data path on the I/O thread.
+ *
+ * Offered: VIRTIO_NET_F_MAC, _STATUS (link always up), _MTU (1500), VERSION_1 (so the
+ * header is the 12-byte virtio_net_hdr_v1 with num_buffers). No checksum or segmentation
+ * offload, no MRG_RXBUF, no control queue: every frame is complete and checksummed, and it
+ * fits one receive chain. The backend's header is kept out of the guest's hands both ways:
+ * on receive it is overwritten with zeros and num_buffers 1 (5.1.6.4: flags 0 without
+ * GUEST_CSUM), on transmit a zero header of the host's replaces the driver's (5.1.6.2: with
+ * no offload negotiated only its size means something).
+ *
+ * Frames move between the backend and guest buffers with readv/writev straight on the
+ * buffers' iovecs (no copy). Receive: the I/O thread polls the backend's fd
+ * (iothread_watch_input) and reads while there are receive buffers; a chain taken with no
+ * frame waiting is kept for the next frame. Transmit: each kick of transmitq1 sends what is
+ * available. Both stop after a budget and come back through virtio_queue_yield. */
+#include "net.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../emit.h"
+#include "../util.h"
+#include "iothread.h"
+#include "virtio.h"
+
+#define VIRTIO_ID_NET 1
+#define VIRTIO_NET_F_MTU    3
+#define VIRTIO_NET_F_MAC    5
+#define VIRTIO_NET_F_STATUS 16
+#define VIRTIO_NET_S_LINK_UP 1
+
+/* Device configuration (5.1.4): mac[6], le16 status, le16 max_virtqueue_pairs, le16 mtu. */
+#define NET_CFG_SIZE   12
+#define NET_CFG_STATUS 6
+#define NET_CFG_PAIRS  8
+#define NET_CFG_MTU    10
+
+#define NET_QUEUE_SIZE 256
+#define NET_MAX_PAIRS  1     /* multiqueue comes later: up to VIRTIO_MAX_QUEUES / 2 */
+/* Per notification: at most this many frames each way, then the queue is kicked again so
+ * the I/O thread serves the other devices first (console.c does the same). */
+#define NET_BUDGET 64
+
+struct net_counts {
+	uint64_t packets, bytes, drops;
+};
+
+/* One receiveq/transmitq pair and what it moves (vd->lock). */
+struct net_qpair {
+	struct virtio_net *net;
+	unsigned rx_q, tx_q;            /* virtqueue indices: 2n and 2n + 1 (5.1.2) */
+	struct net_backend *be;
+	struct virtq_chain rx_chain;    /* a receive chain taken with no frame to put in it */
+	bool rx_held;
+	struct virtq_chain tx_chain;
+	struct iovec iov[VIRTQ_MAX_CHAIN + 1];
+	uint8_t rx_spill;               /* where a frame larger than its receive chain ends */
+	struct net_counts rx, tx;
+	struct ratelimit rx_rl, tx_rl;  /* "dropped" lines of this pair, one budget each way */
+};
+
+struct virtio_net {
+	struct virtio_dev *vd;
+	uint8_t config[NET_CFG_SIZE];
+	unsigned nr_pairs;
+	struct net_qpair qp[NET_MAX_PAIRS];
+};
+
+static const uint8_t zero_hdr[NET_HDR_LEN];
+
+/* A receive chain the device may fill: device-writable only, a whole frame's room. */
+static bool net_rx_chain_ok(const struct virtq_chain *c)
+{
+	return c->nr_out == 0 && c->in_len >= NET_MIN_RX_BUF;
+}
+
+/* Frames from the backend into receive chains, up to the budget (lock held). */
+static void net_rx(struct net_qpair *qp)
+{
+	struct virtio_dev *vd = qp->net->vd;
+	struct virtq *vq = virtio_queue(vd, qp->rx_q);
+	/* num_buffers (le16) is 1: without MRG_RXBUF each frame is one chain (5.1.6.4). */
+	static const uint8_t rx_hdr[NET_HDR_LEN] = { [10] = 1 };
+	unsigned budget = NET_BUDGET;
+	bool pushed = false;
+
+	while (budget && virtio_queue_live(vd, qp->rx_q)) {
+		struct virtq_chain *c = &qp->rx_chain;
+		uint64_t room;
+		ssize_t n;
+		int ret, niov;
+
+		if (!qp->rx_held) {
+			ret = virtio_queue_pop(vd, qp->rx_q, c);
+			if (ret < 0)
+				virtio_needs_reset(vd, "bad receive chain");
+			if (ret <= 0)
+				break; /* no buffer: the driver's next kick of receiveq brings us back */
+			if (!net_rx_chain_ok(c)) {
+				/* Read-only or too short for a frame: returned empty, counted. */
+				qp->rx.drops++;
+				log_ratelimited_obj(&qp->rx_rl, "virtio-net: receive buffer of %llu bytes%s refused (need %u)",
+						    (unsigned long long)c->in_len, c->nr_out ? " with read-only parts" : "",
+						    NET_MIN_RX_BUF);
+				virtq_push(vq, c->head, 0);
+				pushed = true;
+				continue;
+			}
+			qp->rx_held = true;
+		}
+		room = c->in_len < NET_HDR_LEN + NET_MAX_FRAME ? c->in_len : NET_HDR_LEN + NET_MAX_FRAME;
+		niov = virtq_chain_iov(vq, c, true, 0, room, qp->iov, VIRTQ_MAX_CHAIN);
+		if (niov < 0) {
+			qp->rx_held = false;
+			virtio_needs_reset(vd, "receive chain outside guest memory");
+			break;
+		}
+		/* One byte of the host's after the chain: a frame larger than the chain spills
+		 * into it, so a truncated frame is told from one that fits exactly (tun returns
+		 * the bytes it copied, not the frame's length). */
+		qp->iov[niov++] = (struct iovec){ &qp->rx_spill, 1 };
+		n = qp->be->ops->recv(qp->be, qp->iov, niov);
+		if (n == -EAGAIN)
+			break; /* the chain waits for the next frame (the backend's poll) */
+		budget--;
+		if (n < 0 || (uint64_t)n > room || n < NET_HDR_LEN + 14) {
+			/* Larger than the chain (it reached the spill byte), a runt, or a backend
+			 * error: the frame is gone, the chain kept for the next. */
+			qp->rx.drops++;
+			if (n < 0)
+				log_ratelimited_obj(&qp->rx_rl, "virtio-net: %s: receive: %s", qp->be->desc, strerror((int)-n));
+			else
+				log_ratelimited_obj(&qp->rx_rl, "virtio-net: %s: a frame of %lld bytes dropped (receive buffer %llu)",
+						    qp->be->desc, (long long)n - NET_HDR_LEN, (unsigned long long)room);
+			if (n < 0 && n != -EINTR)
+				break;
+			continue;
+		}
+		virtq_chain_write(vq, c, 0, rx_hdr, sizeof(rx_hdr));
+		qp->rx_held = false;
+		virtq_push(vq, c->head, (uint32_t)n);
+		pushed = true;
+		qp->rx.packets++;
+		qp->rx.bytes += n - NET_HDR_LEN;
+	}
+	if (pushed)
+		virtio_queue_interrupt(vd, qp->rx_q);
+	if (!budget)
+		virtio_queue_yield(vd, qp->rx_q); /* maybe more frames: after the others */
+}
+
+/* One transmit chain to the backend: the host's zero header, then the frame as the driver
+ * built it (readable segments from byte 12), never more. */
+static void net_tx_one(struct net_qpair *qp, const struct virtq_chain *c)
+{
+	struct virtq *vq = virtio_queue(qp->net->vd, qp->tx_q);
+	uint64_t frame = c->out_len >= NET_HDR_LEN ? c->out_len - NET_HDR_LEN : 0;
+	ssize_t n;
+	int niov;
+
+	if (c->out_len < NET_HDR_LEN + 14 || frame > NET_MAX_FRAME) {
+		qp->tx.drops++;
+		log_ratelimited_obj(&qp->tx_rl, "virtio-net: transmit chain of %llu bytes dropped (a frame is %u to %u bytes after the %u-byte header)",
+				    (unsigned long long)c->out_len, 14, NET_MAX_FRAME, NET_HDR_LEN);
+		return;
+	}
+	qp->iov[0] = (struct iovec){ (void *)zero_hdr, NET_HDR_LEN };
+	niov = virtq_chain_iov(vq, c, false, NET_HDR_LEN, frame, qp->iov + 1, VIRTQ_MAX_CHAIN);
+	if (niov < 0) {
+		qp->tx.drops++;
+		return;
+	}
+	n = qp->be->ops->send(qp->be, qp->iov, niov + 1);
+	if (n != (ssize_t)(NET_HDR_LEN + frame)) {
+		qp->tx.drops++;
+		log_ratelimited_obj(&qp->tx_rl, "virtio-net: %s: send: %s", qp->be->desc,
+				    n < 0 ? strerror((int)-n) : "short write");
+		return;
+	}
+	qp->tx.packets++;
+	qp->tx.bytes += frame;
+}
+
+/* Every available transmit chain, up to the budget (lock held). */
+static void net_tx(struct net_qpair *qp)
+{
+	struct virtio_dev *vd = qp->net->vd;
+	struct virtq *vq = virtio_queue(vd, qp->tx_q);
+	unsigned budget = NET_BUDGET;
+	int ret = 0;
+
+	while (budget && (ret = virtio_queue_pop(vd, qp->tx_q, &qp->tx_chain)) == 1) {
+		net_tx_one(qp, &qp->tx_chain);
+		virtq_push(vq, qp->tx_chain.head, 0); /* the device writes nothing into it */
+		budget--;
+	}
+	if (ret < 0)
+		virtio_needs_reset(vd, "bad transmit chain");
+	else if (!budget)
+		virtio_queue_yield(vd, qp->tx_q);
+	virtio_queue_interrupt(vd, qp->tx_q);
+}
+
+static void net_queue_notify(void *dev, unsigned q)
+{
+	struct virtio_net *net = dev;
+	struct net_qpair *qp = &net->qp[q / 2];
+
+	if (q / 2 >= net->nr_pairs)
+		return;
+	if (q % 2 == 0)
+		net_rx(qp); /* new receive buffers: frames may be waiting */
+	else
+		net_tx(qp);
+}
+
+/* The backend has input (I/O thread, lock not held). */
+static void net_input(void *arg)
+{
+	struct net_qpair *qp = arg;
+	struct virtio_dev *vd = qp->net->vd;
+
+	pthread_mutex_lock(&vd->lock);
+	if (virtio_queue_live(vd, qp->rx_q))
+		net_rx(qp);
+	pthread_mutex_unlock(&vd->lock);
+}
+
+/* Each pair's backend input, polled by the I/O thread (virtio_watch). */
+static int net_watch(void *dev, struct iothread *io)
+{
+	struct virtio_net *net = dev;
+	int ret = 0;
+
+	for (unsigned i = 0; !ret && i < net->nr_pairs; i++)
+		ret = iothread_watch_input(io, net->qp[i].be->fd, net_input, &net->qp[i]);
+	return ret;
+}
+
+static void net_reset(void *dev)
+{
+	struct virtio_net *net = dev;
+
+	for (unsigned i = 0; i < net->nr_pairs; i++)
+		net->qp[i].rx_held = false; /* the driver forgot its buffers */
+}
+
+static void net_config_read(void *dev, uint32_t off, void *buf, uint32_t len)
+{
+	memcpy(buf, ((struct virtio_net *)dev)->config + off, len);
+}
+
+static void net_destroy(void *dev)
+{
+	struct virtio_net *net = dev;
+
+	for (unsigned i = 0; i < net->nr_pairs; i++)
+		if (net->qp[i].be)
+			net->qp[i].be->ops->close(net->qp[i].be);
+	free(net);
+}
+
+static void net_io_stats(void *dev, struct virtio_io_stats *out)
+{
+	const struct virtio_net *net = dev;
+
+	for (unsigned i = 0; i < net->nr_pairs; i++) {
+		out->reads += net->qp[i].rx.packets;
+		out->writes += net->qp[i].tx.packets;
+		out->errors += net->qp[i].rx.drops + net->qp[i].tx.drops;
+		out->bytes_read += net->qp[i].rx.bytes;
+		out->bytes_written += net->qp[i].tx.bytes;
+	}
+}
+
+/* Flat members (a stat line takes no containers): the backend, the MAC, each queue's
+ * packets, bytes and drops. */
+static void net_report(void *dev, struct emit *e)
+{
+	const struct virtio_net *net = dev;
+	char mac[18], key[32];
+
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", net->config[0], net->config[1],
+		 net->config[2], net->config[3], net->config[4], net->config[5]);
+	emit_str(e, "backend", net->qp[0].be->desc);
+	emit_str(e, "mac", mac);
+	for (unsigned i = 0; i < net->nr_pairs; i++) {
+		const struct net_counts *c[2] = { &net->qp[i].rx, &net->qp[i].tx };
+
+		for (unsigned d = 0; d < 2; d++) {
+			snprintf(key, sizeof(key), "%s%u_packets", d ? "tx" : "rx", i);
+			emit_u64(e, key, c[d]->packets);
+			snprintf(key, sizeof(key), "%s%u_bytes", d ? "tx" : "rx", i);
+			emit_u64(e, key, c[d]->bytes);
+			snprintf(key, sizeof(key), "%s%u_drops", d ? "tx" : "rx", i);
+			emit_u64(e, key, c[d]->drops);
+		}
+	}
+}
+
+static const struct virtio_dev_ops net_ops = {
+	.name = "virtio-net",
+	.device_id = VIRTIO_ID_NET,
+	.class_code = 0x020000, /* network controller, Ethernet */
+	.nr_queues = 2 * NET_MAX_PAIRS,
+	.queue_size = NET_QUEUE_SIZE,
+	.features = 1ULL << VIRTIO_NET_F_MAC | 1ULL << VIRTIO_NET_F_STATUS | 1ULL << VIRTIO_NET_F_MTU,
+	.config_size = NET_CFG_SIZE,
+	.config_read = net_config_read,
+	.queue_notify = net_queue_notify,
+	.reset = net_reset,
+	.destroy = net_destroy,
+	.io_stats = net_io_stats,
+	.report = net_report,
+	.watch = net_watch,
+};
+
+bool virtio_net_is(const struct virtio_dev *vd)
+{
+	return vd->ops == &net_ops;
+}
+
+void virtio_net_describe(struct virtio_dev *vd, struct emit *e)
+{
+	const struct virtio_net *net = vd->dev;
+	char mac[18];
+
+	pthread_mutex_lock(&vd->lock);
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", net->config[0], net->config[1],
+		 net->config[2], net->config[3], net->config[4], net->config[5]);
+	emit_obj_line(e, "nic", "%s MAC %s link up MTU %s, driver %{ready|not ready}, features 0x%s");
+	emit_str(e, "backend", net->qp[0].be->desc);
+	emit_str(e, "mac", mac);
+	emit_u64(e, "mtu", NET_MTU);
+	emit_bool(e, "driver_ok", vd->status & VIRTIO_STATUS_DRIVER_OK);
+	{
+		char f[20];
+
+		snprintf(f, sizeof(f), "%llx", (unsigned long long)vd->driver_features);
+		emit_str(e, "features", f);
+	}
+	emit_obj_end(e);
+	emit_arr_begin(e, "queue_pairs");
+	for (unsigned i = 0; i < net->nr_pairs; i++) {
+		const struct net_qpair *qp = &net->qp[i];
+
+		emit_obj_line(e, NULL, "  pair %s: rx %s packets %s bytes %s drops, tx %s packets %s bytes %s drops");
+		emit_u64(e, "pair", i);
+		emit_u64(e, "rx_packets", qp->rx.packets);
+		emit_u64(e, "rx_bytes", qp->rx.bytes);
+		emit_u64(e, "rx_drops", qp->rx.drops);
+		emit_u64(e, "tx_packets", qp->tx.packets);
+		emit_u64(e, "tx_bytes", qp->tx.bytes);
+		emit_u64(e, "tx_drops", qp->tx.drops);
+		emit_obj_end(e);
+	}
+	emit_arr_end(e);
+	pthread_mutex_unlock(&vd->lock);
+}
+
+int virtio_net_create(struct virtio_host *h, const struct virtio_net_params *p, struct net_backend *be,
+		      struct virtio_dev **out)
+{
+	struct virtio_net *net = calloc(1, sizeof(*net));
+	int ret;
+
+	if (!net) {
+		be->ops->close(be);
+		return -ENOMEM;
+	}
+	net->nr_pairs = 1;
+	net->qp[0] = (struct net_qpair){ .net = net, .rx_q = 0, .tx_q = 1, .be = be };
+	memcpy(net->config, p->mac, 6);
+	le_store(net->config + NET_CFG_STATUS, 2, VIRTIO_NET_S_LINK_UP);
+	le_store(net->config + NET_CFG_PAIRS, 2, net->nr_pairs);
+	le_store(net->config + NET_CFG_MTU, 2, NET_MTU);
+	ret = virtio_create_as(h, p->mmio, &net_ops, net, 0, &net->vd);
+	if (ret) {
+		net_destroy(net);
+		return ret;
+	}
+	*out = net->vd;
+	return 0;
+}
+
+/* ---- MAC addresses ---- */
+
+void net_mac_generate(const char *name, unsigned index, uint8_t mac[6])
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a, 64 bits */
+
+	for (const char *s = name ? name : ""; *s; s++)
+		h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
+	h = (h ^ (index & 0xff)) * 0x100000001b3ULL;
+	for (unsigned i = 0; i < 6; i++)
+		mac[i] = (uint8_t)(h >> (8 * i));
+	mac[0] = (mac[0] & 0xfc) | 0x02; /* locally administered, unicast (IEEE 802, bits 1 and 0) */
+}
+
+int net_mac_parse(const char *s, uint8_t mac[6])
+{
+	if (strlen(s) != 17)
+		return -EINVAL;
+	for (unsigned i = 0; i < 17; i++)
+		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
+			return -EINVAL;
+	for (unsigned i = 0; i < 6; i++)
+		mac[i] = (uint8_t)strtoul((char[3]){ s[3 * i], s[3 * i + 1], 0 }, NULL, 16);
+	if ((mac[0] & 1) || !(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
+		return -EINVAL;
+	return 0;
+}
