@@ -60,7 +60,7 @@ $(OBJDIR)/%.o: %.c
 # ioeventfd registry, the one the fuzzers use too; fake_kvm.c: questions about its records)
 # and the fixtures (pci_fixture.c: fake RAM and VM, ECAM/BAR, driver steps).
 PCI_TESTS := test_info_pci test_pci_cfg test_pci_fdt test_pci_intx test_pci_bar_race test_msix test_virtio_pci \
-	test_virtio_console test_virtio_mmio test_virtio_net
+	test_virtio_console test_virtio_mmio test_virtio_net test_virtio_vsock
 $(foreach t,$(PCI_TESTS),$(eval TEST_LDFLAGS_$(t) := -Wl,--wrap=ioctl))
 $(foreach t,$(PCI_TESTS),$(eval TEST_SUPPORT_$(t) := fake_kvm pci_fixture))
 test_support_objs = $(foreach s,$(TEST_SUPPORT_$(1)),$(OBJDIR)/tests/unit/$(s).o)

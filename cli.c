@@ -18,6 +18,7 @@ enum {
 	OPT_CONSOLE_LOG, OPT_EXPECT, OPT_FAIL_ON, OPT_REBOOT, OPT_REPORT, OPT_DUMP_DTB, OPT_TRANSPORT,
 	OPT_NO_SECCOMP, OPT_PMU, OPT_NO_PMU, OPT_NO_SVE, OPT_SVE_MAX_VL, OPT_NO_PAUTH, OPT_NO_MTE,
 	OPT_NO_PVTIME,
+	OPT_VSOCK,
 };
 
 static const struct option run_options[] = {
@@ -33,6 +34,7 @@ static const struct option run_options[] = {
 	{ "disk", required_argument, NULL, 'd' },
 	{ "network", required_argument, NULL, 'n' },
 	{ "rng", no_argument, NULL, OPT_RNG },
+	{ "vsock", required_argument, NULL, OPT_VSOCK },
 	{ "console", required_argument, NULL, OPT_CONSOLE },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "console-log", required_argument, NULL, OPT_CONSOLE_LOG },
@@ -90,6 +92,8 @@ void cli_usage_run(void *stream)
 		"                           fd=N (a tap fd opened with IFF_VNET_HDR), guest_mac=MAC\n"
 		"                           (default: derived from --name), trans=pci|mmio, vhost=0, mq=1\n"
 		"      --rng                virtio-rng, fed from getrandom()\n"
+		"      --vsock CID          virtio-vsock with guest CID (3 to 4294967294) through the\n"
+		"                           kernel's vhost-vsock (/dev/vhost-vsock, module vhost_vsock)\n"
 		"      --console=KIND       serial (default: 16550, ttyS0) or virtio (hvc0)\n"
 		"      --transport=KIND     virtio over pci (default) or mmio (virtio-mmio, an SPI each)\n"
 		"\n"
@@ -281,6 +285,14 @@ static int cli_opt(int c, const char *arg, struct vm_config *cfg, char *err, siz
 	case OPT_NO_PAUTH: cfg->pauth = FEAT_OFF; return 0;
 	case OPT_NO_MTE: cfg->mte = FEAT_OFF; return 0;
 	case OPT_NO_PVTIME: cfg->pvtime = FEAT_OFF; return 0;
+	case OPT_VSOCK:
+		/* 0 hypervisor, 1 local, 2 host, 0xffffffff VMADDR_CID_ANY (linux/vm_sockets.h). */
+		if (parse_uint(arg, 3, 0xfffffffeULL, &cfg->vsock_cid)) {
+			snprintf(err, errlen, "--vsock %s: a guest CID is a number from 3 to 4294967294 "
+				 "(0, 1 and 2 are reserved, 4294967295 is VMADDR_CID_ANY)", arg);
+			return -EINVAL;
+		}
+		return 0;
 	case OPT_SVE_MAX_VL:
 		/* Architectural SVE vector lengths: 128 to 2048 bits in steps of 128. */
 		if (parse_uint(arg, 128, 2048, &v) || v % 128) {

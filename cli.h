@@ -45,6 +45,7 @@ struct vm_config {
 	char disk_args[CLI_MAX_DISKS][512]; /* -d values with ",ro" cut off */
 	unsigned nr_disks;
 	bool rng;              /* --rng: virtio-rng */
+	uint64_t vsock_cid;    /* --vsock CID: virtio-vsock on vhost-vsock; 0 none */
 	bool virtio_console;   /* --console=virtio: hvc0 instead of the 16550 */
 	bool virtio_mmio;      /* --transport=mmio: virtio-mmio instead of PCI */
 	struct nic_config nics[CLI_MAX_NICS];

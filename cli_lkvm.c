@@ -44,7 +44,7 @@ bool cli_lkvm_invoked(const char *argv0)
 
 /* kvmtool run options vmm has no counterpart for: refused by name. */
 static const char *const unsupported[] = {
-	"balloon", "vnc", "gtk", "sdl", "9p", "vsock", "dev", "tty", "sandbox", "hugetlbfs",
+	"balloon", "vnc", "gtk", "sdl", "9p", "dev", "tty", "sandbox", "hugetlbfs",
 	"virtio-legacy", "firmware", "flash", "no-dhcp", "vfio-pci", "debug-single-step",
 	"debug-ioport", "debug-mmio", "debug-iodelay", "aarch32", "override-bad-firmware-cntfrq",
 	"firmware-address", "vcpu-affinity", "kaslr-seed", "in-kernel-smccc", "realm",
@@ -382,6 +382,7 @@ static const struct lkvm_usage_opt {
 	{ 'm', "mem", "size[KMGT]", "Virtual machine memory size, by default measured in megabytes (M)" },
 	{ 'd', "disk", "image", "Disk image" },
 	{ 0, "rng", NULL, "Enable virtio Random Number Generator" },
+	{ 0, "vsock", "cid", "Guest virtio socket CID" },
 	{ 0, "nodefaults", NULL, "Disable implicit configuration that cannot be disabled otherwise" },
 	{ 0, "console", "serial or virtio", "Console to use" },
 	{ 0, "virtio-transport", "[pci|mmio]", "Type of virtio transport" },

@@ -95,7 +95,7 @@ struct vm {
 	/* The I/O thread stopped with disk requests still in the kernel (drain timeout): guest
 	 * RAM and the disks' files stay as they are until the process exits. */
 	bool io_abandoned;
-	struct virtio_dev *virtio[CLI_MAX_DISKS + 2 + CLI_MAX_NICS];
+	struct virtio_dev *virtio[CLI_MAX_DISKS + 2 + CLI_MAX_NICS + 1]; /* + 1: vsock */
 	unsigned nr_virtio;
 	struct uart *uart;
 	/* Where console input goes: the UART, or virtio-console's receiveq. */

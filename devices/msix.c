@@ -96,6 +96,17 @@ int msix_signal(struct msix *m, unsigned vec)
 	return 1;
 }
 
+int msix_vector_irqfd(struct msix *m, unsigned vec)
+{
+	uint16_t ctrl = msix_ctrl(m);
+	struct msix_vector *v;
+
+	if (vec >= m->nr_vectors || !(ctrl & MSIX_CTRL_ENABLE) || (ctrl & MSIX_CTRL_MASKALL))
+		return -1;
+	v = &m->vectors[vec];
+	return !v->masked && v->routed && may_send(m) ? v->irq_fd : -1;
+}
+
 bool msix_cap_written(const struct msix *m, uint32_t off, unsigned len)
 {
 	return off + len > m->cap + 2 && off < m->cap + 4;

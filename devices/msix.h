@@ -64,6 +64,11 @@ void msix_update(struct msix *m);
 /* Send vector vec, or set its pending bit while it is masked, unrouted or the owner holds
  * messages (6.8.3.5). 1 sent, 0 held pending, -EINVAL for no such vector. */
 int msix_signal(struct msix *m, unsigned vec);
+/* The eventfd that sends vector vec straight to the guest (its irqfd) while a message may go
+ * out at once: MSI-X enabled, neither the function nor the vector masked, routed, the owner
+ * not holding messages. -1 otherwise (then a message must go through msix_signal, which
+ * keeps it pending). For a kernel backend (vhost) that signals the vector itself. */
+int msix_vector_irqfd(struct msix *m, unsigned vec);
 /* Does BAR offset off fall in the table or the PBA? */
 bool msix_bar_claims(const struct msix *m, uint64_t off);
 /* A guest read of the table or PBA at BAR offset off: DWORD or aligned QWORD only (6.8.2),

@@ -83,6 +83,15 @@ static void pci_interrupt(struct virtio_dev *vd, int q)
 	}
 }
 
+/* vhost's call: the queue's vector's irqfd while a message through it would go out now;
+ * with MSI-X off (INTx) an interrupt needs the ISR bit, so -1. */
+static int pci_queue_irqfd(struct virtio_dev *vd, unsigned q)
+{
+	struct virtio_pci *p = pci_of(vd);
+
+	return p->queue_vector[q] == VIRTIO_MSI_NO_VECTOR ? -1 : msix_vector_irqfd(&p->msix, p->queue_vector[q]);
+}
+
 static bool pci_line_in_use(struct virtio_dev *vd)
 {
 	return !msix_enabled(&pci_of(vd)->msix);
@@ -159,6 +168,7 @@ static void queue_write(struct virtio_dev *vd, struct virtio_queue_state *qs, ui
 
 	if (off == CC_Q_MSIX) {
 		p->queue_vector[qs - vd->queues] = val < p->msix.nr_vectors ? val : VIRTIO_MSI_NO_VECTOR;
+		virtio_irq_changed(vd);
 		return;
 	}
 	switch (off) {
@@ -264,6 +274,7 @@ static int bar_write(void *dev, uint64_t off, unsigned len, uint64_t val)
 		virtio_kick(vd, (off - BAR_NOTIFY) / NOTIFY_MULTIPLIER);
 	} else if (msix_bar_claims(&pci_of(vd)->msix, off)) {
 		msix_bar_write(&pci_of(vd)->msix, off, len, val);
+		virtio_irq_changed(vd);
 	}
 	pthread_mutex_unlock(&vd->lock);
 	return 0;
@@ -297,6 +308,7 @@ static void virtio_cfg_written(void *owner, uint32_t off, unsigned len)
 				virtio_kick(vd, q);
 	}
 	msix_update(&p->msix);
+	virtio_irq_changed(vd);
 	pthread_mutex_unlock(&vd->lock);
 }
 
@@ -402,6 +414,7 @@ static const struct virtio_transport pci_transport = {
 	.reset = pci_reset,
 	.destroy = pci_destroy,
 	.report = pci_report,
+	.queue_irqfd = pci_queue_irqfd,
 };
 
 struct pci_device *virtio_pci_function(const struct virtio_dev *vd)

@@ -30,6 +30,9 @@ struct virtio_transport {
 	/* Free vd->transport_state and what it holds (PCI: the MSI-X vectors' eventfds); called
 	 * by virtio_destroy, also on a half-created device. */
 	void (*destroy)(struct virtio_dev *vd);
+	/* The eventfd that interrupts for queue q without vmm, or -1 (virtio_queue_irqfd).
+	 * NULL: none ever (virtio-mmio's level line needs its ISR bit set). */
+	int (*queue_irqfd)(struct virtio_dev *vd, unsigned q);
 	/* Where the device sits (for `stat` and the report): members of the open object. */
 	void (*report)(const struct virtio_dev *vd, struct emit *e);
 };
@@ -46,6 +49,9 @@ void virtio_line_raise(struct virtio_dev *vd, uint8_t isr_bits);
 /* KVM_IOEVENTFD for addr/len, matching datamatch if >= 0; 0 or -errno (logged). */
 int virtio_ioeventfd(struct virtio_dev *vd, int fd, uint64_t addr, unsigned len, int64_t datamatch,
 		     bool assign);
+/* The transport's interrupt path may have changed (MSI-X state, a vector's mask or route):
+ * tell the model (ops->irq_changed). Lock held. */
+void virtio_irq_changed(struct virtio_dev *vd);
 /* A kick KVM_IOEVENTFD did not catch: hand it to the I/O thread the same way. */
 void virtio_kick(struct virtio_dev *vd, unsigned q);
 /* Device reset (status 0): queues, features, the model's state. */

@@ -82,6 +82,16 @@ struct virtio_dev_ops {
 	/* Watch the model's own fds with the I/O thread (virtio_watch, before it starts; a
 	 * network backend's input). NULL: none. 0 or -errno. */
 	int (*watch)(void *dev, struct iothread *io);
+	/* Queues the kernel serves (vhost), bit q for queue q: the I/O thread does not watch
+	 * their kick eventfds, which the model hands to the kernel. */
+	uint32_t kernel_queues;
+	/* A driver write changed the device status (a reset calls ops->reset instead). NULL:
+	 * nobody asks. */
+	void (*status_changed)(void *dev);
+	/* The path of the queues' interrupts may have changed (virtio-pci: MSI-X turned on or
+	 * off, a vector masked, unmasked or moved, Bus Master Enable): virtio_queue_irqfd may
+	 * answer otherwise now. NULL: nobody asks. */
+	void (*irq_changed)(void *dev);
 };
 
 struct virtio_queue_state {
@@ -181,6 +191,14 @@ int virtio_queue_pop(struct virtio_dev *vd, unsigned q, struct virtq_chain *c);
 /* Come back to queue q later, as if the driver kicked it again: a device that stopped at
  * its per-notification budget lets the I/O thread serve other work first. (lock held) */
 void virtio_queue_yield(struct virtio_dev *vd, unsigned q);
+/* The eventfd that interrupts the driver for queue q without vmm (virtio-pci: the queue's
+ * MSI-X vector's irqfd while a message may go out at once), or -1: then each interrupt goes
+ * through virtio_queue_signal (the level line, a masked vector). For a kernel backend
+ * (vhost's VHOST_SET_VRING_CALL). (lock held) */
+int virtio_queue_irqfd(struct virtio_dev *vd, unsigned q);
+/* Interrupt the driver for queue q now, whatever the ring asks: the kernel backend already
+ * decided it wants one (its call eventfd fired). (lock held) */
+void virtio_queue_signal(struct virtio_dev *vd, unsigned q);
 /* The driver broke the rules (why): set DEVICE_NEEDS_RESET, report it (rate-limited) and
  * tell the driver; no queue of the device is processed until reset (lock held). */
 void virtio_needs_reset(struct virtio_dev *vd, const char *why);

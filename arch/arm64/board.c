@@ -12,6 +12,7 @@
 #include "../../virtio/devices.h"
 #include "../../virtio/iothread.h"
 #include "../../virtio/net.h"
+#include "../../virtio/vsock.h"
 #include "../../virtio/virtio.h"
 #include "../../vm.h"
 #include "memmap.h"
@@ -145,6 +146,13 @@ static int board_create_virtio(struct vm *vm)
 	}
 	for (unsigned i = 0; !ret && i < cfg->nr_nics; i++)
 		ret = board_add_nic(vm, i);
+	if (!ret && cfg->vsock_cid) {
+		struct virtio_vsock_params vp = { .cid = cfg->vsock_cid };
+
+		ret = board_add_virtio(vm, virtio_vsock_create(h, &vp, &vd), vd);
+		if (!ret)
+			log_info("vsock: guest CID %llu on vhost-vsock", (unsigned long long)cfg->vsock_cid);
+	}
 	for (unsigned i = 0; !ret && i < vm->nr_virtio; i++)
 		ret = virtio_watch(vm->virtio[i], vm->io);
 	return ret;
@@ -172,7 +180,7 @@ int board_create_devices(struct vm *vm)
 		return ret;
 	vm->console_in = uart_console_in;
 	vm->console_dev = vm->uart;
-	if (!cfg->nr_disks && !cfg->rng && !cfg->virtio_console && !cfg->nr_nics)
+	if (!cfg->nr_disks && !cfg->rng && !cfg->virtio_console && !cfg->nr_nics && !cfg->vsock_cid)
 		return 0;
 	ret = iothread_create(&vm->io, board_io_failed, vm);
 	if (!ret && !cfg->virtio_mmio) {

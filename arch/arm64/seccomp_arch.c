@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <ucontext.h>
 #include <sys/ioctl.h>
+#include <linux/vhost.h>
 #include <sys/mman.h>
 #include <fcntl.h>
 #include <sys/prctl.h>
@@ -58,6 +59,14 @@ static const struct sc_rule vcpu_rules[] = {
 	IOCTL_ON(KVM_IRQ_LINE, SC_VCPU_VM_FD), IOCTL_ON(KVM_SET_GSI_ROUTING, SC_VCPU_VM_FD),
 	IOCTL_ON(KVM_IRQFD, SC_VCPU_VM_FD), IOCTL_ON(KVM_IOEVENTFD, SC_VCPU_VM_FD),
 	IOCTL_ON(KVM_SIGNAL_MSI, SC_VCPU_VM_FD),
+	/* virtio-vsock (virtio/vsock.c): DRIVER_OK hands vhost-vsock the features and the rx/tx
+	 * rings and starts it, a reset stops it, an MSI-X table or config write re-wires a
+	 * queue's call. The vhost fd is no thread fd seccomp knows, so these are bound by
+	 * request number only (the filter compares the number: VHOST_* only, no other vhost
+	 * or device ioctl). */
+	IOCTL(VHOST_SET_FEATURES), IOCTL(VHOST_SET_VRING_NUM), IOCTL(VHOST_SET_VRING_BASE),
+	IOCTL(VHOST_SET_VRING_ADDR), IOCTL(VHOST_SET_VRING_KICK), IOCTL(VHOST_SET_VRING_CALL),
+	IOCTL(VHOST_VSOCK_SET_RUNNING),
 	COMMON,
 };
 
@@ -92,6 +101,7 @@ static const struct sc_rule main_rules[] = {
 	IOCTL_ON(KVM_GET_DEVICE_ATTR, SC_MAIN_GIC_FD), IOCTL_ON(KVM_GET_DEVICE_ATTR, SC_MAIN_ITS_FD),
 	IOCTL_ON(KVM_SET_DEVICE_ATTR, SC_MAIN_ITS_FD), /* KVM_DEV_ARM_ITS_SAVE_TABLES (info its) */
 	IOCTL_ON(KVM_IRQ_LINE, SC_MAIN_VM_FD), IOCTL_ON(KVM_SIGNAL_MSI, SC_MAIN_VM_FD),
+	IOCTL(VHOST_VSOCK_SET_RUNNING), /* virtio-vsock stopped at the VM's end (vm_destroy) */
 	IOCTL_ON(TCGETS, SC_MAIN_TTY_FD), IOCTL_ON(TCSETS, SC_MAIN_TTY_FD),
 	IOCTL_ON(TCSETSW, SC_MAIN_TTY_FD), IOCTL_ON(TCSETSF, SC_MAIN_TTY_FD),
 	/* stdio's fstat of the report's streams: fstatat(fd, "", AT_EMPTY_PATH). */

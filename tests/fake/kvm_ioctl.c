@@ -12,6 +12,7 @@
 struct fake_kvm kvm;
 struct fake_kvm_stats fake_kvm;
 int (*fake_kvm_get_attr)(struct kvm_device_attr *a);
+int (*fake_vhost_ioctl)(int fd, unsigned long request, void *arg);
 __attribute__((weak)) bool fake_kvm_accept_all = false;
 
 __attribute__((weak)) void fake_kvm_fail(const char *what)
@@ -93,6 +94,8 @@ static int ioeventfd_ioctl(const struct kvm_ioeventfd *ev)
 
 static int model_ioctl(int fd, unsigned long request, void *arg)
 {
+	if (_IOC_TYPE(request) == 0xAF && fake_vhost_ioctl) /* VHOST_VIRTIO (linux/vhost.h) */
+		return fake_vhost_ioctl(fd, request, arg);
 	switch (request) {
 	case KVM_SET_GSI_ROUTING:
 		record_routing(arg);

@@ -56,6 +56,10 @@ extern bool fake_kvm_accept_all;
  * here prints what and aborts; tests/unit/fake_kvm.c fails the cmocka test instead. */
 __attribute__((noreturn)) void fake_kvm_fail(const char *what);
 
+/* The model: vhost requests (type VHOST_VIRTIO, 0xAF) go here when a test set it (a fake
+ * vhost device of its own: test_virtio_vsock.c's fake_vhost_vsock); NULL: to the kernel. */
+extern int (*fake_vhost_ioctl)(int fd, unsigned long request, void *arg);
+
 int __real_ioctl(int fd, unsigned long request, ...);
 int __wrap_ioctl(int fd, unsigned long request, ...);
 

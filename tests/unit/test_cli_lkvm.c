@@ -162,6 +162,14 @@ static void test_network_loglevel_transport(void **state)
 	cli_lkvm_free(&lr);
 	assert_int_equal(c.nr_nics, 0);
 	cli_lkvm_free(&lr);
+	/* kvmtool's --vsock CID is vmm's, both spellings of the value. */
+	assert_int_equal(PARSE(false, &lr, &c, err, "--vsock", "7", "Image"), 0);
+	assert_int_equal(c.vsock_cid, 7);
+	assert_string_equal(c.kernel, "Image");
+	cli_lkvm_free(&lr);
+	assert_int_equal(PARSE(false, &lr, &c, err, "--vsock=8", "Image"), 0);
+	assert_int_equal(c.vsock_cid, 8);
+	cli_lkvm_free(&lr);
 	/* kvmtool's tap spelling passes through to vmm's -n (cli_net.c). */
 	assert_int_equal(PARSE(false, &lr, &c, err, "--network", "mode=tap,tapif=tap0", "-nmode=tap,trans=mmio", "Image"), 0);
 	assert_int_equal(c.nr_nics, 2);
