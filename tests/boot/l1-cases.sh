@@ -144,6 +144,6 @@ wait_rc() {
 
 L1_CASES_DIR=${L1_CASES_DIR:-/cases}
 for theme in boot kernel-formats cpu-features cli-errors gic virtio-pci disk-faults console-faults ci control dtb virtio-mmio \
-	seccomp drain-timeout hostile lkvm net; do
+	seccomp drain-timeout hostile lkvm net vsock; do
 	. "$L1_CASES_DIR/$theme.sh"
 done

@@ -25,13 +25,16 @@ build_images() {
 	# Debian builds the virtio transports and drivers as modules; the guest's init loads them.
 	mkdir -p "$work/guest/lib/modules"
 	for m in virtio_mmio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk virtio_console virtio-rng \
-		failover net_failover virtio_net; do
+		failover net_failover virtio_net vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport; do
 		find "$cache/modules" -name "$m.ko*" -exec cp {} "$work/guest/lib/modules/" \;
 	done
 	# perf_event_open of cycles and instructions (tests/boot/cases/cpu-features.sh): static,
 	# in the guest and in the L1 (which tells what its own PMU counts).
 	"${CROSS}gcc" -O2 -Wall -Wextra -Werror -static -o "$work/guest/bin/perfcount" "$top/tests/boot/perfcount.c"
 	cp "$work/guest/bin/perfcount" "$work/l1/bin/perfcount"
+	# One message each way over AF_VSOCK (tests/boot/cases/vsock.sh): busybox has no vsock.
+	"${CROSS}gcc" -O2 -Wall -Wextra -Werror -static -o "$work/guest/bin/vsockmsg" "$top/tests/boot/vsockmsg.c"
+	cp "$work/guest/bin/vsockmsg" "$work/l1/bin/vsockmsg"
 	cpio_dir "$work/guest" "$work/l1/guest/initrd.cpio"
 
 	"${CROSS}as" -o "$work/raw.o" "$top/tests/boot/raw-payload.S"
@@ -47,9 +50,10 @@ build_images() {
 	cp "$cache/busybox" "$work/l1/bin/busybox"
 	# The L1 needs loop devices for a disk whose flushes fail (fault-flush-latched), and
 	# null_blk (with configfs, its dependency) for a disk slower than the drain (drain-timeout-*),
-	# tun for the taps of the virtio-net cases (net-*).
+	# tun for the taps of the virtio-net cases (net-*), vhost-vsock (and what it needs) for
+	# the vsock-* cases.
 	mkdir -p "$work/l1/lib/modules"
-	for m in loop configfs null_blk tun; do
+	for m in loop configfs null_blk tun vhost_iotlb vhost vsock vmw_vsock_virtio_transport_common vhost_vsock; do
 		find "$cache/modules" -name "$m.ko*" -exec cp {} "$work/l1/lib/modules/" \;
 	done
 	install -m 755 "$top/tests/boot/l1-init" "$work/l1/init"
