@@ -201,15 +201,12 @@ static void vsock_queue_notify(void *dev, unsigned q)
 		vs->event_kicks++;
 }
 
-/* vhost signalled our call eventfd for queue q (I/O thread). */
+/* vhost signalled our call eventfd for queue q (I/O thread; it read the eventfd). */
 static void vsock_called(void *arg)
 {
 	struct vsock_call *c = arg;
 	struct virtio_dev *vd = c->vs->vd;
-	uint64_t n;
 
-	if (read(c->fd, &n, sizeof(n)) != sizeof(n))
-		return;
 	pthread_mutex_lock(&vd->lock);
 	c->vs->call_signals++;
 	if (vd->status & VIRTIO_STATUS_DRIVER_OK)
@@ -332,17 +329,20 @@ static int vsock_open(const char *path)
 /* Owner, features, guest RAM, CID: what vhost needs before any ring (linux/vhost.h). */
 static int vsock_vhost_setup(struct virtio_vsock *vs, const struct guest_mem *mem)
 {
-	struct {
+	/* struct vhost_memory with one region: a flexible array member, so built in a buffer. */
+	union {
 		struct vhost_memory m;
-		struct vhost_memory_region r[1];
-	} table = { .m.nregions = 1 };
+		uint8_t bytes[sizeof(struct vhost_memory) + sizeof(struct vhost_memory_region)];
+	} table = { 0 };
+	void *hva = guest_mem_ptr(mem, mem->gpa, mem->size);
 	uint64_t cid = vs->cid;
 	int ret;
 
-	if (!guest_mem_ptr(mem, mem->gpa, mem->size))
+	if (!hva)
 		return -EINVAL;
-	table.r[0] = (struct vhost_memory_region){ .guest_phys_addr = mem->gpa, .memory_size = mem->size,
-						   .userspace_addr = (uint64_t)(uintptr_t)guest_mem_ptr(mem, mem->gpa, mem->size) };
+	table.m.nregions = 1;
+	table.m.regions[0] = (struct vhost_memory_region){ .guest_phys_addr = mem->gpa, .memory_size = mem->size,
+							   .userspace_addr = (uint64_t)(uintptr_t)hva };
 	ret = vhost_call(vs, VHOST_SET_OWNER, "VHOST_SET_OWNER", NULL);
 	if (!ret)
 		ret = vhost_call(vs, VHOST_GET_FEATURES, "VHOST_GET_FEATURES", &vs->vhost_features);
