@@ -78,6 +78,9 @@ void virtio_needs_reset(struct virtio_dev *vd, const char *why)
 		vd->queues[q].vq.broken = true;
 	vd->config_generation++;
 	vd->transport->interrupt(vd, VIRTIO_CONFIG_IRQ);
+	/* A kernel backend (vhost) works the rings without us: it must stop too. */
+	if (vd->ops->status_changed)
+		vd->ops->status_changed(vd->dev);
 }
 
 /* The guest EOId the level line: raise it again while the ISR still has work (I/O thread). */

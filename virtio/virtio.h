@@ -85,8 +85,8 @@ struct virtio_dev_ops {
 	/* Queues the kernel serves (vhost), bit q for queue q: the I/O thread does not watch
 	 * their kick eventfds, which the model hands to the kernel. */
 	uint32_t kernel_queues;
-	/* A driver write changed the device status (a reset calls ops->reset instead). NULL:
-	 * nobody asks. */
+	/* The device status changed: a driver write, or DEVICE_NEEDS_RESET set (a reset calls
+	 * ops->reset instead). NULL: nobody asks. */
 	void (*status_changed)(void *dev);
 	/* The path of the queues' interrupts may have changed (virtio-pci: MSI-X turned on or
 	 * off, a vector masked, unmasked or moved, Bus Master Enable): virtio_queue_irqfd may

@@ -265,6 +265,36 @@ static void test_msix_rewire(void **state)
 	}
 }
 
+/* DEVICE_NEEDS_RESET stops vhost too: it must not go on working the driver's rings. */
+static void test_needs_reset_stops(void **state)
+{
+	(void)state;
+	vsock_driver_queues(0);
+	driver_ok();
+	assert_int_equal(fv.running, 1);
+	bar_wr(CC_Q_SELECT, 2, 0);
+	bar_wr(CC_Q_SIZE, 2, 64); /* a queue register after DRIVER_OK: DEVICE_NEEDS_RESET */
+	assert_true(bar_rd(CC_STATUS, 1) & VIRTIO_STATUS_NEEDS_RESET);
+	assert_int_equal(fv.running, 0);
+}
+
+/* On virtio-mmio the level line needs its ISR bit: vhost always calls the model's eventfd. */
+static void test_mmio_own_call(void **state)
+{
+	struct virtio_vsock_params p = { .cid = 9, .vhost_path = "/dev/null" };
+	struct virtio_dev *m = NULL;
+
+	(void)state;
+	vm.vhost.pci = NULL;
+	assert_int_equal(virtio_vsock_create(&vm.vhost, &p, &m), 0);
+	assert_null(virtio_pci_msix(m));
+	pthread_mutex_lock(&m->lock);
+	assert_int_equal(virtio_queue_irqfd(m, 0), -1);
+	assert_int_equal(virtio_queue_irqfd(m, 1), -1);
+	pthread_mutex_unlock(&m->lock);
+	virtio_destroy(m);
+}
+
 static void put_desc(uint64_t table, unsigned i, uint64_t addr, uint32_t len, uint16_t flags)
 {
 	uint8_t *d = ram + (table - RAM_GPA) + 16 * i;
@@ -366,6 +396,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reset_stops, vsock_setup, vsock_teardown),
 		cmocka_unit_test_setup_teardown(test_msix_rewire, vsock_setup, vsock_teardown),
 		cmocka_unit_test_setup_teardown(test_event_queue, vsock_setup, vsock_teardown),
+		cmocka_unit_test_setup_teardown(test_needs_reset_stops, vsock_setup, vsock_teardown),
+		cmocka_unit_test_setup_teardown(test_mmio_own_call, vsock_setup, vsock_teardown),
 		cmocka_unit_test_setup_teardown(test_cid_in_use, vsock_setup, vsock_teardown),
 		cmocka_unit_test(test_cid_valid),
 		cmocka_unit_test(test_cli),
