@@ -29,6 +29,7 @@ struct nic_config {
 	bool mac_given;
 	bool mmio;             /* trans=mmio on a PCI VM */
 	bool pci;              /* trans=pci given (refused with --transport=mmio) */
+	unsigned pairs;        /* mq=N queue pairs (0: 1); the board caps it (vCPUs, NET_MAX_PAIRS) */
 };
 
 struct vm_config {

@@ -1,5 +1,5 @@
-/* net.c - virtio-net (virtio 1.2, section 5.1): one queue pair on a packet backend, the
- * data path on the I/O thread.
+/* net.c - virtio-net (virtio 1.2, section 5.1): queue pairs on packet backends (one per
+ * pair), the data path on the I/O thread.
  *
  * Offered: VIRTIO_NET_F_MAC, _STATUS (link always up), _MTU (1500), VERSION_1 (so the
  * header is the 12-byte virtio_net_hdr_v1 with num_buffers). No checksum or segmentation
@@ -13,7 +13,13 @@
  * buffers' iovecs (no copy). Receive: the I/O thread polls the backend's fd
  * (iothread_watch_input) and reads while there are receive buffers; a chain taken with no
  * frame waiting is kept for the next frame. Transmit: each kick of transmitq1 sends what is
- * available. Both stop after a budget and come back through virtio_queue_yield. */
+ * available. Both stop after a budget and come back through virtio_queue_yield.
+ *
+ * Multiqueue (5.1.6.5.5): with more than one pair the device offers VIRTIO_NET_F_MQ (config
+ * max_virtqueue_pairs) and VIRTIO_NET_F_CTRL_VQ, the control queue after the last pair
+ * (virtqueue 2N). Only pair 0 is used after a reset; VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET picks
+ * 1..N. Receive stops on the pairs past that, and their backend queues are detached so the
+ * host steers every frame to a pair in use. One pair: no control queue, as before. */
 #include "net.h"
 
 #include <ctype.h>
@@ -31,6 +37,11 @@
 #define VIRTIO_NET_F_MTU    3
 #define VIRTIO_NET_F_MAC    5
 #define VIRTIO_NET_F_STATUS 16
+#define VIRTIO_NET_F_CTRL_VQ 17
+#define VIRTIO_NET_F_MQ     22
+/* Control classes and commands (5.1.6.5.5). */
+#define VIRTIO_NET_CTRL_MQ 4
+#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 0
 #define VIRTIO_NET_S_LINK_UP 1
 
 /* Device configuration (5.1.4): mac[6], le16 status, le16 max_virtqueue_pairs, le16 mtu. */
@@ -40,7 +51,7 @@
 #define NET_CFG_MTU    10
 
 #define NET_QUEUE_SIZE 256
-#define NET_MAX_PAIRS  1     /* multiqueue comes later: up to VIRTIO_MAX_QUEUES / 2 */
+_Static_assert(2 * NET_MAX_PAIRS + 1 <= VIRTIO_MAX_QUEUES, "the control queue after the pairs");
 /* Per notification: at most this many frames each way, then the queue is kicked again so
  * the I/O thread serves the other devices first (console.c does the same). */
 #define NET_BUDGET 64
@@ -65,8 +76,14 @@ struct net_qpair {
 
 struct virtio_net {
 	struct virtio_dev *vd;
+	struct virtio_dev_ops ops;      /* net_ops with this NIC's queue count and features */
 	uint8_t config[NET_CFG_SIZE];
-	unsigned nr_pairs;
+	unsigned nr_pairs;              /* max_virtqueue_pairs */
+	unsigned active_pairs;          /* what the driver set (1 after a reset) */
+	unsigned ctrl_q;                /* the control queue's index (2 * nr_pairs), if nr_pairs > 1 */
+	struct virtq_chain ctrl_chain;
+	uint64_t ctrl_ok, ctrl_err;     /* control commands acked OK / ERR */
+	struct ratelimit ctrl_rl;
 	struct net_qpair qp[NET_MAX_PAIRS];
 };
 
@@ -88,7 +105,8 @@ static void net_rx(struct net_qpair *qp)
 	unsigned budget = NET_BUDGET;
 	bool pushed = false;
 
-	while (budget && virtio_queue_live(vd, qp->rx_q)) {
+	/* 5.1.6.5.5: no frames on receive queues past the pairs the driver set. */
+	while (budget && qp - qp->net->qp < qp->net->active_pairs && virtio_queue_live(vd, qp->rx_q)) {
 		struct virtq_chain *c = &qp->rx_chain;
 		uint64_t room;
 		ssize_t n;
@@ -205,11 +223,87 @@ static void net_tx(struct net_qpair *qp)
 	virtio_queue_interrupt(vd, qp->tx_q);
 }
 
+/* Attach the backend queues of pairs [0, n) and detach the rest; n becomes active. */
+static void net_set_active(struct virtio_net *net, unsigned n)
+{
+	for (unsigned i = 0; i < net->nr_pairs; i++) {
+		struct net_backend *be = net->qp[i].be;
+		int ret;
+
+		if (!be->ops->queue_enable)
+			continue;
+		ret = be->ops->queue_enable(be, i < n);
+		if (ret)
+			log_ratelimited_obj(&net->ctrl_rl, "virtio-net: %s: %s queue %u: %s", be->desc,
+					    i < n ? "attach" : "detach", i, strerror(-ret));
+	}
+	net->active_pairs = n;
+}
+
+uint8_t net_ctrl_parse(const uint8_t *cmd, size_t len, unsigned max_pairs, unsigned *pairs)
+{
+	unsigned n;
+
+	/* Only the MQ class: CTRL_RX, CTRL_MAC, ANNOUNCE and the offload classes need
+	 * features we do not offer (5.1.6.5.1-4). */
+	if (len != 4 || cmd[0] != VIRTIO_NET_CTRL_MQ || cmd[1] != VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET)
+		return VIRTIO_NET_ERR;
+	n = (unsigned)le_load(cmd + 2, 2);
+	if (n < 1 || n > max_pairs)
+		return VIRTIO_NET_ERR;
+	*pairs = n;
+	return VIRTIO_NET_OK;
+}
+
+/* Control commands: the readable part is class, command, data; the ack goes in the first
+ * writable byte (5.1.6.5). A chain without a writable byte cannot be answered: returned
+ * unused, logged. (lock held) */
+static void net_ctrl(struct virtio_net *net)
+{
+	struct virtio_dev *vd = net->vd;
+	struct virtq *vq = virtio_queue(vd, net->ctrl_q);
+	struct virtq_chain *c = &net->ctrl_chain;
+	unsigned budget = NET_BUDGET;
+	int ret = 0;
+
+	while (budget && (ret = virtio_queue_pop(vd, net->ctrl_q, c)) == 1) {
+		uint8_t cmd[8] = { 0 }, ack = VIRTIO_NET_ERR;
+		size_t len = c->out_len < sizeof(cmd) ? (size_t)c->out_len : sizeof(cmd);
+		unsigned pairs = 0;
+		uint32_t written = 0;
+
+		budget--;
+		if (c->out_len <= sizeof(cmd) && virtq_chain_read(vq, c, 0, cmd, len) == 0)
+			ack = net_ctrl_parse(cmd, len, net->nr_pairs, &pairs);
+		if (c->in_len < 1) {
+			log_ratelimited_obj(&net->ctrl_rl, "virtio-net: control command with no room for its ack ignored");
+		} else if (virtq_chain_write(vq, c, 0, &ack, 1) == 0) {
+			written = 1;
+			if (ack == VIRTIO_NET_OK)
+				net_set_active(net, pairs);
+		}
+		if (ack == VIRTIO_NET_OK && written)
+			net->ctrl_ok++;
+		else
+			net->ctrl_err++;
+		virtq_push(vq, c->head, written);
+	}
+	if (ret < 0)
+		virtio_needs_reset(vd, "bad control chain");
+	else if (!budget)
+		virtio_queue_yield(vd, net->ctrl_q);
+	virtio_queue_interrupt(vd, net->ctrl_q);
+}
+
 static void net_queue_notify(void *dev, unsigned q)
 {
 	struct virtio_net *net = dev;
 	struct net_qpair *qp = &net->qp[q / 2];
 
+	if (net->nr_pairs > 1 && q == net->ctrl_q) {
+		net_ctrl(net);
+		return;
+	}
 	if (q / 2 >= net->nr_pairs)
 		return;
 	if (q % 2 == 0)
@@ -247,6 +341,8 @@ static void net_reset(void *dev)
 
 	for (unsigned i = 0; i < net->nr_pairs; i++)
 		net->qp[i].rx_held = false; /* the driver forgot its buffers */
+	if (net->active_pairs != 1)
+		net_set_active(net, 1); /* 5.1.6.5.5: receiveq1 only, until the driver sets more */
 }
 
 static void net_config_read(void *dev, uint32_t off, void *buf, uint32_t len)
@@ -288,6 +384,12 @@ static void net_report(void *dev, struct emit *e)
 		 net->config[2], net->config[3], net->config[4], net->config[5]);
 	emit_str(e, "backend", net->qp[0].be->desc);
 	emit_str(e, "mac", mac);
+	if (net->nr_pairs > 1) {
+		emit_u64(e, "queue_pairs", net->nr_pairs);
+		emit_u64(e, "active_pairs", net->active_pairs);
+		emit_u64(e, "ctrl_ok", net->ctrl_ok);
+		emit_u64(e, "ctrl_err", net->ctrl_err);
+	}
 	for (unsigned i = 0; i < net->nr_pairs; i++) {
 		const struct net_counts *c[2] = { &net->qp[i].rx, &net->qp[i].tx };
 
@@ -306,7 +408,7 @@ static const struct virtio_dev_ops net_ops = {
 	.name = "virtio-net",
 	.device_id = VIRTIO_ID_NET,
 	.class_code = 0x020000, /* network controller, Ethernet */
-	.nr_queues = 2 * NET_MAX_PAIRS,
+	.nr_queues = 2,          /* per NIC: 2 * pairs, and the control queue with more than one */
 	.queue_size = NET_QUEUE_SIZE,
 	.features = 1ULL << VIRTIO_NET_F_MAC | 1ULL << VIRTIO_NET_F_STATUS | 1ULL << VIRTIO_NET_F_MTU,
 	.config_size = NET_CFG_SIZE,
@@ -321,7 +423,7 @@ static const struct virtio_dev_ops net_ops = {
 
 bool virtio_net_is(const struct virtio_dev *vd)
 {
-	return vd->ops == &net_ops;
+	return vd->ops->queue_notify == net_queue_notify; /* each NIC has its own copy of net_ops */
 }
 
 void virtio_net_describe(struct virtio_dev *vd, struct emit *e)
@@ -344,6 +446,14 @@ void virtio_net_describe(struct virtio_dev *vd, struct emit *e)
 		emit_str(e, "features", f);
 	}
 	emit_obj_end(e);
+	if (net->nr_pairs > 1) {
+		emit_obj_line(e, "multiqueue", "multiqueue: %s of %s pairs in use, control commands %s ok %s refused");
+		emit_u64(e, "active_pairs", net->active_pairs);
+		emit_u64(e, "queue_pairs", net->nr_pairs);
+		emit_u64(e, "ctrl_ok", net->ctrl_ok);
+		emit_u64(e, "ctrl_err", net->ctrl_err);
+		emit_obj_end(e);
+	}
 	emit_arr_begin(e, "queue_pairs");
 	for (unsigned i = 0; i < net->nr_pairs; i++) {
 		const struct net_qpair *qp = &net->qp[i];
@@ -365,20 +475,40 @@ void virtio_net_describe(struct virtio_dev *vd, struct emit *e)
 int virtio_net_create(struct virtio_host *h, const struct virtio_net_params *p, struct net_backend *be,
 		      struct virtio_dev **out)
 {
-	struct virtio_net *net = calloc(1, sizeof(*net));
+	struct virtio_net_params one = *p;
+
+	one.pairs = 1;
+	return virtio_net_create_mq(h, &one, &be, out);
+}
+
+int virtio_net_create_mq(struct virtio_host *h, const struct virtio_net_params *p, struct net_backend **be,
+			 struct virtio_dev **out)
+{
+	unsigned pairs = p->pairs ? p->pairs : 1;
+	struct virtio_net *net = pairs <= NET_MAX_PAIRS ? calloc(1, sizeof(*net)) : NULL;
 	int ret;
 
 	if (!net) {
-		be->ops->close(be);
-		return -ENOMEM;
+		for (unsigned i = 0; i < pairs; i++)
+			be[i]->ops->close(be[i]);
+		return pairs <= NET_MAX_PAIRS ? -ENOMEM : -EINVAL;
 	}
-	net->nr_pairs = 1;
-	net->qp[0] = (struct net_qpair){ .net = net, .rx_q = 0, .tx_q = 1, .be = be };
+	net->nr_pairs = pairs;
+	net->active_pairs = pairs; /* net_reset (virtio_reset at creation) makes it 1 */
+	for (unsigned i = 0; i < pairs; i++)
+		net->qp[i] = (struct net_qpair){ .net = net, .rx_q = 2 * i, .tx_q = 2 * i + 1, .be = be[i] };
+	net->ops = net_ops;
+	net->ops.nr_queues = 2 * pairs;
+	if (pairs > 1) {
+		net->ctrl_q = 2 * pairs;
+		net->ops.nr_queues = 2 * pairs + 1;
+		net->ops.features |= 1ULL << VIRTIO_NET_F_CTRL_VQ | 1ULL << VIRTIO_NET_F_MQ;
+	}
 	memcpy(net->config, p->mac, 6);
 	le_store(net->config + NET_CFG_STATUS, 2, VIRTIO_NET_S_LINK_UP);
 	le_store(net->config + NET_CFG_PAIRS, 2, net->nr_pairs);
 	le_store(net->config + NET_CFG_MTU, 2, NET_MTU);
-	ret = virtio_create_as(h, p->mmio, &net_ops, net, 0, &net->vd);
+	ret = virtio_create_as(h, p->mmio, &net->ops, net, 0, &net->vd);
 	if (ret) {
 		net_destroy(net);
 		return ret;

@@ -33,7 +33,7 @@ struct emit;
 #define VIRTIO_F_EVENT_IDX     29
 #define VIRTIO_F_VERSION_1     32
 
-#define VIRTIO_MAX_QUEUES 4
+#define VIRTIO_MAX_QUEUES 17 /* virtio-net: 8 queue pairs and the control queue */
 
 /* virtio-mmio: one 512-byte register window per device (virtio 1.2, 4.2.2); the same value
  * the board's memory map sizes its virtio-mmio region with. */

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <ucontext.h>
 #include <sys/ioctl.h>
+#include <linux/if_tun.h>
 #include <sys/mman.h>
 #include <fcntl.h>
 #include <sys/prctl.h>
@@ -58,6 +59,9 @@ static const struct sc_rule vcpu_rules[] = {
 	IOCTL_ON(KVM_IRQ_LINE, SC_VCPU_VM_FD), IOCTL_ON(KVM_SET_GSI_ROUTING, SC_VCPU_VM_FD),
 	IOCTL_ON(KVM_IRQFD, SC_VCPU_VM_FD), IOCTL_ON(KVM_IOEVENTFD, SC_VCPU_VM_FD),
 	IOCTL_ON(KVM_SIGNAL_MSI, SC_VCPU_VM_FD),
+	/* A device reset of a multi-queue virtio-net detaches the tap queues past the first
+	 * (virtio/net.c net_set_active); the tap fds are not thread fds seccomp knows. */
+	IOCTL(TUNSETQUEUE),
 	COMMON,
 };
 
@@ -68,6 +72,9 @@ static const struct sc_rule vcpu_rules[] = {
 static const struct sc_rule io_rules[] = {
 	ARG_FD(__NR_io_uring_enter, 0, SC_IO_RING_FD),
 	ANY(__NR_read), ANY(__NR_readv), ANY(__NR_getrandom),
+	/* virtio-net's control queue: VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET attaches and detaches
+	 * tap queues. */
+	IOCTL(TUNSETQUEUE),
 	COMMON,
 };
 

@@ -1,7 +1,8 @@
 /* Unit tests: virtio-net over virtio-pci (virtio/net.c) on a fake tap: config space, feature
  * negotiation, receive into good, short and read-only chains, transmit of good, oversized
  * and undersized chains, the fd backend on a socketpair, MAC parsing and generation, and
- * the -n command line. KVM faked at ioctl() (fake_kvm.c), fixtures in pci_fixture.c. */
+ * the -n command line; multiqueue: two pairs, the control queue's commands good and bad,
+ * the tap queues attached and detached with them. KVM faked at ioctl() (fake_kvm.c), fixtures in pci_fixture.c. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -89,7 +90,7 @@ static void fake_close(struct net_backend *be)
 	((struct fake_tap *)be)->closed++;
 }
 
-static const struct net_backend_ops fake_ops = { "fake", fake_recv, fake_send, fake_close };
+static const struct net_backend_ops fake_ops = { "fake", fake_recv, fake_send, fake_close, NULL };
 
 static void tap_queue_frame(size_t frame_len, uint8_t fill)
 {
@@ -532,8 +533,10 @@ static void test_cli_network(void **state)
 	assert_string_equal(err, "-n mode=user: user-mode networking is not implemented yet; use mode=tap");
 	assert_int_equal(PARSE(&c, err, "-n", "vhost=1", "Image"), -EINVAL);
 	assert_string_equal(err, "-n vhost=1: vhost-net is not implemented yet; use vhost=0");
-	assert_int_equal(PARSE(&c, err, "-n", "mq=2", "Image"), -EINVAL);
-	assert_string_equal(err, "-n mq=2: multiqueue is not implemented yet; use mq=1");
+	assert_int_equal(PARSE(&c, err, "-n", "tapif=tap0,mq=2", "Image"), 0);
+	assert_int_equal(c.nics[0].pairs, 2);
+	assert_int_equal(PARSE(&c, err, "-n", "fd=3,mq=2", "Image"), -EINVAL);
+	assert_string_equal(err, "-n fd=3,mq=2: fd= is one tap queue; mq=N needs tapif= (a multi_queue tap) or none");
 	assert_int_equal(PARSE(&c, err, "-n", "mq=0", "Image"), -EINVAL);
 	assert_string_equal(err, "-n mq=0: mq is the number of queue pairs, 1 or more");
 	assert_int_equal(PARSE(&c, err, "-n", "guest_mac=01:02:03:04:05:06", "Image"), -EINVAL);
@@ -562,6 +565,179 @@ static void test_cli_network(void **state)
 
 #define NET_TEST(fn) cmocka_unit_test_setup_teardown(fn, net_setup, net_teardown)
 
+/* ---- multiqueue: two pairs on two fake tap queues that record attach and detach ---- */
+
+static struct fake_tap tap1;
+static int tap1_enabled = -1; /* the last queue_enable of the second queue */
+static unsigned tap0_enables;
+
+static int fake_queue_enable(struct net_backend *be, bool on)
+{
+	if (be == &tap1.be)
+		tap1_enabled = on;
+	else
+		tap0_enables += on;
+	return 0;
+}
+
+static const struct net_backend_ops fake_mq_ops = { "fake", fake_recv, fake_send, fake_close, fake_queue_enable };
+
+#define F_CTRL_VQ (1u << 17)
+#define F_MQ      (1u << 22)
+#define CTLQ_DESC  (RAM_GPA + 0x7000)
+#define CTLQ_AVAIL (RAM_GPA + 0x8000)
+#define CTLQ_USED  (RAM_GPA + 0x9000)
+#define CTLBUF     (RAM_GPA + 0x30000)
+
+static int net_mq_setup(void **state)
+{
+	struct virtio_net_params p = { .mac = { 0x02, 1, 2, 3, 4, 5 }, .pairs = 2 };
+	struct net_backend *be[2] = { &tap.be, &tap1.be };
+
+	(void)state;
+	memset(&tap, 0, sizeof(tap));
+	memset(&tap1, 0, sizeof(tap1));
+	tap.be = (struct net_backend){ .ops = &fake_mq_ops, .fd = -1, .desc = "tap fake0" };
+	tap1.be = (struct net_backend){ .ops = &fake_mq_ops, .fd = -1, .desc = "tap fake0" };
+	tap1_enabled = -1;
+	tap0_enables = 0;
+	vm_init(&gicv3_ops, true);
+	plain_add(&plain);
+	assert_int_equal(virtio_net_create_mq(&vm.vhost, &p, be, &vd), 0);
+	virtio_enable_bar();
+	return 0;
+}
+
+static int net_mq_teardown(void **state)
+{
+	virtio_teardown(state);
+	assert_int_equal(tap.closed, 1);
+	assert_int_equal(tap1.closed, 1);
+	return 0;
+}
+
+/* One control command: readable cmd[len], then a 1-byte writable ack; the ack, or -1 if
+ * the device did not answer. */
+static int ctrl_cmd(const uint8_t *cmd, uint32_t len)
+{
+	uint16_t used = rd16(CTLQ_USED + 2);
+	uint8_t *ack = ram + (CTLBUF + 64 - RAM_GPA);
+
+	memcpy(ram + (CTLBUF - RAM_GPA), cmd, len);
+	*ack = 0xee;
+	put_desc(CTLQ_DESC, 0, CTLBUF, len, VIRTQ_DESC_F_NEXT, 1);
+	put_desc(CTLQ_DESC, 1, CTLBUF + 64, 1, VIRTQ_DESC_F_WRITE, 0);
+	avail_add(CTLQ_AVAIL, 0);
+	notify(4);
+	if (rd16(CTLQ_USED + 2) != (uint16_t)(used + 1))
+		return -1;
+	return *ack;
+}
+
+static void test_mq_config_and_ctrl(void **state)
+{
+	const uint8_t set2[4] = { 4, 0, 2, 0 }, set1[4] = { 4, 0, 1, 0 }, set3[4] = { 4, 0, 3, 0 },
+		      set0[4] = { 4, 0, 0, 0 }, rx_promisc[3] = { 0, 0, 1 }, mq_rss[4] = { 4, 1, 2, 0 };
+	struct strbuf out = { 0 };
+
+	(void)state;
+	assert_int_equal(bar_rd(CC_NUM_QUEUES, 2), 5); /* 2 pairs and the control queue */
+	bar_wr(CC_DFSELECT, 4, 0);
+	assert_int_equal(bar_rd(CC_DF, 4) & (F_CTRL_VQ | F_MQ), F_CTRL_VQ | F_MQ);
+	assert_int_equal(bar_rd(BAR_DEVICE + 8, 2), 2); /* max_virtqueue_pairs */
+	/* After the reset at creation only pair 0 is in use: the second tap queue detached. */
+	assert_int_equal(tap1_enabled, 0);
+
+	bar_wr(CC_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	set_features(0, F_MAC | F_CTRL_VQ | F_MQ);
+	set_features(1, 1);
+	bar_wr(CC_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+	queue_program(0, QSIZE, RXQ_DESC, RXQ_AVAIL, RXQ_USED);
+	bar_wr(CC_Q_ENABLE, 2, 1);
+	queue_program(4, QSIZE, CTLQ_DESC, CTLQ_AVAIL, CTLQ_USED);
+	bar_wr(CC_Q_ENABLE, 2, 1);
+	bar_wr(CC_STATUS, 1, bar_rd(CC_STATUS, 1) | VIRTIO_STATUS_DRIVER_OK);
+	assert_true(bar_rd(CC_STATUS, 1) & VIRTIO_STATUS_DRIVER_OK);
+
+	assert_int_equal(ctrl_cmd(set2, 4), VIRTIO_NET_OK);
+	assert_int_equal(rd32(CTLQ_USED + 8), 1); /* the ack byte written */
+	assert_int_equal(tap1_enabled, 1);
+	assert_int_equal(ctrl_cmd(set3, 4), VIRTIO_NET_ERR); /* more than max_virtqueue_pairs */
+	assert_int_equal(ctrl_cmd(set0, 4), VIRTIO_NET_ERR);
+	assert_int_equal(ctrl_cmd(rx_promisc, 3), VIRTIO_NET_ERR); /* CTRL_RX is not offered */
+	assert_int_equal(ctrl_cmd(mq_rss, 4), VIRTIO_NET_ERR);
+	assert_int_equal(ctrl_cmd(set2, 3), VIRTIO_NET_ERR);  /* short data */
+	assert_int_equal(tap1_enabled, 1);                    /* the refused ones changed nothing */
+	assert_int_equal(ctrl_cmd(set1, 4), VIRTIO_NET_OK);
+	assert_int_equal(tap1_enabled, 0);
+
+	/* A command without room for the ack: returned unused, nothing changes. */
+	memcpy(ram + (CTLBUF - RAM_GPA), set2, 4);
+	put_desc(CTLQ_DESC, 0, CTLBUF, 4, 0, 0);
+	avail_add(CTLQ_AVAIL, 0);
+	notify(4);
+	assert_int_equal(rd32(CTLQ_USED + 4 + 8 * 7 + 4), 0);
+	assert_int_equal(tap1_enabled, 0);
+
+	vm.virtio[0] = vd;
+	vm.nr_virtio = 1;
+	command_run(&vm, "info net", &out);
+	assert_non_null(strstr(out.buf, "multiqueue: 1 of 2 pairs in use, control commands 2 ok 6 refused\n"));
+	assert_non_null(strstr(out.buf, "  pair 1: rx 0 packets"));
+	sb_free(&out);
+	vm.nr_virtio = 0;
+
+	assert_int_equal(ctrl_cmd(set2, 4), VIRTIO_NET_OK);
+	assert_int_equal(tap1_enabled, 1);
+	bar_wr(CC_STATUS, 1, 0); /* reset: back to pair 0 alone */
+	assert_int_equal(tap1_enabled, 0);
+}
+
+/* Receive on a pair past the ones in use takes no buffer (5.1.6.5.5). */
+static void test_mq_rx_inactive_pair(void **state)
+{
+	(void)state;
+	bar_wr(CC_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	set_features(0, F_MAC | F_CTRL_VQ | F_MQ);
+	set_features(1, 1);
+	bar_wr(CC_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+	queue_program(2, QSIZE, RXQ_DESC, RXQ_AVAIL, RXQ_USED);
+	bar_wr(CC_Q_ENABLE, 2, 1);
+	queue_program(4, QSIZE, CTLQ_DESC, CTLQ_AVAIL, CTLQ_USED);
+	bar_wr(CC_Q_ENABLE, 2, 1);
+	bar_wr(CC_STATUS, 1, bar_rd(CC_STATUS, 1) | VIRTIO_STATUS_DRIVER_OK);
+	put_desc(RXQ_DESC, 0, RXBUF, 2048, VIRTQ_DESC_F_WRITE, 0);
+	avail_add(RXQ_AVAIL, 0);
+	tap1.be.ops = &fake_mq_ops;
+	memset(tap1.in[0], 0, NET_HDR_LEN + 60);
+	tap1.in_len[0] = NET_HDR_LEN + 60;
+	tap1.nr_in = 1;
+	notify(2);
+	assert_int_equal(rd16(RXQ_USED + 2), 0);
+	assert_int_equal(tap1.nr_in, 1);
+	assert_int_equal(ctrl_cmd((const uint8_t[]){ 4, 0, 2, 0 }, 4), VIRTIO_NET_OK);
+	notify(2);
+	assert_int_equal(rd16(RXQ_USED + 2), 1);
+	assert_int_equal(tap1.nr_in, 0);
+}
+
+/* The parser alone, as the fuzzer drives it. */
+static void test_ctrl_parse(void **state)
+{
+	unsigned pairs = 0;
+
+	(void)state;
+	assert_int_equal(net_ctrl_parse((const uint8_t[]){ 4, 0, 8, 0 }, 4, 8, &pairs), VIRTIO_NET_OK);
+	assert_int_equal(pairs, 8);
+	assert_int_equal(net_ctrl_parse((const uint8_t[]){ 4, 0, 9, 0 }, 4, 8, &pairs), VIRTIO_NET_ERR);
+	assert_int_equal(net_ctrl_parse((const uint8_t[]){ 4, 0, 1, 1 }, 4, 8, &pairs), VIRTIO_NET_ERR);
+	assert_int_equal(net_ctrl_parse((const uint8_t[]){ 4, 0 }, 2, 8, &pairs), VIRTIO_NET_ERR);
+	assert_int_equal(net_ctrl_parse((const uint8_t[]){ 4, 0, 1, 0, 0 }, 5, 8, &pairs), VIRTIO_NET_ERR);
+	assert_int_equal(pairs, 8);
+}
+
+#define NET_MQ_TEST(fn) cmocka_unit_test_setup_teardown(fn, net_mq_setup, net_mq_teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -578,6 +754,9 @@ int main(void)
 		cmocka_unit_test(test_fd_backend),
 		cmocka_unit_test(test_mac_addresses),
 		cmocka_unit_test(test_cli_network),
+		NET_MQ_TEST(test_mq_config_and_ctrl),
+		NET_MQ_TEST(test_mq_rx_inactive_pair),
+		cmocka_unit_test(test_ctrl_parse),
 	};
 	return cmocka_run_group_tests_name("virtio_net", tests, NULL, NULL);
 }
