@@ -77,11 +77,11 @@ static int net_key(const char *arg, const char *key, const char *val, struct nic
 		return 0;
 	}
 	if (!strcmp(key, "vhost")) {
-		if (!strcmp(val, "0"))
+		if (!strcmp(val, "0") || !strcmp(val, "1")) {
+			nic->vhost = val[0] - '0';
 			return 0;
-		snprintf(err, errlen, !strcmp(val, "1") ? "-n %s: vhost-net is not implemented yet; use vhost=0"
-							 : "-n %s: vhost takes 0 or 1",
-			 arg);
+		}
+		snprintf(err, errlen, "-n %s: vhost takes 0 or 1", arg);
 		return -EINVAL;
 	}
 	if (!strcmp(key, "mq")) {
@@ -112,7 +112,7 @@ static int net_key(const char *arg, const char *key, const char *val, struct nic
 
 int cli_network(const char *arg, struct vm_config *cfg, char *err, size_t errlen)
 {
-	struct nic_config nic = { .fd = -1 };
+	struct nic_config nic = { .fd = -1, .vhost = -1 };
 	char buf[256], *save = NULL, *tok;
 	int mode = 1; /* kvmtool's -n without mode= is a tap */
 

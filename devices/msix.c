@@ -96,6 +96,14 @@ int msix_signal(struct msix *m, unsigned vec)
 	return 1;
 }
 
+bool msix_vector_live(struct msix *m, unsigned vec)
+{
+	uint16_t ctrl = msix_ctrl(m);
+
+	return vec < m->nr_vectors && (ctrl & MSIX_CTRL_ENABLE) && !(ctrl & MSIX_CTRL_MASKALL) &&
+	       !m->vectors[vec].masked && m->vectors[vec].routed && may_send(m);
+}
+
 bool msix_cap_written(const struct msix *m, uint32_t off, unsigned len)
 {
 	return off + len > m->cap + 2 && off < m->cap + 4;

@@ -64,6 +64,9 @@ void msix_update(struct msix *m);
 /* Send vector vec, or set its pending bit while it is masked, unrouted or the owner holds
  * messages (6.8.3.5). 1 sent, 0 held pending, -EINVAL for no such vector. */
 int msix_signal(struct msix *m, unsigned vec);
+/* Would a signal on vector vec's irq_fd reach the guest now: MSI-X enabled, the function
+ * and the vector unmasked, the vector routed, the owner letting messages out? */
+bool msix_vector_live(struct msix *m, unsigned vec);
 /* Does BAR offset off fall in the table or the PBA? */
 bool msix_bar_claims(const struct msix *m, uint64_t off);
 /* A guest read of the table or PBA at BAR offset off: DWORD or aligned QWORD only (6.8.2),

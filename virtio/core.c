@@ -38,6 +38,30 @@ void virtio_queue_interrupt(struct virtio_dev *vd, unsigned q)
 	vd->transport->interrupt(vd, q);
 }
 
+int virtio_queue_irqfd(struct virtio_dev *vd, unsigned q)
+{
+	if (q >= vd->ops->nr_queues || !vd->transport->queue_irqfd)
+		return -1;
+	return vd->transport->queue_irqfd(vd, q);
+}
+
+void virtio_queue_raise(struct virtio_dev *vd, unsigned q)
+{
+	if (q < vd->ops->nr_queues)
+		vd->transport->interrupt(vd, q);
+}
+
+static void irqs_changed(struct virtio_dev *vd)
+{
+	if (vd->ops->irqs_changed)
+		vd->ops->irqs_changed(vd->dev);
+}
+
+void virtio_irqs_changed(struct virtio_dev *vd)
+{
+	irqs_changed(vd);
+}
+
 void virtio_needs_reset(struct virtio_dev *vd, const char *why)
 {
 	unsigned i;
@@ -221,7 +245,13 @@ void virtio_status_write(struct virtio_dev *vd, uint8_t val)
 	/* 3.1.1: DRIVER_OK only after the features were accepted. */
 	if (!(val & VIRTIO_STATUS_FEATURES_OK))
 		val &= ~VIRTIO_STATUS_DRIVER_OK;
-	vd->status = val | (vd->status & VIRTIO_STATUS_NEEDS_RESET);
+	{
+		bool started = (val & VIRTIO_STATUS_DRIVER_OK) && !(vd->status & VIRTIO_STATUS_DRIVER_OK);
+
+		vd->status = val | (vd->status & VIRTIO_STATUS_NEEDS_RESET);
+		if (started && vd->ops->started)
+			vd->ops->started(vd->dev);
+	}
 }
 
 uint32_t virtio_features_read(const struct virtio_dev *vd, bool driver)
@@ -334,7 +364,8 @@ int virtio_watch(struct virtio_dev *vd, struct iothread *io)
 	vd->kick_watches = k;
 	for (unsigned q = 0; !ret && q < vd->ops->nr_queues; q++) {
 		k[q] = (struct kick_watch){ vd, q };
-		ret = iothread_watch(io, vd->queues[q].kick_fd, queue_kicked, &k[q]);
+		if (!(vd->external_kicks & (1u << q)))
+			ret = iothread_watch(io, vd->queues[q].kick_fd, queue_kicked, &k[q]);
 	}
 	if (!ret)
 		ret = iothread_watch(io, vd->line.resample_fd, line_resample, vd);

@@ -19,7 +19,13 @@
  * max_virtqueue_pairs) and VIRTIO_NET_F_CTRL_VQ, the control queue after the last pair
  * (virtqueue 2N). Only pair 0 is used after a reset; VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET picks
  * 1..N. Receive stops on the pairs past that, and their backend queues are detached so the
- * host steers every frame to a pair in use. One pair: no control queue, as before. */
+ * host steers every frame to a pair in use. One pair: no control queue, as before.
+ *
+ * vhost-net (net_vhost.c): each pair's rings and tap fd go to the kernel at DRIVER_OK; the
+ * I/O thread then watches neither the pair's kicks (vd->external_kicks) nor its tap, only
+ * the relay call fds used while no live MSI-X vector can take vhost's interrupt. The
+ * per-pair packet counters stay 0 (the kernel's are not ours); the control queue stays
+ * ours. */
 #include "net.h"
 
 #include <ctype.h>
@@ -28,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../devices/env.h"
 #include "../emit.h"
 #include "../util.h"
 #include "iothread.h"
@@ -72,6 +79,11 @@ struct net_qpair {
 	uint8_t rx_spill;               /* where a frame larger than its receive chain ends */
 	struct net_counts rx, tx;
 	struct ratelimit rx_rl, tx_rl;  /* "dropped" lines of this pair, one budget each way */
+	struct net_vhost *vhost;        /* NULL: the userspace data path */
+	struct net_relay {
+		struct net_qpair *qp;
+		unsigned q;
+	} relay[2];                     /* vhost's call relays: receive, transmit */
 };
 
 struct virtio_net {
@@ -325,22 +337,77 @@ static void net_input(void *arg)
 }
 
 /* Each pair's backend input, polled by the I/O thread (virtio_watch). */
+/* vhost signalled a relay call fd: the interrupt the vector could not take (I/O thread). */
+static void net_vhost_call(void *arg)
+{
+	struct net_relay *r = arg;
+	struct virtio_dev *vd = r->qp->net->vd;
+
+	pthread_mutex_lock(&vd->lock);
+	virtio_queue_raise(vd, r->q);
+	pthread_mutex_unlock(&vd->lock);
+}
+
 static int net_watch(void *dev, struct iothread *io)
 {
 	struct virtio_net *net = dev;
 	int ret = 0;
 
-	for (unsigned i = 0; !ret && i < net->nr_pairs; i++)
-		ret = iothread_watch_input(io, net->qp[i].be->fd, net_input, &net->qp[i]);
+	for (unsigned i = 0; !ret && i < net->nr_pairs; i++) {
+		struct net_qpair *qp = &net->qp[i];
+
+		if (!qp->vhost) {
+			ret = iothread_watch_input(io, qp->be->fd, net_input, qp);
+			continue;
+		}
+		for (unsigned r = 0; !ret && r < 2; r++) {
+			qp->relay[r] = (struct net_relay){ qp, r ? qp->tx_q : qp->rx_q };
+			ret = iothread_watch(io, qp->vhost->call_fd[r], net_vhost_call, &qp->relay[r]);
+		}
+	}
 	return ret;
+}
+
+/* DRIVER_OK: each pair whose rings the driver enabled goes to vhost (a vCPU thread). */
+static void net_started(void *dev)
+{
+	struct virtio_net *net = dev;
+	struct virtio_dev *vd = net->vd;
+
+	for (unsigned i = 0; i < net->nr_pairs; i++) {
+		struct net_qpair *qp = &net->qp[i];
+		const unsigned q[2] = { qp->rx_q, qp->tx_q };
+
+		if (!qp->vhost || !vd->queues[qp->rx_q].enabled || !vd->queues[qp->tx_q].enabled)
+			continue;
+		if (net_vhost_start(qp->vhost, vd, q, qp->be->fd)) {
+			virtio_needs_reset(vd, "vhost-net could not start the rings");
+			return;
+		}
+	}
+}
+
+static void net_irqs_changed(void *dev)
+{
+	struct virtio_net *net = dev;
+
+	for (unsigned i = 0; i < net->nr_pairs; i++) {
+		const unsigned q[2] = { net->qp[i].rx_q, net->qp[i].tx_q };
+
+		if (net->qp[i].vhost)
+			net_vhost_rewire(net->qp[i].vhost, net->vd, q);
+	}
 }
 
 static void net_reset(void *dev)
 {
 	struct virtio_net *net = dev;
 
-	for (unsigned i = 0; i < net->nr_pairs; i++)
+	for (unsigned i = 0; i < net->nr_pairs; i++) {
 		net->qp[i].rx_held = false; /* the driver forgot its buffers */
+		if (net->qp[i].vhost && net->qp[i].vhost->running)
+			net_vhost_stop(net->qp[i].vhost);
+	}
 	if (net->active_pairs != 1)
 		net_set_active(net, 1); /* 5.1.6.5.5: receiveq1 only, until the driver sets more */
 }
@@ -354,10 +421,19 @@ static void net_destroy(void *dev)
 {
 	struct virtio_net *net = dev;
 
-	for (unsigned i = 0; i < net->nr_pairs; i++)
+	for (unsigned i = 0; i < net->nr_pairs; i++) {
+		net_vhost_close(net->qp[i].vhost); /* first: the kernel lets go of the tap */
 		if (net->qp[i].be)
 			net->qp[i].be->ops->close(net->qp[i].be);
+	}
 	free(net);
+}
+
+/* "tap vmm0", or "vhost-net tap vmm0" when the kernel moves the frames. */
+static const char *net_backend_name(const struct virtio_net *net, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s", net->qp[0].vhost ? "vhost-net " : "", net->qp[0].be->desc);
+	return buf;
 }
 
 static void net_io_stats(void *dev, struct virtio_io_stats *out)
@@ -378,11 +454,11 @@ static void net_io_stats(void *dev, struct virtio_io_stats *out)
 static void net_report(void *dev, struct emit *e)
 {
 	const struct virtio_net *net = dev;
-	char mac[18], key[32];
+	char mac[18], key[32], be[64];
 
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", net->config[0], net->config[1],
 		 net->config[2], net->config[3], net->config[4], net->config[5]);
-	emit_str(e, "backend", net->qp[0].be->desc);
+	emit_str(e, "backend", net_backend_name(net, be, sizeof(be)));
 	emit_str(e, "mac", mac);
 	if (net->nr_pairs > 1) {
 		emit_u64(e, "queue_pairs", net->nr_pairs);
@@ -419,6 +495,8 @@ static const struct virtio_dev_ops net_ops = {
 	.io_stats = net_io_stats,
 	.report = net_report,
 	.watch = net_watch,
+	.started = net_started,
+	.irqs_changed = net_irqs_changed,
 };
 
 bool virtio_net_is(const struct virtio_dev *vd)
@@ -429,13 +507,13 @@ bool virtio_net_is(const struct virtio_dev *vd)
 void virtio_net_describe(struct virtio_dev *vd, struct emit *e)
 {
 	const struct virtio_net *net = vd->dev;
-	char mac[18];
+	char mac[18], be[64];
 
 	pthread_mutex_lock(&vd->lock);
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", net->config[0], net->config[1],
 		 net->config[2], net->config[3], net->config[4], net->config[5]);
 	emit_obj_line(e, "nic", "%s MAC %s link up MTU %s, driver %{ready|not ready}, features 0x%s");
-	emit_str(e, "backend", net->qp[0].be->desc);
+	emit_str(e, "backend", net_backend_name(net, be, sizeof(be)));
 	emit_str(e, "mac", mac);
 	emit_u64(e, "mtu", NET_MTU);
 	emit_bool(e, "driver_ok", vd->status & VIRTIO_STATUS_DRIVER_OK);
@@ -470,6 +548,32 @@ void virtio_net_describe(struct virtio_dev *vd, struct emit *e)
 	}
 	emit_arr_end(e);
 	pthread_mutex_unlock(&vd->lock);
+}
+
+/* vhost-net for every pair, as mode asks: NET_VHOST_ON fails without it, NET_VHOST_AUTO
+ * says once why it goes without. 0 or -errno. */
+static int net_vhost_setup(struct virtio_net *net, struct virtio_host *h, int mode)
+{
+	int ret = 0;
+
+	if (mode == NET_VHOST_OFF)
+		return 0;
+	for (unsigned i = 0; !ret && i < net->nr_pairs; i++)
+		ret = net_vhost_open(h->env->mem, mode == NET_VHOST_AUTO, &net->qp[i].vhost);
+	if (!ret) {
+		log_info("net: vhost-net moves the frames of %s (%u queue pair%s)", net->qp[0].be->desc, net->nr_pairs,
+			 net->nr_pairs > 1 ? "s" : "");
+		return 0;
+	}
+	for (unsigned i = 0; i < net->nr_pairs; i++) {
+		net_vhost_close(net->qp[i].vhost);
+		net->qp[i].vhost = NULL;
+	}
+	if (mode == NET_VHOST_ON)
+		return ret;
+	log_info("net: vhost-net unavailable (%s: %s): the frames go through vmm's I/O thread", net_vhost_path,
+		 strerror(-ret));
+	return 0;
 }
 
 int virtio_net_create(struct virtio_host *h, const struct virtio_net_params *p, struct net_backend *be,
@@ -508,11 +612,15 @@ int virtio_net_create_mq(struct virtio_host *h, const struct virtio_net_params *
 	le_store(net->config + NET_CFG_STATUS, 2, VIRTIO_NET_S_LINK_UP);
 	le_store(net->config + NET_CFG_PAIRS, 2, net->nr_pairs);
 	le_store(net->config + NET_CFG_MTU, 2, NET_MTU);
-	ret = virtio_create_as(h, p->mmio, &net->ops, net, 0, &net->vd);
+	ret = net_vhost_setup(net, h, p->vhost);
+	if (!ret)
+		ret = virtio_create_as(h, p->mmio, &net->ops, net, 0, &net->vd);
 	if (ret) {
 		net_destroy(net);
 		return ret;
 	}
+	if (net->qp[0].vhost)
+		net->vd->external_kicks = (1u << (2 * pairs)) - 1; /* the kernel polls them */
 	*out = net->vd;
 	return 0;
 }

@@ -49,6 +49,30 @@ struct net_backend {
 	char ifname[16];                 /* the tap's name ("" for an fd passed in) */
 };
 
+/* vhost-net on one queue pair (net_vhost.c). */
+struct guest_mem;
+struct net_vhost {
+	int fd;                          /* /dev/vhost-net */
+	uint64_t features;               /* VHOST_GET_FEATURES */
+	int call_fd[2];                  /* relay eventfds (receive, transmit), the I/O thread's */
+	int call_cur[2];                 /* the fd each ring's VHOST_SET_VRING_CALL gave */
+	bool running;                    /* the backend is set */
+};
+extern const char *net_vhost_path;   /* "/dev/vhost-net" (tests point it elsewhere) */
+/* Open vhost-net: VHOST_SET_OWNER, VHOST_GET_FEATURES, VHOST_SET_MEM_TABLE with mem, and
+ * the relay eventfds. 0 or -errno (an open failure logged unless quiet; a failed ioctl
+ * logged by name with strerror). */
+int net_vhost_open(const struct guest_mem *mem, bool quiet, struct net_vhost **out);
+/* Hand rings q[0] (receive) and q[1] (transmit) of vd and the tap fd to the kernel: 0 or
+ * -errno (the ioctl that failed is logged). vd->lock held. */
+int net_vhost_start(struct net_vhost *v, struct virtio_dev *vd, const unsigned q[2], int tap_fd);
+/* After an MSI-X change: give each ring the call fd it should signal now (lock held). */
+void net_vhost_rewire(struct net_vhost *v, struct virtio_dev *vd, const unsigned q[2]);
+/* VHOST_NET_SET_BACKEND -1 and VHOST_GET_VRING_BASE on both rings (device reset). */
+void net_vhost_stop(struct net_vhost *v);
+/* Close it (the kernel stops the rings). Safe on NULL. */
+void net_vhost_close(struct net_vhost *v);
+
 struct net_tap_params {
 	const char *ifname;              /* an existing tap; NULL or "": create vmm%d */
 	int fd;                          /* >= 0: a tap fd passed in (dup'ed; ifname ignored) */
@@ -73,7 +97,11 @@ struct virtio_net_params {
 	uint8_t mac[6];
 	bool mmio;                       /* virtio-mmio even when the host has a PCI bus */
 	unsigned pairs;                  /* queue pairs, 1..NET_MAX_PAIRS (0: 1) */
+	int vhost;                       /* NET_VHOST_*: vhost-net off, on (required), or if it opens */
 };
+#define NET_VHOST_OFF  0
+#define NET_VHOST_ON   1
+#define NET_VHOST_AUTO 2
 
 /* virtio-net on backend be (taken: closed on failure too); virtio_watch adds the backend's
  * fd to the I/O thread's polls. 0 or -errno. */

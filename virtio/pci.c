@@ -83,6 +83,16 @@ static void pci_interrupt(struct virtio_dev *vd, int q)
 	}
 }
 
+static int pci_queue_irqfd(struct virtio_dev *vd, unsigned q)
+{
+	struct virtio_pci *p = pci_of(vd);
+	uint16_t vec = p->queue_vector[q];
+
+	if (!msix_vector_live(&p->msix, vec))
+		return -1;
+	return p->msix.vectors[vec].irq_fd;
+}
+
 static bool pci_line_in_use(struct virtio_dev *vd)
 {
 	return !msix_enabled(&pci_of(vd)->msix);
@@ -159,6 +169,7 @@ static void queue_write(struct virtio_dev *vd, struct virtio_queue_state *qs, ui
 
 	if (off == CC_Q_MSIX) {
 		p->queue_vector[qs - vd->queues] = val < p->msix.nr_vectors ? val : VIRTIO_MSI_NO_VECTOR;
+		virtio_irqs_changed(vd);
 		return;
 	}
 	switch (off) {
@@ -264,6 +275,7 @@ static int bar_write(void *dev, uint64_t off, unsigned len, uint64_t val)
 		virtio_kick(vd, (off - BAR_NOTIFY) / NOTIFY_MULTIPLIER);
 	} else if (msix_bar_claims(&pci_of(vd)->msix, off)) {
 		msix_bar_write(&pci_of(vd)->msix, off, len, val);
+		virtio_irqs_changed(vd); /* a vector's mask, address or data */
 	}
 	pthread_mutex_unlock(&vd->lock);
 	return 0;
@@ -297,6 +309,7 @@ static void virtio_cfg_written(void *owner, uint32_t off, unsigned len)
 				virtio_kick(vd, q);
 	}
 	msix_update(&p->msix);
+	virtio_irqs_changed(vd); /* MSI-X enable, function mask, Bus Master Enable */
 	pthread_mutex_unlock(&vd->lock);
 }
 
@@ -399,6 +412,7 @@ static const struct virtio_transport pci_transport = {
 	.line_in_use = pci_line_in_use,
 	.line_enabled = pci_line_enabled,
 	.dma_allowed = pci_dma_allowed,
+	.queue_irqfd = pci_queue_irqfd,
 	.reset = pci_reset,
 	.destroy = pci_destroy,
 	.report = pci_report,

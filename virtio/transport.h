@@ -30,6 +30,9 @@ struct virtio_transport {
 	/* Free vd->transport_state and what it holds (PCI: the MSI-X vectors' eventfds); called
 	 * by virtio_destroy, also on a half-created device. */
 	void (*destroy)(struct virtio_dev *vd);
+	/* The irqfd that interrupts the driver for queue q now, or -1 (virtio_queue_irqfd).
+	 * NULL: always -1. */
+	int (*queue_irqfd)(struct virtio_dev *vd, unsigned q);
 	/* Where the device sits (for `stat` and the report): members of the open object. */
 	void (*report)(const struct virtio_dev *vd, struct emit *e);
 };
@@ -48,6 +51,8 @@ int virtio_ioeventfd(struct virtio_dev *vd, int fd, uint64_t addr, unsigned len,
 		     bool assign);
 /* A kick KVM_IOEVENTFD did not catch: hand it to the I/O thread the same way. */
 void virtio_kick(struct virtio_dev *vd, unsigned q);
+/* Tell the model the interrupt path may have changed (ops->irqs_changed). */
+void virtio_irqs_changed(struct virtio_dev *vd);
 /* Device reset (status 0): queues, features, the model's state. */
 void virtio_reset(struct virtio_dev *vd);
 /* device_status as the driver reads it (non-zero while a reset is still draining I/O). */

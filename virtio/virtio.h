@@ -82,6 +82,12 @@ struct virtio_dev_ops {
 	/* Watch the model's own fds with the I/O thread (virtio_watch, before it starts; a
 	 * network backend's input). NULL: none. 0 or -errno. */
 	int (*watch)(void *dev, struct iothread *io);
+	/* The driver set DRIVER_OK (a vCPU thread; lock held). NULL: nothing to do. */
+	void (*started)(void *dev);
+	/* The interrupt path of a queue may have changed: MSI-X enable or function mask, a
+	 * vector's mask, route or message, a queue's vector, Bus Master Enable (lock held;
+	 * vhost-net re-wires its call fds). NULL: nobody asks. */
+	void (*irqs_changed)(void *dev);
 };
 
 struct virtio_queue_state {
@@ -124,6 +130,7 @@ struct virtio_dev {
 		uint32_t gsi;
 	} line;
 	struct kick_watch *kick_watches;
+	uint32_t external_kicks; /* queues whose kick_fd another consumer polls (vhost-net): not watched */
 	/* DEVICE_NEEDS_RESET reports: a rate-limit budget per reason, so a flood of one
 	 * fault cannot hide another (reasons are string literals, compared by address). */
 	struct {
@@ -161,6 +168,13 @@ struct msix *virtio_pci_msix(const struct virtio_dev *vd);
 void virtio_destroy(struct virtio_dev *vd);
 /* A virtio device in the VM's device list: destroy, and report (name, counters, place). */
 extern const struct device_class virtio_device_class;
+/* The irqfd whose signal reaches the driver as queue q's interrupt right now (PCI: an
+ * enabled, unmasked, routed MSI-X vector while Bus Master Enable is set), or -1: the
+ * interrupt must go through virtio_queue_raise (the level line, a pending bit). (lock held) */
+int virtio_queue_irqfd(struct virtio_dev *vd, unsigned q);
+/* Interrupt the driver for queue q now, whatever the ring's flags say (a relay of vhost's
+ * call; lock held). */
+void virtio_queue_raise(struct virtio_dev *vd, unsigned q);
 /* Was feature bit negotiated? (lock held) */
 bool virtio_has_feature(const struct virtio_dev *vd, unsigned bit);
 /* The ring of queue q (lock held). */

@@ -108,7 +108,11 @@ static int board_add_nic(struct vm *vm, unsigned i)
 {
 	const struct nic_config *nic = &vm->cfg->nics[i];
 	struct net_tap_params tp = { .ifname = nic->tapif, .fd = nic->fd };
-	struct virtio_net_params np = { .mmio = nic->mmio, .pairs = nic->pairs ? nic->pairs : 1 };
+	struct virtio_net_params np = {
+		.mmio = nic->mmio,
+		.pairs = nic->pairs ? nic->pairs : 1,
+		.vhost = nic->vhost < 0 ? NET_VHOST_AUTO : nic->vhost ? NET_VHOST_ON : NET_VHOST_OFF,
+	};
 	struct net_backend *be[NET_MAX_PAIRS];
 	struct virtio_dev *vd = NULL;
 	unsigned cap = vm->cfg->nr_vcpus < NET_MAX_PAIRS ? vm->cfg->nr_vcpus : NET_MAX_PAIRS;

@@ -10,6 +10,7 @@
 #include <ucontext.h>
 #include <sys/ioctl.h>
 #include <linux/if_tun.h>
+#include <linux/vhost.h>
 #include <sys/mman.h>
 #include <fcntl.h>
 #include <sys/prctl.h>
@@ -62,6 +63,12 @@ static const struct sc_rule vcpu_rules[] = {
 	/* A device reset of a multi-queue virtio-net detaches the tap queues past the first
 	 * (virtio/net.c net_set_active); the tap fds are not thread fds seccomp knows. */
 	IOCTL(TUNSETQUEUE),
+	/* vhost-net (virtio/net_vhost.c): DRIVER_OK hands the rings to the kernel, a device
+	 * reset takes them back, an MSI-X change re-wires a ring's call fd. All from MMIO
+	 * exits; the vhost fds (one per queue pair) are not thread fds seccomp knows. */
+	IOCTL(VHOST_SET_FEATURES), IOCTL(VHOST_SET_VRING_NUM), IOCTL(VHOST_SET_VRING_BASE),
+	IOCTL(VHOST_SET_VRING_ADDR), IOCTL(VHOST_SET_VRING_KICK), IOCTL(VHOST_SET_VRING_CALL),
+	IOCTL(VHOST_NET_SET_BACKEND), IOCTL(VHOST_GET_VRING_BASE),
 	COMMON,
 };
 

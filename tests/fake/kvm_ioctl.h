@@ -49,6 +49,25 @@ struct kvm_device_attr;
  * ENXIO. Returns 0 with *a->addr filled, or -1 with errno set. */
 extern int (*fake_kvm_get_attr)(struct kvm_device_attr *a);
 
+/* vhost-net faked at the same wrapper, in both modes: every ioctl of type VHOST_VIRTIO
+ * (any fd: the tests open /dev/null as /dev/vhost-net) is recorded and answered 0;
+ * VHOST_GET_FEATURES gives features, VHOST_GET_VRING_BASE num 0; fail_req fails that
+ * request with fail_errno. */
+struct fake_vhost_rec {
+	unsigned long req;
+	unsigned index;
+	int fd;                 /* vhost_vring_file */
+	uint64_t val;           /* vhost_vring_state num, a feature word, a ring's desc address */
+};
+struct fake_vhost {
+	unsigned nr;            /* all seen; the first 128 recorded */
+	struct fake_vhost_rec rec[128];
+	uint64_t features;
+	unsigned long fail_req;
+	int fail_errno;
+};
+extern struct fake_vhost fake_vhost;
+
 /* Which way the fake answers: false (weak default here) the model, true accept-all. */
 extern bool fake_kvm_accept_all;
 

@@ -531,8 +531,12 @@ static void test_cli_network(void **state)
 	assert_string_equal(err, "-n mode=bridge: unknown mode bridge; use mode=tap or mode=none");
 	assert_int_equal(PARSE(&c, err, "-n", "mode=user", "Image"), -EINVAL);
 	assert_string_equal(err, "-n mode=user: user-mode networking is not implemented yet; use mode=tap");
-	assert_int_equal(PARSE(&c, err, "-n", "vhost=1", "Image"), -EINVAL);
-	assert_string_equal(err, "-n vhost=1: vhost-net is not implemented yet; use vhost=0");
+	assert_int_equal(PARSE(&c, err, "-n", "vhost=1", "Image"), 0);
+	assert_int_equal(c.nics[0].vhost, 1);
+	assert_int_equal(PARSE(&c, err, "-n", "tapif=tap0", "Image"), 0);
+	assert_int_equal(c.nics[0].vhost, -1); /* default: vhost-net when it opens */
+	assert_int_equal(PARSE(&c, err, "-n", "vhost=2", "Image"), -EINVAL);
+	assert_string_equal(err, "-n vhost=2: vhost takes 0 or 1");
 	assert_int_equal(PARSE(&c, err, "-n", "tapif=tap0,mq=2", "Image"), 0);
 	assert_int_equal(c.nics[0].pairs, 2);
 	assert_int_equal(PARSE(&c, err, "-n", "fd=3,mq=2", "Image"), -EINVAL);
@@ -736,6 +740,144 @@ static void test_ctrl_parse(void **state)
 	assert_int_equal(pairs, 8);
 }
 
+/* ---- vhost-net against the fake (tests/fake/kvm_ioctl.c records VHOST_* ioctls) ---- */
+
+#include <linux/vhost.h>
+#include "../../virtio/transport.h"
+
+/* The n-th recorded vhost ioctl is req (on ring index, with fd or val where given). */
+static const struct fake_vhost_rec *vrec(unsigned n, unsigned long req)
+{
+	assert_true(n < fake_vhost.nr);
+	assert_int_equal(fake_vhost.rec[n].req, req);
+	return &fake_vhost.rec[n];
+}
+
+static unsigned vcount(unsigned long req)
+{
+	unsigned c = 0;
+
+	for (unsigned i = 0; i < fake_vhost.nr && i < 128; i++)
+		c += fake_vhost.rec[i].req == req;
+	return c;
+}
+
+static int vhost_net_setup(void **state)
+{
+	struct virtio_net_params p = { .mac = { 0x02, 1, 2, 3, 4, 5 }, .pairs = 1, .vhost = NET_VHOST_ON };
+	struct net_backend *be = &tap.be;
+
+	(void)state;
+	memset(&tap, 0, sizeof(tap));
+	tap.be = (struct net_backend){ .ops = &fake_ops, .fd = 42, .desc = "tap fake0" };
+	memset(&fake_vhost, 0, sizeof(fake_vhost));
+	fake_vhost.features = 1ULL << 32 | 1ULL << 29 | 1ULL << 28 | 1ULL << 15;
+	net_vhost_path = "/dev/null";
+	vm_init(&gicv3_ops, true);
+	plain_add(&plain);
+	assert_int_equal(virtio_net_create_mq(&vm.vhost, &p, &be, &vd), 0);
+	virtio_enable_bar();
+	return 0;
+}
+
+static void test_vhost_sequence(void **state)
+{
+	unsigned n;
+	struct strbuf out = { 0 };
+
+	(void)state;
+	/* Creation: owner, features, the memory table (one region: guest RAM). */
+	vrec(0, VHOST_SET_OWNER);
+	vrec(1, VHOST_GET_FEATURES);
+	assert_int_equal(vrec(2, VHOST_SET_MEM_TABLE)->val, RAM_GPA);
+	assert_int_equal(vd->external_kicks, 3); /* the kernel polls both kick eventfds */
+	n = fake_vhost.nr;
+	net_driver_up(F_MAC);
+	/* DRIVER_OK: only the ring features the driver took (VERSION_1), per ring num, base,
+	 * addr, kick, call, then the tap for both. */
+	assert_int_equal(vrec(n, VHOST_SET_FEATURES)->val, 1ULL << 32);
+	n++;
+	for (unsigned i = 0; i < 2; i++) {
+		assert_int_equal(vrec(n, VHOST_SET_VRING_NUM)->val, QSIZE);
+		assert_int_equal(vrec(n + 1, VHOST_SET_VRING_BASE)->val, 0);
+		assert_ptr_equal((void *)(uintptr_t)vrec(n + 2, VHOST_SET_VRING_ADDR)->val,
+				 ram + ((i ? TXQ_DESC : RXQ_DESC) - RAM_GPA));
+		assert_int_equal(vrec(n + 3, VHOST_SET_VRING_KICK)->fd, vd->queues[i].kick_fd);
+		assert_int_equal(vrec(n + 4, VHOST_SET_VRING_CALL)->index, i);
+		n += 5;
+	}
+	assert_int_equal(vrec(n, VHOST_NET_SET_BACKEND)->fd, 42);
+	assert_int_equal(vrec(n + 1, VHOST_NET_SET_BACKEND)->index, 1);
+	n += 2;
+	assert_int_equal(fake_vhost.nr, n);
+	/* MSI-X off: the calls go to our relays (the I/O thread raises INTx), not an irqfd. */
+	assert_int_equal(virtio_queue_irqfd(vd, 0), -1);
+	assert_true(fake_vhost.rec[n - 3].fd >= 0);
+
+	/* MSI-X on with vector 0 masked for receiveq: still the relay (a pending bit). */
+	msix_control(MSIX_ENABLE);
+	msix_entry(0, its_doorbell(), 33, true);
+	bar_wr(CC_Q_SELECT, 2, 0);
+	bar_wr(CC_Q_MSIX, 2, 0);
+	assert_int_equal(vcount(VHOST_SET_VRING_CALL), 2); /* nothing changed for the kernel */
+	/* Unmasked: the vector's irqfd, straight from the kernel to KVM. */
+	msix_mask(0, false);
+	assert_int_equal(vcount(VHOST_SET_VRING_CALL), 3);
+	assert_int_equal(fake_vhost.rec[fake_vhost.nr - 1].index, 0);
+	assert_int_equal(fake_vhost.rec[fake_vhost.nr - 1].fd, virtio_pci_msix(vd)->vectors[0].irq_fd);
+	assert_int_equal(virtio_queue_irqfd(vd, 0), virtio_pci_msix(vd)->vectors[0].irq_fd);
+	assert_int_equal(virtio_queue_irqfd(vd, 1), -1); /* transmitq has no vector */
+	/* Masked again, then MSI-X off: back to the relay, once. */
+	msix_mask(0, true);
+	assert_int_equal(vcount(VHOST_SET_VRING_CALL), 4);
+	assert_int_not_equal(fake_vhost.rec[fake_vhost.nr - 1].fd, virtio_pci_msix(vd)->vectors[0].irq_fd);
+	msix_control(0);
+	assert_int_equal(vcount(VHOST_SET_VRING_CALL), 4);
+
+	/* stat and info say vhost-net; no userspace packet counts move. */
+	vm.virtio[0] = vd;
+	vm.nr_virtio = 1;
+	command_run(&vm, "info net", &out);
+	assert_non_null(strstr(out.buf, "vhost-net tap fake0 MAC"));
+	sb_free(&out);
+	vm.nr_virtio = 0;
+
+	/* Device reset: the backend is taken away and the rings stopped. */
+	n = fake_vhost.nr;
+	bar_wr(CC_STATUS, 1, 0);
+	assert_int_equal(vrec(n, VHOST_NET_SET_BACKEND)->fd, -1);
+	vrec(n + 1, VHOST_GET_VRING_BASE);
+	assert_int_equal(vrec(n + 2, VHOST_NET_SET_BACKEND)->index, 1);
+	vrec(n + 3, VHOST_GET_VRING_BASE);
+	assert_int_equal(fake_vhost.nr, n + 4);
+	/* A failed ioctl at DRIVER_OK: DEVICE_NEEDS_RESET, not a crash. */
+	fake_vhost.fail_req = VHOST_SET_VRING_ADDR;
+	fake_vhost.fail_errno = EFAULT;
+	net_driver_up(F_MAC);
+	assert_true(bar_rd(CC_STATUS, 1) & VIRTIO_STATUS_NEEDS_RESET);
+}
+
+/* Without /dev/vhost-net: vhost=1 fails, the default goes on without it. */
+static void test_vhost_missing(void **state)
+{
+	struct virtio_net_params p = { .mac = { 0x02, 1, 2, 3, 4, 5 }, .pairs = 1, .vhost = NET_VHOST_ON };
+	struct fake_tap t2 = { .be = { .ops = &fake_ops, .fd = -1, .desc = "tap fake1" } };
+	struct net_backend *be = &t2.be;
+	struct virtio_dev *v2;
+
+	(void)state;
+	net_vhost_path = "/nonexistent/vhost-net";
+	assert_int_equal(virtio_net_create_mq(&vm.vhost, &p, &be, &v2), -ENOENT);
+	assert_int_equal(t2.closed, 1);
+	p.vhost = NET_VHOST_AUTO;
+	assert_int_equal(virtio_net_create_mq(&vm.vhost, &p, &be, &v2), 0);
+	assert_int_equal(v2->external_kicks, 0);
+	virtio_destroy(v2);
+	assert_int_equal(t2.closed, 2);
+	net_vhost_path = "/dev/vhost-net";
+}
+
+#define VHOST_TEST(fn) cmocka_unit_test_setup_teardown(fn, vhost_net_setup, net_teardown)
 #define NET_MQ_TEST(fn) cmocka_unit_test_setup_teardown(fn, net_mq_setup, net_mq_teardown)
 
 int main(void)
@@ -757,6 +899,8 @@ int main(void)
 		NET_MQ_TEST(test_mq_config_and_ctrl),
 		NET_MQ_TEST(test_mq_rx_inactive_pair),
 		cmocka_unit_test(test_ctrl_parse),
+		VHOST_TEST(test_vhost_sequence),
+		VHOST_TEST(test_vhost_missing),
 	};
 	return cmocka_run_group_tests_name("virtio_net", tests, NULL, NULL);
 }
