@@ -877,6 +877,28 @@ static void test_vhost_missing(void **state)
 	net_vhost_path = "/dev/vhost-net";
 }
 
+/* Two pairs on vhost-net: one vhost fd each, the kernel polls the four ring kicks, the
+ * control queue's kick stays the I/O thread's. */
+static void test_vhost_mq(void **state)
+{
+	struct virtio_net_params p = { .mac = { 0x02, 1, 2, 3, 4, 5 }, .pairs = 2, .vhost = NET_VHOST_ON };
+	struct fake_tap t2 = { .be = { .ops = &fake_mq_ops, .fd = 43, .desc = "tap fake1" } };
+	struct fake_tap t3 = { .be = { .ops = &fake_mq_ops, .fd = 44, .desc = "tap fake1" } };
+	struct net_backend *be[2] = { &t2.be, &t3.be };
+	struct virtio_dev *v2;
+	unsigned owners = vcount(VHOST_SET_OWNER);
+
+	(void)state;
+	net_vhost_path = "/dev/null";
+	assert_int_equal(virtio_net_create_mq(&vm.vhost, &p, be, &v2), 0);
+	assert_int_equal(vcount(VHOST_SET_OWNER), owners + 2);
+	assert_int_equal(v2->external_kicks, 0xf);
+	assert_int_equal(v2->ops->nr_queues, 5);
+	virtio_destroy(v2);
+	assert_int_equal(t2.closed + t3.closed, 2);
+	net_vhost_path = "/dev/vhost-net";
+}
+
 #define VHOST_TEST(fn) cmocka_unit_test_setup_teardown(fn, vhost_net_setup, net_teardown)
 #define NET_MQ_TEST(fn) cmocka_unit_test_setup_teardown(fn, net_mq_setup, net_mq_teardown)
 
@@ -901,6 +923,7 @@ int main(void)
 		cmocka_unit_test(test_ctrl_parse),
 		VHOST_TEST(test_vhost_sequence),
 		VHOST_TEST(test_vhost_missing),
+		VHOST_TEST(test_vhost_mq),
 	};
 	return cmocka_run_group_tests_name("virtio_net", tests, NULL, NULL);
 }
