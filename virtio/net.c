@@ -536,6 +536,14 @@ void virtio_net_describe(struct virtio_dev *vd, struct emit *e)
 	for (unsigned i = 0; i < net->nr_pairs; i++) {
 		const struct net_qpair *qp = &net->qp[i];
 
+		if (qp->vhost) {
+			/* The kernel moves and counts this pair's frames: none of ours to show. */
+			emit_obj_line(e, NULL, "  pair %s: vhost-net %{running|stopped} (packet counts are the kernel's)");
+			emit_u64(e, "pair", i);
+			emit_bool(e, "vhost_running", qp->vhost->running);
+			emit_obj_end(e);
+			continue;
+		}
 		emit_obj_line(e, NULL, "  pair %s: rx %s packets %s bytes %s drops, tx %s packets %s bytes %s drops");
 		emit_u64(e, "pair", i);
 		emit_u64(e, "rx_packets", qp->rx.packets);

@@ -839,6 +839,7 @@ static void test_vhost_sequence(void **state)
 	vm.nr_virtio = 1;
 	command_run(&vm, "info net", &out);
 	assert_non_null(strstr(out.buf, "vhost-net tap fake0 MAC"));
+	assert_non_null(strstr(out.buf, "  pair 0: vhost-net running (packet counts are the kernel's)\n"));
 	sb_free(&out);
 	vm.nr_virtio = 0;
 
