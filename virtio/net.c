@@ -28,7 +28,6 @@
  * ours. */
 #include "net.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,9 +45,6 @@
 #define VIRTIO_NET_F_STATUS 16
 #define VIRTIO_NET_F_CTRL_VQ 17
 #define VIRTIO_NET_F_MQ     22
-/* Control classes and commands (5.1.6.5.5). */
-#define VIRTIO_NET_CTRL_MQ 4
-#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 0
 #define VIRTIO_NET_S_LINK_UP 1
 
 /* Device configuration (5.1.4): mac[6], le16 status, le16 max_virtqueue_pairs, le16 mtu. */
@@ -250,21 +246,6 @@ static void net_set_active(struct virtio_net *net, unsigned n)
 					    i < n ? "attach" : "detach", i, strerror(-ret));
 	}
 	net->active_pairs = n;
-}
-
-uint8_t net_ctrl_parse(const uint8_t *cmd, size_t len, unsigned max_pairs, unsigned *pairs)
-{
-	unsigned n;
-
-	/* Only the MQ class: CTRL_RX, CTRL_MAC, ANNOUNCE and the offload classes need
-	 * features we do not offer (5.1.6.5.1-4). */
-	if (len != 4 || cmd[0] != VIRTIO_NET_CTRL_MQ || cmd[1] != VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET)
-		return VIRTIO_NET_ERR;
-	n = (unsigned)le_load(cmd + 2, 2);
-	if (n < 1 || n > max_pairs)
-		return VIRTIO_NET_ERR;
-	*pairs = n;
-	return VIRTIO_NET_OK;
 }
 
 /* Control commands: the readable part is class, command, data; the ack goes in the first
@@ -630,33 +611,5 @@ int virtio_net_create_mq(struct virtio_host *h, const struct virtio_net_params *
 	if (net->qp[0].vhost)
 		net->vd->external_kicks = (1u << (2 * pairs)) - 1; /* the kernel polls them */
 	*out = net->vd;
-	return 0;
-}
-
-/* ---- MAC addresses ---- */
-
-void net_mac_generate(const char *name, unsigned index, uint8_t mac[6])
-{
-	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a, 64 bits */
-
-	for (const char *s = name ? name : ""; *s; s++)
-		h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
-	h = (h ^ (index & 0xff)) * 0x100000001b3ULL;
-	for (unsigned i = 0; i < 6; i++)
-		mac[i] = (uint8_t)(h >> (8 * i));
-	mac[0] = (mac[0] & 0xfc) | 0x02; /* locally administered, unicast (IEEE 802, bits 1 and 0) */
-}
-
-int net_mac_parse(const char *s, uint8_t mac[6])
-{
-	if (strlen(s) != 17)
-		return -EINVAL;
-	for (unsigned i = 0; i < 17; i++)
-		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
-			return -EINVAL;
-	for (unsigned i = 0; i < 6; i++)
-		mac[i] = (uint8_t)strtoul((char[3]){ s[3 * i], s[3 * i + 1], 0 }, NULL, 16);
-	if ((mac[0] & 1) || !(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
-		return -EINVAL;
 	return 0;
 }
