@@ -251,15 +251,23 @@ static void net_set_active(struct virtio_net *net, unsigned n)
 /* Control commands: the readable part is class, command, data; the ack goes in the first
  * writable byte (5.1.6.5). A chain without a writable byte cannot be answered: returned
  * unused, logged. (lock held) */
-static void net_ctrl(struct virtio_net *net)
+/* The control queue's index (5.1.2): 2N with VIRTIO_NET_F_MQ negotiated, else 2. */
+static unsigned net_ctrl_index(const struct virtio_net *net)
+{
+	return virtio_has_feature(net->vd, VIRTIO_NET_F_MQ) ? net->ctrl_q : 2;
+}
+
+static void net_ctrl(struct virtio_net *net, unsigned q)
 {
 	struct virtio_dev *vd = net->vd;
-	struct virtq *vq = virtio_queue(vd, net->ctrl_q);
+	struct virtq *vq = virtio_queue(vd, q);
+	/* Without MQ negotiated no MQ command is valid (5.1.6.5.5). */
+	unsigned max = virtio_has_feature(vd, VIRTIO_NET_F_MQ) ? net->nr_pairs : 0;
 	struct virtq_chain *c = &net->ctrl_chain;
 	unsigned budget = NET_BUDGET;
 	int ret = 0;
 
-	while (budget && (ret = virtio_queue_pop(vd, net->ctrl_q, c)) == 1) {
+	while (budget && (ret = virtio_queue_pop(vd, q, c)) == 1) {
 		uint8_t cmd[8] = { 0 }, ack = VIRTIO_NET_ERR;
 		size_t len = c->out_len < sizeof(cmd) ? (size_t)c->out_len : sizeof(cmd);
 		unsigned pairs = 0;
@@ -267,7 +275,7 @@ static void net_ctrl(struct virtio_net *net)
 
 		budget--;
 		if (c->out_len <= sizeof(cmd) && virtq_chain_read(vq, c, 0, cmd, len) == 0)
-			ack = net_ctrl_parse(cmd, len, net->nr_pairs, &pairs);
+			ack = net_ctrl_parse(cmd, len, max, &pairs);
 		if (c->in_len < 1) {
 			log_ratelimited_obj(&net->ctrl_rl, "virtio-net: control command with no room for its ack ignored");
 		} else if (virtq_chain_write(vq, c, 0, &ack, 1) == 0) {
@@ -284,8 +292,8 @@ static void net_ctrl(struct virtio_net *net)
 	if (ret < 0)
 		virtio_needs_reset(vd, "bad control chain");
 	else if (!budget)
-		virtio_queue_yield(vd, net->ctrl_q);
-	virtio_queue_interrupt(vd, net->ctrl_q);
+		virtio_queue_yield(vd, q);
+	virtio_queue_interrupt(vd, q);
 }
 
 static void net_queue_notify(void *dev, unsigned q)
@@ -293,8 +301,8 @@ static void net_queue_notify(void *dev, unsigned q)
 	struct virtio_net *net = dev;
 	struct net_qpair *qp = &net->qp[q / 2];
 
-	if (net->nr_pairs > 1 && q == net->ctrl_q) {
-		net_ctrl(net);
+	if (net->nr_pairs > 1 && virtio_has_feature(net->vd, VIRTIO_NET_F_CTRL_VQ) && q == net_ctrl_index(net)) {
+		net_ctrl(net, q);
 		return;
 	}
 	if (q / 2 >= net->nr_pairs)
@@ -361,6 +369,8 @@ static void net_started(void *dev)
 
 		if (!qp->vhost || !vd->queues[qp->rx_q].enabled || !vd->queues[qp->tx_q].enabled)
 			continue;
+		if (i > 0 && !virtio_has_feature(vd, VIRTIO_NET_F_MQ))
+			break; /* one pair: queue 2 may be the control queue (5.1.2) */
 		if (net_vhost_start(qp->vhost, vd, q, qp->be->fd)) {
 			virtio_needs_reset(vd, "vhost-net could not start the rings");
 			return;

@@ -622,6 +622,8 @@ static int net_mq_teardown(void **state)
 
 /* One control command: readable cmd[len], then a 1-byte writable ack; the ack, or -1 if
  * the device did not answer. */
+static unsigned ctrl_q = 4;
+
 static int ctrl_cmd(const uint8_t *cmd, uint32_t len)
 {
 	uint16_t used = rd16(CTLQ_USED + 2);
@@ -632,7 +634,7 @@ static int ctrl_cmd(const uint8_t *cmd, uint32_t len)
 	put_desc(CTLQ_DESC, 0, CTLBUF, len, VIRTQ_DESC_F_NEXT, 1);
 	put_desc(CTLQ_DESC, 1, CTLBUF + 64, 1, VIRTQ_DESC_F_WRITE, 0);
 	avail_add(CTLQ_AVAIL, 0);
-	notify(4);
+	notify(ctrl_q);
 	if (rd16(CTLQ_USED + 2) != (uint16_t)(used + 1))
 		return -1;
 	return *ack;
@@ -723,6 +725,23 @@ static void test_mq_rx_inactive_pair(void **state)
 	notify(2);
 	assert_int_equal(rd16(RXQ_USED + 2), 1);
 	assert_int_equal(tap1.nr_in, 0);
+}
+
+/* CTRL_VQ without MQ: the control queue is queue 2 (5.1.2), and no MQ command is valid. */
+static void test_ctrl_without_mq(void **state)
+{
+	(void)state;
+	bar_wr(CC_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	set_features(0, F_MAC | F_CTRL_VQ);
+	set_features(1, 1);
+	bar_wr(CC_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+	queue_program(2, QSIZE, CTLQ_DESC, CTLQ_AVAIL, CTLQ_USED);
+	bar_wr(CC_Q_ENABLE, 2, 1);
+	bar_wr(CC_STATUS, 1, bar_rd(CC_STATUS, 1) | VIRTIO_STATUS_DRIVER_OK);
+	ctrl_q = 2;
+	assert_int_equal(ctrl_cmd((const uint8_t[]){ 4, 0, 1, 0 }, 4), VIRTIO_NET_ERR);
+	ctrl_q = 4;
+	assert_int_equal(tap1_enabled, 0);
 }
 
 /* The parser alone, as the fuzzer drives it. */
@@ -921,6 +940,7 @@ int main(void)
 		cmocka_unit_test(test_cli_network),
 		NET_MQ_TEST(test_mq_config_and_ctrl),
 		NET_MQ_TEST(test_mq_rx_inactive_pair),
+		NET_MQ_TEST(test_ctrl_without_mq),
 		cmocka_unit_test(test_ctrl_parse),
 		VHOST_TEST(test_vhost_sequence),
 		VHOST_TEST(test_vhost_missing),
