@@ -29,6 +29,8 @@ struct nic_config {
 	bool mac_given;
 	bool mmio;             /* trans=mmio on a PCI VM */
 	bool pci;              /* trans=pci given (refused with --transport=mmio) */
+	unsigned pairs;        /* mq=N queue pairs (0: 1); the board caps it (vCPUs, NET_MAX_PAIRS) */
+	int vhost;             /* vhost=1 (1), vhost=0 (0), or not given (-1: vhost-net if it opens) */
 };
 
 struct vm_config {

@@ -77,11 +77,11 @@ static int net_key(const char *arg, const char *key, const char *val, struct nic
 		return 0;
 	}
 	if (!strcmp(key, "vhost")) {
-		if (!strcmp(val, "0"))
+		if (!strcmp(val, "0") || !strcmp(val, "1")) {
+			nic->vhost = val[0] - '0';
 			return 0;
-		snprintf(err, errlen, !strcmp(val, "1") ? "-n %s: vhost-net is not implemented yet; use vhost=0"
-							 : "-n %s: vhost takes 0 or 1",
-			 arg);
+		}
+		snprintf(err, errlen, "-n %s: vhost takes 0 or 1", arg);
 		return -EINVAL;
 	}
 	if (!strcmp(key, "mq")) {
@@ -89,10 +89,7 @@ static int net_key(const char *arg, const char *key, const char *val, struct nic
 			snprintf(err, errlen, "-n %s: mq is the number of queue pairs, 1 or more", arg);
 			return -EINVAL;
 		}
-		if (v > 1) {
-			snprintf(err, errlen, "-n %s: multiqueue is not implemented yet; use mq=1", arg);
-			return -EINVAL;
-		}
+		nic->pairs = (unsigned)v; /* capped by the board: a line says so */
 		return 0;
 	}
 	if (!strcmp(key, "script") || !strcmp(key, "downscript")) {
@@ -115,7 +112,7 @@ static int net_key(const char *arg, const char *key, const char *val, struct nic
 
 int cli_network(const char *arg, struct vm_config *cfg, char *err, size_t errlen)
 {
-	struct nic_config nic = { .fd = -1 };
+	struct nic_config nic = { .fd = -1, .vhost = -1 };
 	char buf[256], *save = NULL, *tok;
 	int mode = 1; /* kvmtool's -n without mode= is a tap */
 
@@ -139,6 +136,10 @@ int cli_network(const char *arg, struct vm_config *cfg, char *err, size_t errlen
 		return 0; /* mode=none: no NIC */
 	if (nic.fd >= 0 && nic.tapif[0]) {
 		snprintf(err, errlen, "-n %s: give tapif= or fd=, not both", arg);
+		return -EINVAL;
+	}
+	if (nic.fd >= 0 && nic.pairs > 1) {
+		snprintf(err, errlen, "-n %s: fd= is one tap queue; mq=N needs tapif= (a multi_queue tap) or none", arg);
 		return -EINVAL;
 	}
 	if (cfg->nr_nics >= CLI_MAX_NICS) {

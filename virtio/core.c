@@ -51,10 +51,10 @@ void virtio_queue_signal(struct virtio_dev *vd, unsigned q)
 		vd->transport->interrupt(vd, q);
 }
 
-void virtio_irq_changed(struct virtio_dev *vd)
+void virtio_irqs_changed(struct virtio_dev *vd)
 {
-	if (vd->ops->irq_changed)
-		vd->ops->irq_changed(vd->dev);
+	if (vd->ops->irqs_changed)
+		vd->ops->irqs_changed(vd->dev);
 }
 
 void virtio_needs_reset(struct virtio_dev *vd, const char *why)
@@ -361,7 +361,7 @@ int virtio_watch(struct virtio_dev *vd, struct iothread *io)
 	vd->kick_watches = k;
 	for (unsigned q = 0; !ret && q < vd->ops->nr_queues; q++) {
 		k[q] = (struct kick_watch){ vd, q };
-		if (!(vd->ops->kernel_queues & (1u << q)))
+		if (!(vd->kernel_queues & (1u << q)))
 			ret = iothread_watch(io, vd->queues[q].kick_fd, queue_kicked, &k[q]);
 	}
 	if (!ret)

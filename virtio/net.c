@@ -1,5 +1,5 @@
-/* net.c - virtio-net (virtio 1.2, section 5.1): one queue pair on a packet backend, the
- * data path on the I/O thread.
+/* net.c - virtio-net (virtio 1.2, section 5.1): queue pairs on packet backends (one per
+ * pair), the data path on the I/O thread.
  *
  * Offered: VIRTIO_NET_F_MAC, _STATUS (link always up), _MTU (1500), VERSION_1 (so the
  * header is the 12-byte virtio_net_hdr_v1 with num_buffers). No checksum or segmentation
@@ -13,15 +13,27 @@
  * buffers' iovecs (no copy). Receive: the I/O thread polls the backend's fd
  * (iothread_watch_input) and reads while there are receive buffers; a chain taken with no
  * frame waiting is kept for the next frame. Transmit: each kick of transmitq1 sends what is
- * available. Both stop after a budget and come back through virtio_queue_yield. */
+ * available. Both stop after a budget and come back through virtio_queue_yield.
+ *
+ * Multiqueue (5.1.6.5.5): with more than one pair the device offers VIRTIO_NET_F_MQ (config
+ * max_virtqueue_pairs) and VIRTIO_NET_F_CTRL_VQ, the control queue after the last pair
+ * (virtqueue 2N). Only pair 0 is used after a reset; VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET picks
+ * 1..N. Receive stops on the pairs past that, and their backend queues are detached so the
+ * host steers every frame to a pair in use. One pair: no control queue, as before.
+ *
+ * vhost-net (net_vhost.c): each pair's rings and tap fd go to the kernel at DRIVER_OK; the
+ * I/O thread then watches neither the pair's kicks (vd->kernel_queues) nor its tap, only
+ * the relay call fds used while no live MSI-X vector can take vhost's interrupt. The
+ * per-pair packet counters stay 0 (the kernel's are not ours); the control queue stays
+ * ours. */
 #include "net.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../devices/env.h"
 #include "../emit.h"
 #include "../util.h"
 #include "iothread.h"
@@ -31,6 +43,8 @@
 #define VIRTIO_NET_F_MTU    3
 #define VIRTIO_NET_F_MAC    5
 #define VIRTIO_NET_F_STATUS 16
+#define VIRTIO_NET_F_CTRL_VQ 17
+#define VIRTIO_NET_F_MQ     22
 #define VIRTIO_NET_S_LINK_UP 1
 
 /* Device configuration (5.1.4): mac[6], le16 status, le16 max_virtqueue_pairs, le16 mtu. */
@@ -40,7 +54,7 @@
 #define NET_CFG_MTU    10
 
 #define NET_QUEUE_SIZE 256
-#define NET_MAX_PAIRS  1     /* multiqueue comes later: up to VIRTIO_MAX_QUEUES / 2 */
+_Static_assert(2 * NET_MAX_PAIRS + 1 <= VIRTIO_MAX_QUEUES, "the control queue after the pairs");
 /* Per notification: at most this many frames each way, then the queue is kicked again so
  * the I/O thread serves the other devices first (console.c does the same). */
 #define NET_BUDGET 64
@@ -61,12 +75,24 @@ struct net_qpair {
 	uint8_t rx_spill;               /* where a frame larger than its receive chain ends */
 	struct net_counts rx, tx;
 	struct ratelimit rx_rl, tx_rl;  /* "dropped" lines of this pair, one budget each way */
+	struct net_vhost *vhost;        /* NULL: the userspace data path */
+	struct net_relay {
+		struct net_qpair *qp;
+		unsigned q;
+	} relay[2];                     /* vhost's call relays: receive, transmit */
 };
 
 struct virtio_net {
 	struct virtio_dev *vd;
+	struct virtio_dev_ops ops;      /* net_ops with this NIC's queue count and features */
 	uint8_t config[NET_CFG_SIZE];
-	unsigned nr_pairs;
+	unsigned nr_pairs;              /* max_virtqueue_pairs */
+	unsigned active_pairs;          /* what the driver set (1 after a reset) */
+	unsigned ctrl_q;                /* the control queue's index (2 * nr_pairs), if nr_pairs > 1 */
+	struct virtq_chain ctrl_chain;
+	uint64_t ctrl_ok, ctrl_err;     /* control commands acked OK / ERR */
+	struct ratelimit ctrl_rl;
+	bool started;                   /* DRIVER_OK seen since the last reset (vhost started) */
 	struct net_qpair qp[NET_MAX_PAIRS];
 };
 
@@ -88,7 +114,8 @@ static void net_rx(struct net_qpair *qp)
 	unsigned budget = NET_BUDGET;
 	bool pushed = false;
 
-	while (budget && virtio_queue_live(vd, qp->rx_q)) {
+	/* 5.1.6.5.5: no frames on receive queues past the pairs the driver set. */
+	while (budget && qp - qp->net->qp < qp->net->active_pairs && virtio_queue_live(vd, qp->rx_q)) {
 		struct virtq_chain *c = &qp->rx_chain;
 		uint64_t room;
 		ssize_t n;
@@ -205,11 +232,80 @@ static void net_tx(struct net_qpair *qp)
 	virtio_queue_interrupt(vd, qp->tx_q);
 }
 
+/* Attach the backend queues of pairs [0, n) and detach the rest; n becomes active. */
+static void net_set_active(struct virtio_net *net, unsigned n)
+{
+	for (unsigned i = 0; i < net->nr_pairs; i++) {
+		struct net_backend *be = net->qp[i].be;
+		int ret;
+
+		if (!be->ops->queue_enable)
+			continue;
+		ret = be->ops->queue_enable(be, i < n);
+		if (ret)
+			log_ratelimited_obj(&net->ctrl_rl, "virtio-net: %s: %s queue %u: %s", be->desc,
+					    i < n ? "attach" : "detach", i, strerror(-ret));
+	}
+	net->active_pairs = n;
+}
+
+/* Control commands: the readable part is class, command, data; the ack goes in the first
+ * writable byte (5.1.6.5). A chain without a writable byte cannot be answered: returned
+ * unused, logged. (lock held) */
+/* The control queue's index (5.1.2): 2N with VIRTIO_NET_F_MQ negotiated, else 2. */
+static unsigned net_ctrl_index(const struct virtio_net *net)
+{
+	return virtio_has_feature(net->vd, VIRTIO_NET_F_MQ) ? net->ctrl_q : 2;
+}
+
+static void net_ctrl(struct virtio_net *net, unsigned q)
+{
+	struct virtio_dev *vd = net->vd;
+	struct virtq *vq = virtio_queue(vd, q);
+	/* Without MQ negotiated no MQ command is valid (5.1.6.5.5). */
+	unsigned max = virtio_has_feature(vd, VIRTIO_NET_F_MQ) ? net->nr_pairs : 0;
+	struct virtq_chain *c = &net->ctrl_chain;
+	unsigned budget = NET_BUDGET;
+	int ret = 0;
+
+	while (budget && (ret = virtio_queue_pop(vd, q, c)) == 1) {
+		uint8_t cmd[8] = { 0 }, ack = VIRTIO_NET_ERR;
+		size_t len = c->out_len < sizeof(cmd) ? (size_t)c->out_len : sizeof(cmd);
+		unsigned pairs = 0;
+		uint32_t written = 0;
+
+		budget--;
+		if (c->out_len <= sizeof(cmd) && virtq_chain_read(vq, c, 0, cmd, len) == 0)
+			ack = net_ctrl_parse(cmd, len, max, &pairs);
+		if (c->in_len < 1) {
+			log_ratelimited_obj(&net->ctrl_rl, "virtio-net: control command with no room for its ack ignored");
+		} else if (virtq_chain_write(vq, c, 0, &ack, 1) == 0) {
+			written = 1;
+			if (ack == VIRTIO_NET_OK)
+				net_set_active(net, pairs);
+		}
+		if (ack == VIRTIO_NET_OK && written)
+			net->ctrl_ok++;
+		else
+			net->ctrl_err++;
+		virtq_push(vq, c->head, written);
+	}
+	if (ret < 0)
+		virtio_needs_reset(vd, "bad control chain");
+	else if (!budget)
+		virtio_queue_yield(vd, q);
+	virtio_queue_interrupt(vd, q);
+}
+
 static void net_queue_notify(void *dev, unsigned q)
 {
 	struct virtio_net *net = dev;
 	struct net_qpair *qp = &net->qp[q / 2];
 
+	if (net->nr_pairs > 1 && virtio_has_feature(net->vd, VIRTIO_NET_F_CTRL_VQ) && q == net_ctrl_index(net)) {
+		net_ctrl(net, q);
+		return;
+	}
 	if (q / 2 >= net->nr_pairs)
 		return;
 	if (q % 2 == 0)
@@ -231,22 +327,87 @@ static void net_input(void *arg)
 }
 
 /* Each pair's backend input, polled by the I/O thread (virtio_watch). */
+/* vhost signalled a relay call fd: the interrupt the vector could not take (I/O thread). */
+static void net_vhost_call(void *arg)
+{
+	struct net_relay *r = arg;
+	struct virtio_dev *vd = r->qp->net->vd;
+
+	pthread_mutex_lock(&vd->lock);
+	virtio_queue_signal(vd, r->q);
+	pthread_mutex_unlock(&vd->lock);
+}
+
 static int net_watch(void *dev, struct iothread *io)
 {
 	struct virtio_net *net = dev;
 	int ret = 0;
 
-	for (unsigned i = 0; !ret && i < net->nr_pairs; i++)
-		ret = iothread_watch_input(io, net->qp[i].be->fd, net_input, &net->qp[i]);
+	for (unsigned i = 0; !ret && i < net->nr_pairs; i++) {
+		struct net_qpair *qp = &net->qp[i];
+
+		if (!qp->vhost) {
+			ret = iothread_watch_input(io, qp->be->fd, net_input, qp);
+			continue;
+		}
+		for (unsigned r = 0; !ret && r < 2; r++) {
+			qp->relay[r] = (struct net_relay){ qp, r ? qp->tx_q : qp->rx_q };
+			ret = iothread_watch(io, qp->vhost->call_fd[r], net_vhost_call, &qp->relay[r]);
+		}
+	}
 	return ret;
+}
+
+/* DRIVER_OK, the first status change with it since the reset: each pair whose rings the
+ * driver enabled goes to vhost (a vCPU thread). Later changes (DEVICE_NEEDS_RESET) leave
+ * the pairs as they are. */
+static void net_status_changed(void *dev)
+{
+	struct virtio_net *net = dev;
+	struct virtio_dev *vd = net->vd;
+
+	if (net->started || !(vd->status & VIRTIO_STATUS_DRIVER_OK))
+		return;
+	net->started = true;
+	for (unsigned i = 0; i < net->nr_pairs; i++) {
+		struct net_qpair *qp = &net->qp[i];
+		const unsigned q[2] = { qp->rx_q, qp->tx_q };
+
+		if (!qp->vhost || !vd->queues[qp->rx_q].enabled || !vd->queues[qp->tx_q].enabled)
+			continue;
+		if (i > 0 && !virtio_has_feature(vd, VIRTIO_NET_F_MQ))
+			break; /* one pair: queue 2 may be the control queue (5.1.2) */
+		if (net_vhost_start(qp->vhost, vd, q, qp->be->fd)) {
+			virtio_needs_reset(vd, "vhost-net could not start the rings");
+			return;
+		}
+	}
+}
+
+static void net_irqs_changed(void *dev)
+{
+	struct virtio_net *net = dev;
+
+	for (unsigned i = 0; i < net->nr_pairs; i++) {
+		const unsigned q[2] = { net->qp[i].rx_q, net->qp[i].tx_q };
+
+		if (net->qp[i].vhost)
+			net_vhost_rewire(net->qp[i].vhost, net->vd, q);
+	}
 }
 
 static void net_reset(void *dev)
 {
 	struct virtio_net *net = dev;
 
-	for (unsigned i = 0; i < net->nr_pairs; i++)
+	net->started = false;
+	for (unsigned i = 0; i < net->nr_pairs; i++) {
 		net->qp[i].rx_held = false; /* the driver forgot its buffers */
+		if (net->qp[i].vhost && net->qp[i].vhost->running)
+			net_vhost_stop(net->qp[i].vhost);
+	}
+	if (net->active_pairs != 1)
+		net_set_active(net, 1); /* 5.1.6.5.5: receiveq1 only, until the driver sets more */
 }
 
 static void net_config_read(void *dev, uint32_t off, void *buf, uint32_t len)
@@ -258,10 +419,19 @@ static void net_destroy(void *dev)
 {
 	struct virtio_net *net = dev;
 
-	for (unsigned i = 0; i < net->nr_pairs; i++)
+	for (unsigned i = 0; i < net->nr_pairs; i++) {
+		net_vhost_close(net->qp[i].vhost); /* first: the kernel lets go of the tap */
 		if (net->qp[i].be)
 			net->qp[i].be->ops->close(net->qp[i].be);
+	}
 	free(net);
+}
+
+/* "tap vmm0", or "vhost-net tap vmm0" when the kernel moves the frames. */
+static const char *net_backend_name(const struct virtio_net *net, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s", net->qp[0].vhost ? "vhost-net " : "", net->qp[0].be->desc);
+	return buf;
 }
 
 static void net_io_stats(void *dev, struct virtio_io_stats *out)
@@ -282,12 +452,18 @@ static void net_io_stats(void *dev, struct virtio_io_stats *out)
 static void net_report(void *dev, struct emit *e)
 {
 	const struct virtio_net *net = dev;
-	char mac[18], key[32];
+	char mac[18], key[32], be[64];
 
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", net->config[0], net->config[1],
 		 net->config[2], net->config[3], net->config[4], net->config[5]);
-	emit_str(e, "backend", net->qp[0].be->desc);
+	emit_str(e, "backend", net_backend_name(net, be, sizeof(be)));
 	emit_str(e, "mac", mac);
+	if (net->nr_pairs > 1) {
+		emit_u64(e, "queue_pairs", net->nr_pairs);
+		emit_u64(e, "active_pairs", net->active_pairs);
+		emit_u64(e, "ctrl_ok", net->ctrl_ok);
+		emit_u64(e, "ctrl_err", net->ctrl_err);
+	}
 	for (unsigned i = 0; i < net->nr_pairs; i++) {
 		const struct net_counts *c[2] = { &net->qp[i].rx, &net->qp[i].tx };
 
@@ -306,7 +482,7 @@ static const struct virtio_dev_ops net_ops = {
 	.name = "virtio-net",
 	.device_id = VIRTIO_ID_NET,
 	.class_code = 0x020000, /* network controller, Ethernet */
-	.nr_queues = 2 * NET_MAX_PAIRS,
+	.nr_queues = 2,          /* per NIC: 2 * pairs, and the control queue with more than one */
 	.queue_size = NET_QUEUE_SIZE,
 	.features = 1ULL << VIRTIO_NET_F_MAC | 1ULL << VIRTIO_NET_F_STATUS | 1ULL << VIRTIO_NET_F_MTU,
 	.config_size = NET_CFG_SIZE,
@@ -317,23 +493,25 @@ static const struct virtio_dev_ops net_ops = {
 	.io_stats = net_io_stats,
 	.report = net_report,
 	.watch = net_watch,
+	.status_changed = net_status_changed,
+	.irqs_changed = net_irqs_changed,
 };
 
 bool virtio_net_is(const struct virtio_dev *vd)
 {
-	return vd->ops == &net_ops;
+	return vd->ops->queue_notify == net_queue_notify; /* each NIC has its own copy of net_ops */
 }
 
 void virtio_net_describe(struct virtio_dev *vd, struct emit *e)
 {
 	const struct virtio_net *net = vd->dev;
-	char mac[18];
+	char mac[18], be[64];
 
 	pthread_mutex_lock(&vd->lock);
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", net->config[0], net->config[1],
 		 net->config[2], net->config[3], net->config[4], net->config[5]);
 	emit_obj_line(e, "nic", "%s MAC %s link up MTU %s, driver %{ready|not ready}, features 0x%s");
-	emit_str(e, "backend", net->qp[0].be->desc);
+	emit_str(e, "backend", net_backend_name(net, be, sizeof(be)));
 	emit_str(e, "mac", mac);
 	emit_u64(e, "mtu", NET_MTU);
 	emit_bool(e, "driver_ok", vd->status & VIRTIO_STATUS_DRIVER_OK);
@@ -344,10 +522,26 @@ void virtio_net_describe(struct virtio_dev *vd, struct emit *e)
 		emit_str(e, "features", f);
 	}
 	emit_obj_end(e);
+	if (net->nr_pairs > 1) {
+		emit_obj_line(e, "multiqueue", "multiqueue: %s of %s pairs in use, control commands %s ok %s refused");
+		emit_u64(e, "active_pairs", net->active_pairs);
+		emit_u64(e, "queue_pairs", net->nr_pairs);
+		emit_u64(e, "ctrl_ok", net->ctrl_ok);
+		emit_u64(e, "ctrl_err", net->ctrl_err);
+		emit_obj_end(e);
+	}
 	emit_arr_begin(e, "queue_pairs");
 	for (unsigned i = 0; i < net->nr_pairs; i++) {
 		const struct net_qpair *qp = &net->qp[i];
 
+		if (qp->vhost) {
+			/* The kernel moves and counts this pair's frames: none of ours to show. */
+			emit_obj_line(e, NULL, "  pair %s: vhost-net %{running|stopped} (packet counts are the kernel's)");
+			emit_u64(e, "pair", i);
+			emit_bool(e, "vhost_running", qp->vhost->running);
+			emit_obj_end(e);
+			continue;
+		}
 		emit_obj_line(e, NULL, "  pair %s: rx %s packets %s bytes %s drops, tx %s packets %s bytes %s drops");
 		emit_u64(e, "pair", i);
 		emit_u64(e, "rx_packets", qp->rx.packets);
@@ -362,55 +556,77 @@ void virtio_net_describe(struct virtio_dev *vd, struct emit *e)
 	pthread_mutex_unlock(&vd->lock);
 }
 
+/* vhost-net for every pair, as mode asks: NET_VHOST_ON fails without it, NET_VHOST_AUTO
+ * says once why it goes without. 0 or -errno. */
+static int net_vhost_setup(struct virtio_net *net, struct virtio_host *h, int mode)
+{
+	int ret = 0;
+
+	if (mode == NET_VHOST_OFF)
+		return 0;
+	for (unsigned i = 0; !ret && i < net->nr_pairs; i++)
+		ret = net_vhost_open(h->env->mem, mode == NET_VHOST_AUTO, &net->qp[i].vhost);
+	if (!ret) {
+		log_info("net: vhost-net moves the frames of %s (%u queue pair%s)", net->qp[0].be->desc, net->nr_pairs,
+			 net->nr_pairs > 1 ? "s" : "");
+		return 0;
+	}
+	for (unsigned i = 0; i < net->nr_pairs; i++) {
+		net_vhost_close(net->qp[i].vhost);
+		net->qp[i].vhost = NULL;
+	}
+	if (mode == NET_VHOST_ON)
+		return ret;
+	log_info("net: vhost-net unavailable (%s: %s): the frames go through vmm's I/O thread", net_vhost_path,
+		 strerror(-ret));
+	return 0;
+}
+
 int virtio_net_create(struct virtio_host *h, const struct virtio_net_params *p, struct net_backend *be,
 		      struct virtio_dev **out)
 {
-	struct virtio_net *net = calloc(1, sizeof(*net));
+	struct virtio_net_params one = *p;
+
+	one.pairs = 1;
+	return virtio_net_create_mq(h, &one, &be, out);
+}
+
+int virtio_net_create_mq(struct virtio_host *h, const struct virtio_net_params *p, struct net_backend **be,
+			 struct virtio_dev **out)
+{
+	unsigned pairs = p->pairs ? p->pairs : 1;
+	struct virtio_net *net = pairs <= NET_MAX_PAIRS ? calloc(1, sizeof(*net)) : NULL;
 	int ret;
 
 	if (!net) {
-		be->ops->close(be);
-		return -ENOMEM;
+		for (unsigned i = 0; i < pairs; i++)
+			be[i]->ops->close(be[i]);
+		return pairs <= NET_MAX_PAIRS ? -ENOMEM : -EINVAL;
 	}
-	net->nr_pairs = 1;
-	net->qp[0] = (struct net_qpair){ .net = net, .rx_q = 0, .tx_q = 1, .be = be };
+	net->nr_pairs = pairs;
+	net->active_pairs = pairs; /* net_reset (virtio_reset at creation) makes it 1 */
+	for (unsigned i = 0; i < pairs; i++)
+		net->qp[i] = (struct net_qpair){ .net = net, .rx_q = 2 * i, .tx_q = 2 * i + 1, .be = be[i] };
+	net->ops = net_ops;
+	net->ops.nr_queues = 2 * pairs;
+	if (pairs > 1) {
+		net->ctrl_q = 2 * pairs;
+		net->ops.nr_queues = 2 * pairs + 1;
+		net->ops.features |= 1ULL << VIRTIO_NET_F_CTRL_VQ | 1ULL << VIRTIO_NET_F_MQ;
+	}
 	memcpy(net->config, p->mac, 6);
 	le_store(net->config + NET_CFG_STATUS, 2, VIRTIO_NET_S_LINK_UP);
 	le_store(net->config + NET_CFG_PAIRS, 2, net->nr_pairs);
 	le_store(net->config + NET_CFG_MTU, 2, NET_MTU);
-	ret = virtio_create_as(h, p->mmio, &net_ops, net, 0, &net->vd);
+	ret = net_vhost_setup(net, h, p->vhost);
+	if (!ret)
+		ret = virtio_create_as(h, p->mmio, &net->ops, net, 0, &net->vd);
 	if (ret) {
 		net_destroy(net);
 		return ret;
 	}
+	if (net->qp[0].vhost)
+		net->vd->kernel_queues = (1u << (2 * pairs)) - 1; /* the kernel polls them */
 	*out = net->vd;
-	return 0;
-}
-
-/* ---- MAC addresses ---- */
-
-void net_mac_generate(const char *name, unsigned index, uint8_t mac[6])
-{
-	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a, 64 bits */
-
-	for (const char *s = name ? name : ""; *s; s++)
-		h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
-	h = (h ^ (index & 0xff)) * 0x100000001b3ULL;
-	for (unsigned i = 0; i < 6; i++)
-		mac[i] = (uint8_t)(h >> (8 * i));
-	mac[0] = (mac[0] & 0xfc) | 0x02; /* locally administered, unicast (IEEE 802, bits 1 and 0) */
-}
-
-int net_mac_parse(const char *s, uint8_t mac[6])
-{
-	if (strlen(s) != 17)
-		return -EINVAL;
-	for (unsigned i = 0; i < 17; i++)
-		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
-			return -EINVAL;
-	for (unsigned i = 0; i < 6; i++)
-		mac[i] = (uint8_t)strtoul((char[3]){ s[3 * i], s[3 * i + 1], 0 }, NULL, 16);
-	if ((mac[0] & 1) || !(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
-		return -EINVAL;
 	return 0;
 }

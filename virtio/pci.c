@@ -168,7 +168,7 @@ static void queue_write(struct virtio_dev *vd, struct virtio_queue_state *qs, ui
 
 	if (off == CC_Q_MSIX) {
 		p->queue_vector[qs - vd->queues] = val < p->msix.nr_vectors ? val : VIRTIO_MSI_NO_VECTOR;
-		virtio_irq_changed(vd);
+		virtio_irqs_changed(vd);
 		return;
 	}
 	switch (off) {
@@ -274,7 +274,7 @@ static int bar_write(void *dev, uint64_t off, unsigned len, uint64_t val)
 		virtio_kick(vd, (off - BAR_NOTIFY) / NOTIFY_MULTIPLIER);
 	} else if (msix_bar_claims(&pci_of(vd)->msix, off)) {
 		msix_bar_write(&pci_of(vd)->msix, off, len, val);
-		virtio_irq_changed(vd);
+		virtio_irqs_changed(vd); /* a vector's mask, address or data */
 	}
 	pthread_mutex_unlock(&vd->lock);
 	return 0;
@@ -308,7 +308,7 @@ static void virtio_cfg_written(void *owner, uint32_t off, unsigned len)
 				virtio_kick(vd, q);
 	}
 	msix_update(&p->msix);
-	virtio_irq_changed(vd);
+	virtio_irqs_changed(vd); /* MSI-X enable, function mask, Bus Master Enable */
 	pthread_mutex_unlock(&vd->lock);
 }
 
@@ -411,10 +411,10 @@ static const struct virtio_transport pci_transport = {
 	.line_in_use = pci_line_in_use,
 	.line_enabled = pci_line_enabled,
 	.dma_allowed = pci_dma_allowed,
+	.queue_irqfd = pci_queue_irqfd,
 	.reset = pci_reset,
 	.destroy = pci_destroy,
 	.report = pci_report,
-	.queue_irqfd = pci_queue_irqfd,
 };
 
 struct pci_device *virtio_pci_function(const struct virtio_dev *vd)

@@ -49,11 +49,12 @@ void virtio_line_raise(struct virtio_dev *vd, uint8_t isr_bits);
 /* KVM_IOEVENTFD for addr/len, matching datamatch if >= 0; 0 or -errno (logged). */
 int virtio_ioeventfd(struct virtio_dev *vd, int fd, uint64_t addr, unsigned len, int64_t datamatch,
 		     bool assign);
-/* The transport's interrupt path may have changed (MSI-X state, a vector's mask or route):
- * tell the model (ops->irq_changed). Lock held. */
-void virtio_irq_changed(struct virtio_dev *vd);
 /* A kick KVM_IOEVENTFD did not catch: hand it to the I/O thread the same way. */
 void virtio_kick(struct virtio_dev *vd, unsigned q);
+/* The transport's interrupt path may have changed (MSI-X state, a vector's mask, route or
+ * message, a queue's vector, Bus Master Enable): tell the model (ops->irqs_changed). Lock
+ * held. */
+void virtio_irqs_changed(struct virtio_dev *vd);
 /* Device reset (status 0): queues, features, the model's state. */
 void virtio_reset(struct virtio_dev *vd);
 /* device_status as the driver reads it (non-zero while a reset is still draining I/O). */

@@ -33,7 +33,7 @@ struct emit;
 #define VIRTIO_F_EVENT_IDX     29
 #define VIRTIO_F_VERSION_1     32
 
-#define VIRTIO_MAX_QUEUES 4
+#define VIRTIO_MAX_QUEUES 17 /* virtio-net: 8 queue pairs and the control queue */
 
 /* virtio-mmio: one 512-byte register window per device (virtio 1.2, 4.2.2); the same value
  * the board's memory map sizes its virtio-mmio region with. */
@@ -82,16 +82,15 @@ struct virtio_dev_ops {
 	/* Watch the model's own fds with the I/O thread (virtio_watch, before it starts; a
 	 * network backend's input). NULL: none. 0 or -errno. */
 	int (*watch)(void *dev, struct iothread *io);
-	/* Queues the kernel serves (vhost), bit q for queue q: the I/O thread does not watch
-	 * their kick eventfds, which the model hands to the kernel. */
-	uint32_t kernel_queues;
 	/* The device status changed: a driver write, or DEVICE_NEEDS_RESET set (a reset calls
-	 * ops->reset instead). NULL: nobody asks. */
+	 * ops->reset instead; a vCPU thread, lock held). A kernel backend (vhost) starts the
+	 * rings at DRIVER_OK and stops them at DEVICE_NEEDS_RESET. NULL: nobody asks. */
 	void (*status_changed)(void *dev);
-	/* The path of the queues' interrupts may have changed (virtio-pci: MSI-X turned on or
-	 * off, a vector masked, unmasked or moved, Bus Master Enable): virtio_queue_irqfd may
-	 * answer otherwise now. NULL: nobody asks. */
-	void (*irq_changed)(void *dev);
+	/* The interrupt path of a queue may have changed: MSI-X enable or function mask, a
+	 * vector's mask, route or message, a queue's vector, Bus Master Enable (lock held):
+	 * virtio_queue_irqfd may answer otherwise now (vhost re-wires its call fds). NULL:
+	 * nobody asks. */
+	void (*irqs_changed)(void *dev);
 };
 
 struct virtio_queue_state {
@@ -134,6 +133,10 @@ struct virtio_dev {
 		uint32_t gsi;
 	} line;
 	struct kick_watch *kick_watches;
+	/* Queues the kernel serves (vhost), bit q for queue q, set by the model before
+	 * virtio_watch: the I/O thread does not watch their kick eventfds, which the model
+	 * hands to the kernel. */
+	uint32_t kernel_queues;
 	/* DEVICE_NEEDS_RESET reports: a rate-limit budget per reason, so a flood of one
 	 * fault cannot hide another (reasons are string literals, compared by address). */
 	struct {

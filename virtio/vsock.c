@@ -5,7 +5,7 @@
  * table of guest RAM, the guest CID) and, at each DRIVER_OK, hands it the negotiated
  * features and the rx and tx rings: size, base 0, ring addresses as host pointers checked
  * with guest_mem_ptr, the queue's kick eventfd (the one KVM_IOEVENTFD signals; the I/O
- * thread does not watch it: ops->kernel_queues) and the interrupt, then starts it
+ * thread does not watch it: vd->kernel_queues) and the interrupt, then starts it
  * (VHOST_VSOCK_SET_RUNNING 1). A reset or the device's end stops it (0).
  *
  * The interrupt (VHOST_SET_VRING_CALL): the queue's MSI-X vector's irqfd while a message
@@ -13,7 +13,7 @@
  * through vmm; else (INTx, virtio-mmio's line, a masked vector, Bus Master off) a call
  * eventfd of the model's that the I/O thread turns into the transport's interrupt (the ISR
  * bit and the line; a masked vector's pending bit). Re-wired whenever the transport says
- * the path changed (ops->irq_changed: a vCPU thread's MSI-X table or config write).
+ * the path changed (ops->irqs_changed: a vCPU thread's MSI-X table or config write).
  *
  * The event queue (5.10.6.6) stays here: the driver's buffers are held in the ring, and one
  * is used only for VIRTIO_VSOCK_EVENT_TRANSPORT_RESET (after a restore: not yet). */
@@ -179,7 +179,7 @@ static void vsock_status_changed(void *dev)
 		vsock_stop(vs);
 }
 
-static void vsock_irq_changed(void *dev)
+static void vsock_irqs_changed(void *dev)
 {
 	struct virtio_vsock *vs = dev;
 
@@ -271,9 +271,8 @@ static const struct virtio_dev_ops vsock_ops = {
 	.destroy = vsock_destroy,
 	.report = vsock_report,
 	.watch = vsock_watch,
-	.kernel_queues = 1u << VSOCK_RX | 1u << VSOCK_TX,
 	.status_changed = vsock_status_changed,
-	.irq_changed = vsock_irq_changed,
+	.irqs_changed = vsock_irqs_changed,
 };
 
 bool virtio_vsock_is(const struct virtio_dev *vd)
@@ -395,6 +394,7 @@ int virtio_vsock_create(struct virtio_host *h, const struct virtio_vsock_params 
 	ret = virtio_create(h, &vsock_ops, vs, features, &vs->vd);
 	if (ret)
 		goto fail;
+	vs->vd->kernel_queues = 1u << VSOCK_RX | 1u << VSOCK_TX;
 	*out = vs->vd;
 	return 0;
 fail:

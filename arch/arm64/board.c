@@ -102,26 +102,50 @@ void board_virtio_host(struct vm *vm)
 	};
 }
 
-/* NIC i of the command line: its tap, its MAC (given, or stable for the VM's name). */
+/* NIC i of the command line: its tap (one queue per pair), its MAC (given, or stable for
+ * the VM's name). mq=N is capped at one pair per vCPU (more gives a vCPU two queues' work
+ * and their interrupts) and at NET_MAX_PAIRS. */
 static int board_add_nic(struct vm *vm, unsigned i)
 {
 	const struct nic_config *nic = &vm->cfg->nics[i];
 	struct net_tap_params tp = { .ifname = nic->tapif, .fd = nic->fd };
-	struct virtio_net_params np = { .mmio = nic->mmio };
-	struct net_backend *be;
+	struct virtio_net_params np = {
+		.mmio = nic->mmio,
+		.pairs = nic->pairs ? nic->pairs : 1,
+		.vhost = nic->vhost < 0 ? NET_VHOST_AUTO : nic->vhost ? NET_VHOST_ON : NET_VHOST_OFF,
+	};
+	struct net_backend *be[NET_MAX_PAIRS];
 	struct virtio_dev *vd = NULL;
+	unsigned cap = vm->cfg->nr_vcpus < NET_MAX_PAIRS ? vm->cfg->nr_vcpus : NET_MAX_PAIRS;
 	int ret;
 
+	if (np.pairs > cap) {
+		log_info("net: NIC %u: mq=%u capped to %u queue pairs (one per vCPU, at most %u)", i, np.pairs, cap,
+			 NET_MAX_PAIRS);
+		np.pairs = cap;
+	}
 	if (nic->mac_given)
 		memcpy(np.mac, nic->mac, sizeof(np.mac));
 	else
 		net_mac_generate(vm->cfg->name ? vm->cfg->name : "vmm", i, np.mac);
-	ret = net_tap_open(&tp, &be);
-	if (ret)
-		return ret;
-	log_info("net: NIC %u on %s, MAC %02x:%02x:%02x:%02x:%02x:%02x", i, be->desc, np.mac[0], np.mac[1],
-		 np.mac[2], np.mac[3], np.mac[4], np.mac[5]);
-	return board_add_virtio(vm, virtio_net_create(&vm->vhost, &np, be, &vd), vd);
+	tp.multi_queue = np.pairs > 1;
+	for (unsigned q = 0; q < np.pairs; q++) {
+		ret = net_tap_open(&tp, &be[q]);
+		if (ret) {
+			while (q--)
+				be[q]->ops->close(be[q]);
+			return ret;
+		}
+		tp.ifname = be[0]->ifname; /* the next queues of the same tap */
+		tp.quiet = true;
+	}
+	if (np.pairs > 1)
+		log_info("net: NIC %u on %s (%u queue pairs), MAC %02x:%02x:%02x:%02x:%02x:%02x", i, be[0]->desc,
+			 np.pairs, np.mac[0], np.mac[1], np.mac[2], np.mac[3], np.mac[4], np.mac[5]);
+	else
+		log_info("net: NIC %u on %s, MAC %02x:%02x:%02x:%02x:%02x:%02x", i, be[0]->desc, np.mac[0], np.mac[1],
+			 np.mac[2], np.mac[3], np.mac[4], np.mac[5]);
+	return board_add_virtio(vm, virtio_net_create_mq(&vm->vhost, &np, be, &vd), vd);
 }
 
 static int board_create_virtio(struct vm *vm)

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <ucontext.h>
 #include <sys/ioctl.h>
+#include <linux/if_tun.h>
 #include <linux/vhost.h>
 #include <sys/mman.h>
 #include <fcntl.h>
@@ -59,14 +60,18 @@ static const struct sc_rule vcpu_rules[] = {
 	IOCTL_ON(KVM_IRQ_LINE, SC_VCPU_VM_FD), IOCTL_ON(KVM_SET_GSI_ROUTING, SC_VCPU_VM_FD),
 	IOCTL_ON(KVM_IRQFD, SC_VCPU_VM_FD), IOCTL_ON(KVM_IOEVENTFD, SC_VCPU_VM_FD),
 	IOCTL_ON(KVM_SIGNAL_MSI, SC_VCPU_VM_FD),
-	/* virtio-vsock (virtio/vsock.c): DRIVER_OK hands vhost-vsock the features and the rx/tx
-	 * rings and starts it, a reset stops it, an MSI-X table or config write re-wires a
-	 * queue's call. The vhost fd is no thread fd seccomp knows, so these are bound by
-	 * request number only (the filter compares the number: VHOST_* only, no other vhost
-	 * or device ioctl). */
+	/* A device reset of a multi-queue virtio-net detaches the tap queues past the first
+	 * (virtio/net.c net_set_active); the tap fds are not thread fds seccomp knows. */
+	IOCTL(TUNSETQUEUE),
+	/* vhost-net (virtio/net_vhost.c) and vhost-vsock (virtio/vsock.c): DRIVER_OK hands the
+	 * kernel the features and the rings (vsock: and starts it), a device reset takes them
+	 * back (vsock: stops it), an MSI-X table, config or queue-vector write re-wires a
+	 * ring's call fd. All from MMIO exits; the vhost fds (one per queue pair, one per vsock
+	 * device) are no thread fds seccomp knows, so these are bound by request number only
+	 * (the filter compares the number: these VHOST_* only, no other vhost or device ioctl). */
 	IOCTL(VHOST_SET_FEATURES), IOCTL(VHOST_SET_VRING_NUM), IOCTL(VHOST_SET_VRING_BASE),
 	IOCTL(VHOST_SET_VRING_ADDR), IOCTL(VHOST_SET_VRING_KICK), IOCTL(VHOST_SET_VRING_CALL),
-	IOCTL(VHOST_VSOCK_SET_RUNNING),
+	IOCTL(VHOST_NET_SET_BACKEND), IOCTL(VHOST_GET_VRING_BASE), IOCTL(VHOST_VSOCK_SET_RUNNING),
 	COMMON,
 };
 
@@ -77,6 +82,9 @@ static const struct sc_rule vcpu_rules[] = {
 static const struct sc_rule io_rules[] = {
 	ARG_FD(__NR_io_uring_enter, 0, SC_IO_RING_FD),
 	ANY(__NR_read), ANY(__NR_readv), ANY(__NR_getrandom),
+	/* virtio-net's control queue: VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET attaches and detaches
+	 * tap queues. */
+	IOCTL(TUNSETQUEUE),
 	COMMON,
 };
 

@@ -41,6 +41,7 @@ build_images() {
 	"${CROSS}objcopy" -O binary "$work/raw.o" "$work/l1/guest/raw.bin"
 	# A terminal nobody reads (fault-stalled-tty): static, the L1 has no libc.
 	"${CROSS}gcc" -O2 -Wall -Wextra -Werror -static -o "$work/l1/bin/ptystall" "$top/tests/boot/ptystall.c"
+	"${CROSS}gcc" -O2 -Wall -Wextra -Werror -static -o "$work/l1/bin/mqtap" "$top/tests/boot/mqtap.c"
 	"${CROSS}as" -o "$work/wfi.o" "$top/tests/boot/wfi-payload.S"
 	"${CROSS}objcopy" -O binary "$work/wfi.o" "$work/l1/guest/wfi.bin"
 	# The hostile guest (tests/hostile): built by the Makefile's own rules.
@@ -50,10 +51,11 @@ build_images() {
 	cp "$cache/busybox" "$work/l1/bin/busybox"
 	# The L1 needs loop devices for a disk whose flushes fail (fault-flush-latched), and
 	# null_blk (with configfs, its dependency) for a disk slower than the drain (drain-timeout-*),
-	# tun for the taps of the virtio-net cases (net-*), vhost-vsock (and what it needs) for
-	# the vsock-* cases.
+	# tun for the taps of the virtio-net cases (net-*), vhost-net with what it needs (tap,
+	# vhost_iotlb, vhost) for the net-vhost-* and net-mq-* cases, vhost-vsock (and what it
+	# needs) for the vsock-* cases.
 	mkdir -p "$work/l1/lib/modules"
-	for m in loop configfs null_blk tun vhost_iotlb vhost vsock vmw_vsock_virtio_transport_common vhost_vsock; do
+	for m in loop configfs null_blk tun tap vhost_iotlb vhost vhost_net vsock vmw_vsock_virtio_transport_common vhost_vsock; do
 		find "$cache/modules" -name "$m.ko*" -exec cp {} "$work/l1/lib/modules/" \;
 	done
 	install -m 755 "$top/tests/boot/l1-init" "$work/l1/init"

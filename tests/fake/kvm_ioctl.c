@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/vhost.h>
+
 struct fake_kvm kvm;
+struct fake_vhost fake_vhost;
 struct fake_kvm_stats fake_kvm;
 int (*fake_kvm_get_attr)(struct kvm_device_attr *a);
 int (*fake_vhost_ioctl)(int fd, unsigned long request, void *arg);
@@ -94,8 +97,6 @@ static int ioeventfd_ioctl(const struct kvm_ioeventfd *ev)
 
 static int model_ioctl(int fd, unsigned long request, void *arg)
 {
-	if (_IOC_TYPE(request) == 0xAF && fake_vhost_ioctl) /* VHOST_VIRTIO (linux/vhost.h) */
-		return fake_vhost_ioctl(fd, request, arg);
 	switch (request) {
 	case KVM_SET_GSI_ROUTING:
 		record_routing(arg);
@@ -139,6 +140,43 @@ static int accept_ioctl(int fd, unsigned long request, void *arg)
 	return 0;
 }
 
+static int vhost_ioctl(int fd, unsigned long request, void *arg)
+{
+	struct fake_vhost_rec r = { .req = request };
+
+	if (fake_vhost_ioctl)
+		return fake_vhost_ioctl(fd, request, arg);
+	if (fake_vhost.fail_req == request) {
+		errno = fake_vhost.fail_errno;
+		return -1;
+	}
+	switch (request) {
+	case VHOST_GET_FEATURES: *(uint64_t *)arg = fake_vhost.features; break;
+	case VHOST_SET_FEATURES: r.val = *(uint64_t *)arg; break;
+	case VHOST_SET_MEM_TABLE: r.val = ((struct vhost_memory *)arg)->regions[0].guest_phys_addr; break;
+	case VHOST_SET_VRING_NUM: case VHOST_SET_VRING_BASE:
+		r.index = ((struct vhost_vring_state *)arg)->index;
+		r.val = ((struct vhost_vring_state *)arg)->num;
+		break;
+	case VHOST_GET_VRING_BASE:
+		r.index = ((struct vhost_vring_state *)arg)->index;
+		((struct vhost_vring_state *)arg)->num = 0;
+		break;
+	case VHOST_SET_VRING_ADDR:
+		r.index = ((struct vhost_vring_addr *)arg)->index;
+		r.val = ((struct vhost_vring_addr *)arg)->desc_user_addr;
+		break;
+	case VHOST_SET_VRING_KICK: case VHOST_SET_VRING_CALL: case VHOST_NET_SET_BACKEND:
+		r.index = ((struct vhost_vring_file *)arg)->index;
+		r.fd = ((struct vhost_vring_file *)arg)->fd;
+		break;
+	}
+	if (fake_vhost.nr < sizeof(fake_vhost.rec) / sizeof(fake_vhost.rec[0]))
+		fake_vhost.rec[fake_vhost.nr] = r;
+	fake_vhost.nr++;
+	return 0;
+}
+
 int __wrap_ioctl(int fd, unsigned long request, ...)
 {
 	va_list ap;
@@ -147,5 +185,7 @@ int __wrap_ioctl(int fd, unsigned long request, ...)
 	va_start(ap, request);
 	arg = va_arg(ap, void *);
 	va_end(ap);
+	if (_IOC_TYPE(request) == VHOST_VIRTIO)
+		return vhost_ioctl(fd, request, arg);
 	return fake_kvm_accept_all ? accept_ioctl(fd, request, arg) : model_ioctl(fd, request, arg);
 }

@@ -49,6 +49,25 @@ struct kvm_device_attr;
  * ENXIO. Returns 0 with *a->addr filled, or -1 with errno set. */
 extern int (*fake_kvm_get_attr)(struct kvm_device_attr *a);
 
+/* vhost faked at the same wrapper, in both modes: every ioctl of type VHOST_VIRTIO
+ * (any fd: the tests open /dev/null as /dev/vhost-net) is recorded and answered 0;
+ * VHOST_GET_FEATURES gives features, VHOST_GET_VRING_BASE num 0; fail_req fails that
+ * request with fail_errno. fake_vhost_ioctl, when set, takes them instead. */
+struct fake_vhost_rec {
+	unsigned long req;
+	unsigned index;
+	int fd;                 /* vhost_vring_file */
+	uint64_t val;           /* vhost_vring_state num, a feature word, a ring's desc address */
+};
+struct fake_vhost {
+	unsigned nr;            /* all seen; the first 128 recorded */
+	struct fake_vhost_rec rec[128];
+	uint64_t features;
+	unsigned long fail_req;
+	int fail_errno;
+};
+extern struct fake_vhost fake_vhost;
+
 /* Which way the fake answers: false (weak default here) the model, true accept-all. */
 extern bool fake_kvm_accept_all;
 
@@ -56,8 +75,8 @@ extern bool fake_kvm_accept_all;
  * here prints what and aborts; tests/unit/fake_kvm.c fails the cmocka test instead. */
 __attribute__((noreturn)) void fake_kvm_fail(const char *what);
 
-/* The model: vhost requests (type VHOST_VIRTIO, 0xAF) go here when a test set it (a fake
- * vhost device of its own: test_virtio_vsock.c's fake_vhost_vsock); NULL: to the kernel. */
+/* A test's own vhost device (test_virtio_vsock.c's fake_vhost_vsock): when set, every
+ * request of type VHOST_VIRTIO goes here instead of the fake_vhost recorder, in both modes. */
 extern int (*fake_vhost_ioctl)(int fd, unsigned long request, void *arg);
 
 int __real_ioctl(int fd, unsigned long request, ...);

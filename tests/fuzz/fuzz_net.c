@@ -5,11 +5,13 @@
  * Input: a header (features, queue sizes, PCI command), then a program: receive chains
  * (writable segments, sometimes read-only ones), transmit chains (a header segment and
  * frame segments of any length, sometimes writable ones), host frames of any length,
- * kicks of either queue, input polls, raw guest writes, resets.
+ * kicks of either queue, input polls, raw guest writes, resets, and control commands of any
+ * bytes through the control queue's parser (net_ctrl_parse).
  *
  * Invariants: only heads the driver made available come back, each once; a receive
  * chain's used length fits its writable bytes, a transmit chain's is 0; every frame the
- * host sees is the host's zero header and 14..65550 bytes.
+ * host sees is the host's zero header and 14..65550 bytes; a control command is acked OK
+ * only as VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET with 1..max pairs.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -196,9 +198,22 @@ static void host_frame(struct fuzz_in *in)
 	(void)!write(F.peer_fd, buf, len);
 }
 
+/* A control command's readable bytes, of any length, against a max of 1..8 pairs. */
+static void ctrl_command(struct fuzz_in *in)
+{
+	uint8_t cmd[8];
+	size_t len = fin_u8(in) % (sizeof(cmd) + 1);
+	unsigned max = 1 + fin_u8(in) % NET_MAX_PAIRS, pairs = 0;
+
+	len = fin_bytes(in, cmd, len);
+	if (net_ctrl_parse(cmd, len, max, &pairs) == VIRTIO_NET_OK &&
+	    (len != 4 || cmd[0] != 4 || cmd[1] != 0 || pairs < 1 || pairs > max || pairs != le_load(cmd + 2, 2)))
+		abort();
+}
+
 static void step(struct fuzz_in *in)
 {
-	switch (fin_u8(in) % 10) {
+	switch (fin_u8(in) % 11) {
 	case 0:
 	case 1: guest_chain(0, in); break;
 	case 2:
@@ -219,6 +234,7 @@ static void step(struct fuzz_in *in)
 			driver_init(in);
 		}
 		break;
+	case 10: ctrl_command(in); break;
 	}
 	check_used(0);
 	check_used(1);

@@ -1,7 +1,8 @@
 /* Unit tests: virtio-net over virtio-pci (virtio/net.c) on a fake tap: config space, feature
  * negotiation, receive into good, short and read-only chains, transmit of good, oversized
  * and undersized chains, the fd backend on a socketpair, MAC parsing and generation, and
- * the -n command line. KVM faked at ioctl() (fake_kvm.c), fixtures in pci_fixture.c. */
+ * the -n command line; multiqueue: two pairs, the control queue's commands good and bad,
+ * the tap queues attached and detached with them. KVM faked at ioctl() (fake_kvm.c), fixtures in pci_fixture.c. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -89,7 +90,7 @@ static void fake_close(struct net_backend *be)
 	((struct fake_tap *)be)->closed++;
 }
 
-static const struct net_backend_ops fake_ops = { "fake", fake_recv, fake_send, fake_close };
+static const struct net_backend_ops fake_ops = { "fake", fake_recv, fake_send, fake_close, NULL };
 
 static void tap_queue_frame(size_t frame_len, uint8_t fill)
 {
@@ -530,10 +531,16 @@ static void test_cli_network(void **state)
 	assert_string_equal(err, "-n mode=bridge: unknown mode bridge; use mode=tap or mode=none");
 	assert_int_equal(PARSE(&c, err, "-n", "mode=user", "Image"), -EINVAL);
 	assert_string_equal(err, "-n mode=user: user-mode networking is not implemented yet; use mode=tap");
-	assert_int_equal(PARSE(&c, err, "-n", "vhost=1", "Image"), -EINVAL);
-	assert_string_equal(err, "-n vhost=1: vhost-net is not implemented yet; use vhost=0");
-	assert_int_equal(PARSE(&c, err, "-n", "mq=2", "Image"), -EINVAL);
-	assert_string_equal(err, "-n mq=2: multiqueue is not implemented yet; use mq=1");
+	assert_int_equal(PARSE(&c, err, "-n", "vhost=1", "Image"), 0);
+	assert_int_equal(c.nics[0].vhost, 1);
+	assert_int_equal(PARSE(&c, err, "-n", "tapif=tap0", "Image"), 0);
+	assert_int_equal(c.nics[0].vhost, -1); /* default: vhost-net when it opens */
+	assert_int_equal(PARSE(&c, err, "-n", "vhost=2", "Image"), -EINVAL);
+	assert_string_equal(err, "-n vhost=2: vhost takes 0 or 1");
+	assert_int_equal(PARSE(&c, err, "-n", "tapif=tap0,mq=2", "Image"), 0);
+	assert_int_equal(c.nics[0].pairs, 2);
+	assert_int_equal(PARSE(&c, err, "-n", "fd=3,mq=2", "Image"), -EINVAL);
+	assert_string_equal(err, "-n fd=3,mq=2: fd= is one tap queue; mq=N needs tapif= (a multi_queue tap) or none");
 	assert_int_equal(PARSE(&c, err, "-n", "mq=0", "Image"), -EINVAL);
 	assert_string_equal(err, "-n mq=0: mq is the number of queue pairs, 1 or more");
 	assert_int_equal(PARSE(&c, err, "-n", "guest_mac=01:02:03:04:05:06", "Image"), -EINVAL);
@@ -562,6 +569,359 @@ static void test_cli_network(void **state)
 
 #define NET_TEST(fn) cmocka_unit_test_setup_teardown(fn, net_setup, net_teardown)
 
+/* ---- multiqueue: two pairs on two fake tap queues that record attach and detach ---- */
+
+static struct fake_tap tap1;
+static int tap1_enabled = -1; /* the last queue_enable of the second queue */
+static unsigned tap0_enables;
+
+static int fake_queue_enable(struct net_backend *be, bool on)
+{
+	if (be == &tap1.be)
+		tap1_enabled = on;
+	else
+		tap0_enables += on;
+	return 0;
+}
+
+static const struct net_backend_ops fake_mq_ops = { "fake", fake_recv, fake_send, fake_close, fake_queue_enable };
+
+#define F_CTRL_VQ (1u << 17)
+#define F_MQ      (1u << 22)
+#define CTLQ_DESC  (RAM_GPA + 0x7000)
+#define CTLQ_AVAIL (RAM_GPA + 0x8000)
+#define CTLQ_USED  (RAM_GPA + 0x9000)
+#define CTLBUF     (RAM_GPA + 0x30000)
+
+static int net_mq_setup(void **state)
+{
+	struct virtio_net_params p = { .mac = { 0x02, 1, 2, 3, 4, 5 }, .pairs = 2 };
+	struct net_backend *be[2] = { &tap.be, &tap1.be };
+
+	(void)state;
+	memset(&tap, 0, sizeof(tap));
+	memset(&tap1, 0, sizeof(tap1));
+	tap.be = (struct net_backend){ .ops = &fake_mq_ops, .fd = -1, .desc = "tap fake0" };
+	tap1.be = (struct net_backend){ .ops = &fake_mq_ops, .fd = -1, .desc = "tap fake0" };
+	tap1_enabled = -1;
+	tap0_enables = 0;
+	vm_init(&gicv3_ops, true);
+	plain_add(&plain);
+	assert_int_equal(virtio_net_create_mq(&vm.vhost, &p, be, &vd), 0);
+	virtio_enable_bar();
+	return 0;
+}
+
+static int net_mq_teardown(void **state)
+{
+	virtio_teardown(state);
+	assert_int_equal(tap.closed, 1);
+	assert_int_equal(tap1.closed, 1);
+	return 0;
+}
+
+/* One control command: readable cmd[len], then a 1-byte writable ack; the ack, or -1 if
+ * the device did not answer. */
+static unsigned ctrl_q = 4;
+
+static int ctrl_cmd(const uint8_t *cmd, uint32_t len)
+{
+	uint16_t used = rd16(CTLQ_USED + 2);
+	uint8_t *ack = ram + (CTLBUF + 64 - RAM_GPA);
+
+	memcpy(ram + (CTLBUF - RAM_GPA), cmd, len);
+	*ack = 0xee;
+	put_desc(CTLQ_DESC, 0, CTLBUF, len, VIRTQ_DESC_F_NEXT, 1);
+	put_desc(CTLQ_DESC, 1, CTLBUF + 64, 1, VIRTQ_DESC_F_WRITE, 0);
+	avail_add(CTLQ_AVAIL, 0);
+	notify(ctrl_q);
+	if (rd16(CTLQ_USED + 2) != (uint16_t)(used + 1))
+		return -1;
+	return *ack;
+}
+
+static void test_mq_config_and_ctrl(void **state)
+{
+	const uint8_t set2[4] = { 4, 0, 2, 0 }, set1[4] = { 4, 0, 1, 0 }, set3[4] = { 4, 0, 3, 0 },
+		      set0[4] = { 4, 0, 0, 0 }, rx_promisc[3] = { 0, 0, 1 }, mq_rss[4] = { 4, 1, 2, 0 };
+	struct strbuf out = { 0 };
+
+	(void)state;
+	assert_int_equal(bar_rd(CC_NUM_QUEUES, 2), 5); /* 2 pairs and the control queue */
+	bar_wr(CC_DFSELECT, 4, 0);
+	assert_int_equal(bar_rd(CC_DF, 4) & (F_CTRL_VQ | F_MQ), F_CTRL_VQ | F_MQ);
+	assert_int_equal(bar_rd(BAR_DEVICE + 8, 2), 2); /* max_virtqueue_pairs */
+	/* After the reset at creation only pair 0 is in use: the second tap queue detached. */
+	assert_int_equal(tap1_enabled, 0);
+
+	bar_wr(CC_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	set_features(0, F_MAC | F_CTRL_VQ | F_MQ);
+	set_features(1, 1);
+	bar_wr(CC_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+	queue_program(0, QSIZE, RXQ_DESC, RXQ_AVAIL, RXQ_USED);
+	bar_wr(CC_Q_ENABLE, 2, 1);
+	queue_program(4, QSIZE, CTLQ_DESC, CTLQ_AVAIL, CTLQ_USED);
+	bar_wr(CC_Q_ENABLE, 2, 1);
+	bar_wr(CC_STATUS, 1, bar_rd(CC_STATUS, 1) | VIRTIO_STATUS_DRIVER_OK);
+	assert_true(bar_rd(CC_STATUS, 1) & VIRTIO_STATUS_DRIVER_OK);
+
+	assert_int_equal(ctrl_cmd(set2, 4), VIRTIO_NET_OK);
+	assert_int_equal(rd32(CTLQ_USED + 8), 1); /* the ack byte written */
+	assert_int_equal(tap1_enabled, 1);
+	assert_int_equal(ctrl_cmd(set3, 4), VIRTIO_NET_ERR); /* more than max_virtqueue_pairs */
+	assert_int_equal(ctrl_cmd(set0, 4), VIRTIO_NET_ERR);
+	assert_int_equal(ctrl_cmd(rx_promisc, 3), VIRTIO_NET_ERR); /* CTRL_RX is not offered */
+	assert_int_equal(ctrl_cmd(mq_rss, 4), VIRTIO_NET_ERR);
+	assert_int_equal(ctrl_cmd(set2, 3), VIRTIO_NET_ERR);  /* short data */
+	assert_int_equal(tap1_enabled, 1);                    /* the refused ones changed nothing */
+	assert_int_equal(ctrl_cmd(set1, 4), VIRTIO_NET_OK);
+	assert_int_equal(tap1_enabled, 0);
+
+	/* A command without room for the ack: returned unused, nothing changes. */
+	memcpy(ram + (CTLBUF - RAM_GPA), set2, 4);
+	put_desc(CTLQ_DESC, 0, CTLBUF, 4, 0, 0);
+	avail_add(CTLQ_AVAIL, 0);
+	notify(4);
+	assert_int_equal(rd32(CTLQ_USED + 4 + 8 * 7 + 4), 0);
+	assert_int_equal(tap1_enabled, 0);
+
+	vm.virtio[0] = vd;
+	vm.nr_virtio = 1;
+	command_run(&vm, "info net", &out);
+	assert_non_null(strstr(out.buf, "multiqueue: 1 of 2 pairs in use, control commands 2 ok 6 refused\n"));
+	assert_non_null(strstr(out.buf, "  pair 1: rx 0 packets"));
+	sb_free(&out);
+	vm.nr_virtio = 0;
+
+	assert_int_equal(ctrl_cmd(set2, 4), VIRTIO_NET_OK);
+	assert_int_equal(tap1_enabled, 1);
+	bar_wr(CC_STATUS, 1, 0); /* reset: back to pair 0 alone */
+	assert_int_equal(tap1_enabled, 0);
+}
+
+/* Receive on a pair past the ones in use takes no buffer (5.1.6.5.5). */
+static void test_mq_rx_inactive_pair(void **state)
+{
+	(void)state;
+	bar_wr(CC_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	set_features(0, F_MAC | F_CTRL_VQ | F_MQ);
+	set_features(1, 1);
+	bar_wr(CC_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+	queue_program(2, QSIZE, RXQ_DESC, RXQ_AVAIL, RXQ_USED);
+	bar_wr(CC_Q_ENABLE, 2, 1);
+	queue_program(4, QSIZE, CTLQ_DESC, CTLQ_AVAIL, CTLQ_USED);
+	bar_wr(CC_Q_ENABLE, 2, 1);
+	bar_wr(CC_STATUS, 1, bar_rd(CC_STATUS, 1) | VIRTIO_STATUS_DRIVER_OK);
+	put_desc(RXQ_DESC, 0, RXBUF, 2048, VIRTQ_DESC_F_WRITE, 0);
+	avail_add(RXQ_AVAIL, 0);
+	tap1.be.ops = &fake_mq_ops;
+	memset(tap1.in[0], 0, NET_HDR_LEN + 60);
+	tap1.in_len[0] = NET_HDR_LEN + 60;
+	tap1.nr_in = 1;
+	notify(2);
+	assert_int_equal(rd16(RXQ_USED + 2), 0);
+	assert_int_equal(tap1.nr_in, 1);
+	assert_int_equal(ctrl_cmd((const uint8_t[]){ 4, 0, 2, 0 }, 4), VIRTIO_NET_OK);
+	notify(2);
+	assert_int_equal(rd16(RXQ_USED + 2), 1);
+	assert_int_equal(tap1.nr_in, 0);
+}
+
+/* CTRL_VQ without MQ: the control queue is queue 2 (5.1.2), and no MQ command is valid. */
+static void test_ctrl_without_mq(void **state)
+{
+	(void)state;
+	bar_wr(CC_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	set_features(0, F_MAC | F_CTRL_VQ);
+	set_features(1, 1);
+	bar_wr(CC_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+	queue_program(2, QSIZE, CTLQ_DESC, CTLQ_AVAIL, CTLQ_USED);
+	bar_wr(CC_Q_ENABLE, 2, 1);
+	bar_wr(CC_STATUS, 1, bar_rd(CC_STATUS, 1) | VIRTIO_STATUS_DRIVER_OK);
+	ctrl_q = 2;
+	assert_int_equal(ctrl_cmd((const uint8_t[]){ 4, 0, 1, 0 }, 4), VIRTIO_NET_ERR);
+	ctrl_q = 4;
+	assert_int_equal(tap1_enabled, 0);
+}
+
+/* The parser alone, as the fuzzer drives it. */
+static void test_ctrl_parse(void **state)
+{
+	unsigned pairs = 0;
+
+	(void)state;
+	assert_int_equal(net_ctrl_parse((const uint8_t[]){ 4, 0, 8, 0 }, 4, 8, &pairs), VIRTIO_NET_OK);
+	assert_int_equal(pairs, 8);
+	assert_int_equal(net_ctrl_parse((const uint8_t[]){ 4, 0, 9, 0 }, 4, 8, &pairs), VIRTIO_NET_ERR);
+	assert_int_equal(net_ctrl_parse((const uint8_t[]){ 4, 0, 1, 1 }, 4, 8, &pairs), VIRTIO_NET_ERR);
+	assert_int_equal(net_ctrl_parse((const uint8_t[]){ 4, 0 }, 2, 8, &pairs), VIRTIO_NET_ERR);
+	assert_int_equal(net_ctrl_parse((const uint8_t[]){ 4, 0, 1, 0, 0 }, 5, 8, &pairs), VIRTIO_NET_ERR);
+	assert_int_equal(pairs, 8);
+}
+
+/* ---- vhost-net against the fake (tests/fake/kvm_ioctl.c records VHOST_* ioctls) ---- */
+
+#include <linux/vhost.h>
+#include "../../virtio/transport.h"
+
+/* The n-th recorded vhost ioctl is req (on ring index, with fd or val where given). */
+static const struct fake_vhost_rec *vrec(unsigned n, unsigned long req)
+{
+	assert_true(n < fake_vhost.nr);
+	assert_int_equal(fake_vhost.rec[n].req, req);
+	return &fake_vhost.rec[n];
+}
+
+static unsigned vcount(unsigned long req)
+{
+	unsigned c = 0;
+
+	for (unsigned i = 0; i < fake_vhost.nr && i < 128; i++)
+		c += fake_vhost.rec[i].req == req;
+	return c;
+}
+
+static int vhost_net_setup(void **state)
+{
+	struct virtio_net_params p = { .mac = { 0x02, 1, 2, 3, 4, 5 }, .pairs = 1, .vhost = NET_VHOST_ON };
+	struct net_backend *be = &tap.be;
+
+	(void)state;
+	memset(&tap, 0, sizeof(tap));
+	tap.be = (struct net_backend){ .ops = &fake_ops, .fd = 42, .desc = "tap fake0" };
+	memset(&fake_vhost, 0, sizeof(fake_vhost));
+	fake_vhost.features = 1ULL << 32 | 1ULL << 29 | 1ULL << 28 | 1ULL << 15;
+	net_vhost_path = "/dev/null";
+	vm_init(&gicv3_ops, true);
+	plain_add(&plain);
+	assert_int_equal(virtio_net_create_mq(&vm.vhost, &p, &be, &vd), 0);
+	virtio_enable_bar();
+	return 0;
+}
+
+static void test_vhost_sequence(void **state)
+{
+	unsigned n;
+	struct strbuf out = { 0 };
+
+	(void)state;
+	/* Creation: owner, features, the memory table (one region: guest RAM). */
+	vrec(0, VHOST_SET_OWNER);
+	vrec(1, VHOST_GET_FEATURES);
+	assert_int_equal(vrec(2, VHOST_SET_MEM_TABLE)->val, RAM_GPA);
+	assert_int_equal(vd->kernel_queues, 3); /* the kernel polls both kick eventfds */
+	n = fake_vhost.nr;
+	net_driver_up(F_MAC);
+	/* DRIVER_OK: only the ring features the driver took (VERSION_1), per ring num, base,
+	 * addr, kick, call, then the tap for both. */
+	assert_int_equal(vrec(n, VHOST_SET_FEATURES)->val, 1ULL << 32);
+	n++;
+	for (unsigned i = 0; i < 2; i++) {
+		assert_int_equal(vrec(n, VHOST_SET_VRING_NUM)->val, QSIZE);
+		assert_int_equal(vrec(n + 1, VHOST_SET_VRING_BASE)->val, 0);
+		assert_ptr_equal((void *)(uintptr_t)vrec(n + 2, VHOST_SET_VRING_ADDR)->val,
+				 ram + ((i ? TXQ_DESC : RXQ_DESC) - RAM_GPA));
+		assert_int_equal(vrec(n + 3, VHOST_SET_VRING_KICK)->fd, vd->queues[i].kick_fd);
+		assert_int_equal(vrec(n + 4, VHOST_SET_VRING_CALL)->index, i);
+		n += 5;
+	}
+	assert_int_equal(vrec(n, VHOST_NET_SET_BACKEND)->fd, 42);
+	assert_int_equal(vrec(n + 1, VHOST_NET_SET_BACKEND)->index, 1);
+	n += 2;
+	assert_int_equal(fake_vhost.nr, n);
+	/* MSI-X off: the calls go to our relays (the I/O thread raises INTx), not an irqfd. */
+	assert_int_equal(virtio_queue_irqfd(vd, 0), -1);
+	assert_true(fake_vhost.rec[n - 3].fd >= 0);
+
+	/* MSI-X on with vector 0 masked for receiveq: still the relay (a pending bit). */
+	msix_control(MSIX_ENABLE);
+	msix_entry(0, its_doorbell(), 33, true);
+	bar_wr(CC_Q_SELECT, 2, 0);
+	bar_wr(CC_Q_MSIX, 2, 0);
+	assert_int_equal(vcount(VHOST_SET_VRING_CALL), 2); /* nothing changed for the kernel */
+	/* Unmasked: the vector's irqfd, straight from the kernel to KVM. */
+	msix_mask(0, false);
+	assert_int_equal(vcount(VHOST_SET_VRING_CALL), 3);
+	assert_int_equal(fake_vhost.rec[fake_vhost.nr - 1].index, 0);
+	assert_int_equal(fake_vhost.rec[fake_vhost.nr - 1].fd, virtio_pci_msix(vd)->vectors[0].irq_fd);
+	assert_int_equal(virtio_queue_irqfd(vd, 0), virtio_pci_msix(vd)->vectors[0].irq_fd);
+	assert_int_equal(virtio_queue_irqfd(vd, 1), -1); /* transmitq has no vector */
+	/* Masked again, then MSI-X off: back to the relay, once. */
+	msix_mask(0, true);
+	assert_int_equal(vcount(VHOST_SET_VRING_CALL), 4);
+	assert_int_not_equal(fake_vhost.rec[fake_vhost.nr - 1].fd, virtio_pci_msix(vd)->vectors[0].irq_fd);
+	msix_control(0);
+	assert_int_equal(vcount(VHOST_SET_VRING_CALL), 4);
+
+	/* stat and info say vhost-net; no userspace packet counts move. */
+	vm.virtio[0] = vd;
+	vm.nr_virtio = 1;
+	command_run(&vm, "info net", &out);
+	assert_non_null(strstr(out.buf, "vhost-net tap fake0 MAC"));
+	assert_non_null(strstr(out.buf, "  pair 0: vhost-net running (packet counts are the kernel's)\n"));
+	sb_free(&out);
+	vm.nr_virtio = 0;
+
+	/* Device reset: the backend is taken away and the rings stopped. */
+	n = fake_vhost.nr;
+	bar_wr(CC_STATUS, 1, 0);
+	assert_int_equal(vrec(n, VHOST_NET_SET_BACKEND)->fd, -1);
+	vrec(n + 1, VHOST_GET_VRING_BASE);
+	assert_int_equal(vrec(n + 2, VHOST_NET_SET_BACKEND)->index, 1);
+	vrec(n + 3, VHOST_GET_VRING_BASE);
+	assert_int_equal(fake_vhost.nr, n + 4);
+	/* A failed ioctl at DRIVER_OK: DEVICE_NEEDS_RESET, not a crash. */
+	fake_vhost.fail_req = VHOST_SET_VRING_ADDR;
+	fake_vhost.fail_errno = EFAULT;
+	net_driver_up(F_MAC);
+	assert_true(bar_rd(CC_STATUS, 1) & VIRTIO_STATUS_NEEDS_RESET);
+}
+
+/* Without /dev/vhost-net: vhost=1 fails, the default goes on without it. */
+static void test_vhost_missing(void **state)
+{
+	struct virtio_net_params p = { .mac = { 0x02, 1, 2, 3, 4, 5 }, .pairs = 1, .vhost = NET_VHOST_ON };
+	struct fake_tap t2 = { .be = { .ops = &fake_ops, .fd = -1, .desc = "tap fake1" } };
+	struct net_backend *be = &t2.be;
+	struct virtio_dev *v2;
+
+	(void)state;
+	net_vhost_path = "/nonexistent/vhost-net";
+	assert_int_equal(virtio_net_create_mq(&vm.vhost, &p, &be, &v2), -ENOENT);
+	assert_int_equal(t2.closed, 1);
+	p.vhost = NET_VHOST_AUTO;
+	assert_int_equal(virtio_net_create_mq(&vm.vhost, &p, &be, &v2), 0);
+	assert_int_equal(v2->kernel_queues, 0);
+	virtio_destroy(v2);
+	assert_int_equal(t2.closed, 2);
+	net_vhost_path = "/dev/vhost-net";
+}
+
+/* Two pairs on vhost-net: one vhost fd each, the kernel polls the four ring kicks, the
+ * control queue's kick stays the I/O thread's. */
+static void test_vhost_mq(void **state)
+{
+	struct virtio_net_params p = { .mac = { 0x02, 1, 2, 3, 4, 5 }, .pairs = 2, .vhost = NET_VHOST_ON };
+	struct fake_tap t2 = { .be = { .ops = &fake_mq_ops, .fd = 43, .desc = "tap fake1" } };
+	struct fake_tap t3 = { .be = { .ops = &fake_mq_ops, .fd = 44, .desc = "tap fake1" } };
+	struct net_backend *be[2] = { &t2.be, &t3.be };
+	struct virtio_dev *v2;
+	unsigned owners = vcount(VHOST_SET_OWNER);
+
+	(void)state;
+	net_vhost_path = "/dev/null";
+	assert_int_equal(virtio_net_create_mq(&vm.vhost, &p, be, &v2), 0);
+	assert_int_equal(vcount(VHOST_SET_OWNER), owners + 2);
+	assert_int_equal(v2->kernel_queues, 0xf);
+	assert_int_equal(v2->ops->nr_queues, 5);
+	virtio_destroy(v2);
+	assert_int_equal(t2.closed + t3.closed, 2);
+	net_vhost_path = "/dev/vhost-net";
+}
+
+#define VHOST_TEST(fn) cmocka_unit_test_setup_teardown(fn, vhost_net_setup, net_teardown)
+#define NET_MQ_TEST(fn) cmocka_unit_test_setup_teardown(fn, net_mq_setup, net_mq_teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -578,6 +938,13 @@ int main(void)
 		cmocka_unit_test(test_fd_backend),
 		cmocka_unit_test(test_mac_addresses),
 		cmocka_unit_test(test_cli_network),
+		NET_MQ_TEST(test_mq_config_and_ctrl),
+		NET_MQ_TEST(test_mq_rx_inactive_pair),
+		NET_MQ_TEST(test_ctrl_without_mq),
+		cmocka_unit_test(test_ctrl_parse),
+		VHOST_TEST(test_vhost_sequence),
+		VHOST_TEST(test_vhost_missing),
+		VHOST_TEST(test_vhost_mq),
 	};
 	return cmocka_run_group_tests_name("virtio_net", tests, NULL, NULL);
 }
