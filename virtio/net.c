@@ -135,6 +135,7 @@ static void net_rx(struct net_qpair *qp)
 						    NET_MIN_RX_BUF);
 				virtq_push(vq, c->head, 0);
 				pushed = true;
+				budget--; /* a driver re-offering bad chains must not hold the I/O thread */
 				continue;
 			}
 			qp->rx_held = true;
@@ -361,12 +362,33 @@ static int net_watch(void *dev, struct iothread *io)
 /* DRIVER_OK, the first status change with it since the reset: each pair whose rings the
  * driver enabled goes to vhost (a vCPU thread). Later changes (DEVICE_NEEDS_RESET) leave
  * the pairs as they are. */
+static bool net_vhost_any_running(const struct virtio_net *net)
+{
+	for (unsigned i = 0; i < net->nr_pairs; i++)
+		if (net->qp[i].vhost && net->qp[i].vhost->running)
+			return true;
+	return false;
+}
+
+static void net_vhost_stop_all(struct virtio_net *net)
+{
+	for (unsigned i = 0; i < net->nr_pairs; i++)
+		if (net->qp[i].vhost && net->qp[i].vhost->running)
+			net_vhost_stop(net->qp[i].vhost);
+}
+
 static void net_status_changed(void *dev)
 {
 	struct virtio_net *net = dev;
 	struct virtio_dev *vd = net->vd;
 
-	if (net->started || !(vd->status & VIRTIO_STATUS_DRIVER_OK))
+	/* DEVICE_NEEDS_RESET: the kernel must stop working the driver's rings too. */
+	if (vd->status & VIRTIO_STATUS_NEEDS_RESET) {
+		net_vhost_stop_all(net);
+		return;
+	}
+	/* The kernel writes guest memory for us: not without Bus Master Enable (PCI 3.0, 6.2.2). */
+	if (net->started || !(vd->status & VIRTIO_STATUS_DRIVER_OK) || !virtio_dma_allowed(vd))
 		return;
 	net->started = true;
 	for (unsigned i = 0; i < net->nr_pairs; i++) {
@@ -388,6 +410,13 @@ static void net_irqs_changed(void *dev)
 {
 	struct virtio_net *net = dev;
 
+	/* Bus Master cleared under running rings (this config write calls us): they stop. */
+	if (net->started && !virtio_dma_allowed(net->vd) && net_vhost_any_running(net)) {
+		virtio_needs_reset(net->vd, "bus mastering cleared while vhost-net runs");
+		return;
+	}
+	if (!net->started)
+		net_status_changed(net); /* DRIVER_OK came before Bus Master Enable */
 	for (unsigned i = 0; i < net->nr_pairs; i++) {
 		const unsigned q[2] = { net->qp[i].rx_q, net->qp[i].tx_q };
 
@@ -401,11 +430,9 @@ static void net_reset(void *dev)
 	struct virtio_net *net = dev;
 
 	net->started = false;
-	for (unsigned i = 0; i < net->nr_pairs; i++) {
+	net_vhost_stop_all(net);
+	for (unsigned i = 0; i < net->nr_pairs; i++)
 		net->qp[i].rx_held = false; /* the driver forgot its buffers */
-		if (net->qp[i].vhost && net->qp[i].vhost->running)
-			net_vhost_stop(net->qp[i].vhost);
-	}
 	if (net->active_pairs != 1)
 		net_set_active(net, 1); /* 5.1.6.5.5: receiveq1 only, until the driver sets more */
 }

@@ -283,6 +283,21 @@ static void test_rx_short_and_readonly(void **state)
 	assert_false(bar_rd(CC_STATUS, 1) & VIRTIO_STATUS_NEEDS_RESET);
 }
 
+/* Refused receive chains use up the notification's budget too (64 chains, net.c NET_BUDGET):
+ * a driver that keeps offering bad ones cannot hold the I/O thread in one pass. */
+static void test_rx_refused_budget(void **state)
+{
+	(void)state;
+	net_driver_up(F_MAC);
+	put_desc(RXQ_DESC, 0, RXBUF, 1, VIRTQ_DESC_F_WRITE, 0);
+	for (unsigned i = 0; i < 100; i++)
+		avail_add(RXQ_AVAIL, 0);
+	tap_queue_frame(1514, 0x77);
+	notify(0);
+	assert_int_equal(rd16(RXQ_USED + 2), 64);
+	assert_int_equal(stats().errors, 64);
+}
+
 /* A frame larger than the chain (cut to it, as tun does) is dropped; the chain takes the
  * next one; a frame exactly as long as the chain is delivered. */
 static void test_rx_truncated(void **state)
@@ -877,6 +892,29 @@ static void test_vhost_sequence(void **state)
 	assert_true(bar_rd(CC_STATUS, 1) & VIRTIO_STATUS_NEEDS_RESET);
 }
 
+/* The kernel works guest memory for us: Bus Master cleared under running rings stops them
+ * (DEVICE_NEEDS_RESET); DRIVER_OK with Bus Master clear starts them once it is set. */
+static void test_vhost_bus_master(void **state)
+{
+	unsigned n;
+
+	(void)state;
+	net_driver_up(F_MAC);
+	assert_int_equal(vcount(VHOST_NET_SET_BACKEND), 2);
+	n = fake_vhost.nr;
+	cfg_write(VSLOT, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	assert_true(bar_rd(CC_STATUS, 1) & VIRTIO_STATUS_NEEDS_RESET);
+	assert_int_equal(vrec(n, VHOST_NET_SET_BACKEND)->fd, -1); /* stopped */
+	bar_wr(CC_STATUS, 1, 0);
+	cfg_write(VSLOT, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	n = vcount(VHOST_NET_SET_BACKEND);
+	net_driver_up(F_MAC);
+	assert_int_equal(vcount(VHOST_NET_SET_BACKEND), n); /* waits for Bus Master */
+	cfg_write(VSLOT, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	assert_int_equal(vcount(VHOST_NET_SET_BACKEND), n + 2);
+	assert_int_equal(fake_vhost.rec[fake_vhost.nr - 1].fd, 42);
+}
+
 /* Without /dev/vhost-net: vhost=1 fails, the default goes on without it. */
 static void test_vhost_missing(void **state)
 {
@@ -928,6 +966,7 @@ int main(void)
 		NET_TEST(test_config_and_features),
 		NET_TEST(test_rx_good),
 		NET_TEST(test_rx_short_and_readonly),
+		NET_TEST(test_rx_refused_budget),
 		NET_TEST(test_rx_truncated),
 		NET_TEST(test_rx_not_live),
 		NET_TEST(test_tx_good),
@@ -943,6 +982,7 @@ int main(void)
 		NET_MQ_TEST(test_ctrl_without_mq),
 		cmocka_unit_test(test_ctrl_parse),
 		VHOST_TEST(test_vhost_sequence),
+		VHOST_TEST(test_vhost_bus_master),
 		VHOST_TEST(test_vhost_missing),
 		VHOST_TEST(test_vhost_mq),
 	};
