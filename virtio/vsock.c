@@ -173,7 +173,9 @@ static void vsock_status_changed(void *dev)
 	struct virtio_vsock *vs = dev;
 	uint8_t st = vs->vd->status;
 
-	if (!vs->running && (st & VIRTIO_STATUS_DRIVER_OK) && !(st & VIRTIO_STATUS_NEEDS_RESET))
+	/* The kernel writes guest memory for us: not without Bus Master Enable (PCI 3.0, 6.2.2). */
+	if (!vs->running && (st & VIRTIO_STATUS_DRIVER_OK) && !(st & VIRTIO_STATUS_NEEDS_RESET) &&
+	    virtio_dma_allowed(vs->vd))
 		vsock_start(vs);
 	else if (vs->running && (st & VIRTIO_STATUS_NEEDS_RESET))
 		vsock_stop(vs);
@@ -183,6 +185,14 @@ static void vsock_irqs_changed(void *dev)
 {
 	struct virtio_vsock *vs = dev;
 
+	/* Bus Master cleared under a running device (the same config write calls us): the rings
+	 * stop, as the core stops the queues it serves itself. */
+	if (vs->running && !virtio_dma_allowed(vs->vd)) {
+		virtio_needs_reset(vs->vd, "bus mastering cleared while vhost-vsock runs");
+		return;
+	}
+	if (!vs->running)
+		vsock_status_changed(vs); /* DRIVER_OK came before Bus Master Enable */
 	for (unsigned q = 0; vs->running && q < VSOCK_NR_VHOST; q++)
 		vsock_wire_call(vs, q);
 }

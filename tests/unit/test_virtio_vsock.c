@@ -278,6 +278,27 @@ static void test_needs_reset_stops(void **state)
 	assert_int_equal(fv.running, 0);
 }
 
+/* vhost works guest memory for us: not without Bus Master Enable. Cleared while it runs,
+ * the device needs a reset; DRIVER_OK before Bus Master starts it once Bus Master is set. */
+static void test_bus_master(void **state)
+{
+	(void)state;
+	vsock_driver_queues(0);
+	driver_ok();
+	assert_int_equal(fv.running, 1);
+	cfg_write(VSLOT, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	assert_int_equal(fv.running, 0);
+	assert_true(bar_rd(CC_STATUS, 1) & VIRTIO_STATUS_NEEDS_RESET);
+	/* After a reset: DRIVER_OK with Bus Master clear waits for it. */
+	bar_wr(CC_STATUS, 1, 0);
+	cfg_write(VSLOT, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	vsock_driver_queues(0);
+	driver_ok();
+	assert_int_equal(fv.running, 0);
+	cfg_write(VSLOT, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	assert_int_equal(fv.running, 1);
+}
+
 /* On virtio-mmio the level line needs its ISR bit: vhost always calls the model's eventfd. */
 static void test_mmio_own_call(void **state)
 {
@@ -397,6 +418,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_msix_rewire, vsock_setup, vsock_teardown),
 		cmocka_unit_test_setup_teardown(test_event_queue, vsock_setup, vsock_teardown),
 		cmocka_unit_test_setup_teardown(test_needs_reset_stops, vsock_setup, vsock_teardown),
+		cmocka_unit_test_setup_teardown(test_bus_master, vsock_setup, vsock_teardown),
 		cmocka_unit_test_setup_teardown(test_mmio_own_call, vsock_setup, vsock_teardown),
 		cmocka_unit_test_setup_teardown(test_cid_in_use, vsock_setup, vsock_teardown),
 		cmocka_unit_test(test_cid_valid),
