@@ -100,13 +100,17 @@ static int tap_configure(int fd, const char *what, bool *mq)
 	}
 	*mq = ifr.ifr_flags & IFF_MULTI_QUEUE;
 	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0 || ioctl(fd, TUNSETOFFLOAD, 0) < 0) {
-		log_err("net: %s: TUNSETVNETHDRSZ/TUNSETOFFLOAD: %s", what, strerror(errno));
-		return -errno;
+		int err = errno; /* before the log line, which may change it */
+
+		log_err("net: %s: TUNSETVNETHDRSZ/TUNSETOFFLOAD: %s", what, strerror(err));
+		return -err;
 	}
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
-		log_err("net: %s: O_NONBLOCK: %s", what, strerror(errno));
-		return -errno;
+		int err = errno;
+
+		log_err("net: %s: O_NONBLOCK: %s", what, strerror(err));
+		return -err;
 	}
 	return 0;
 }

@@ -64,6 +64,12 @@ int boot_plan(uint64_t ram_gpa, uint64_t ram_size, const struct kernel_image *ki
 
 	/* The kernel goes text_offset above a 2 MiB aligned base: the start of RAM. */
 	bi->kernel_gpa = ram_gpa + ki->text_offset;
+	if (ki->image_size > UINT64_MAX - ki->text_offset - SZ_1M) {
+		/* Said as the header has it: the MiB below would wrap. */
+		snprintf(why, whylen, "the Image header's image_size 0x%" PRIx64 " is larger than guest RAM (%" PRIu64
+			 " MiB): raise -m, or the header is corrupt", ki->image_size, ram_size >> 20);
+		return -ENOMEM;
+	}
 	if (ram_size < ki->text_offset || ki->image_size > ram_size - ki->text_offset) {
 		snprintf(why, whylen, "kernel needs %" PRIu64 " MiB but guest RAM is %" PRIu64
 			 " MiB: raise -m", (ki->text_offset + ki->image_size + SZ_1M - 1) >> 20,

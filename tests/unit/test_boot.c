@@ -128,6 +128,12 @@ static void test_plan_too_big(void **state)
 	(void)state;
 	assert_int_equal(boot_plan(0x40000000, 64 << 20, &ki, 0, 0x10000, &bi, why, sizeof(why)), -ENOMEM);
 	assert_non_null(strstr(why, "kernel needs 100 MiB"));
+	/* A header size whose MiB would wrap is said as the header has it. */
+	ki.text_offset = 0x80000;
+	ki.image_size = 0xfffffffffff00000ULL;
+	assert_int_equal(boot_plan(0x40000000, 64 << 20, &ki, 0, 0x10000, &bi, why, sizeof(why)), -ENOMEM);
+	assert_non_null(strstr(why, "image_size 0xfffffffffff00000 is larger than guest RAM (64 MiB)"));
+	ki.text_offset = 0;
 	ki.image_size = 63 << 20; /* fits in RAM, but leaves no 2 MiB block for the DTB */
 	assert_int_equal(boot_plan(0x40000000, 64 << 20, &ki, 0, 0x10000, &bi, why, sizeof(why)), -ENOMEM);
 	assert_non_null(strstr(why, "device tree"));
