@@ -34,67 +34,10 @@
 #include <string.h>
 
 #include "../devices/env.h"
-#include "../emit.h"
 #include "../util.h"
 #include "iothread.h"
+#include "net_priv.h"
 #include "virtio.h"
-
-#define VIRTIO_ID_NET 1
-#define VIRTIO_NET_F_MTU    3
-#define VIRTIO_NET_F_MAC    5
-#define VIRTIO_NET_F_STATUS 16
-#define VIRTIO_NET_F_CTRL_VQ 17
-#define VIRTIO_NET_F_MQ     22
-#define VIRTIO_NET_S_LINK_UP 1
-
-/* Device configuration (5.1.4): mac[6], le16 status, le16 max_virtqueue_pairs, le16 mtu. */
-#define NET_CFG_SIZE   12
-#define NET_CFG_STATUS 6
-#define NET_CFG_PAIRS  8
-#define NET_CFG_MTU    10
-
-#define NET_QUEUE_SIZE 256
-_Static_assert(2 * NET_MAX_PAIRS + 1 <= VIRTIO_MAX_QUEUES, "the control queue after the pairs");
-/* Per notification: at most this many frames each way, then the queue is kicked again so
- * the I/O thread serves the other devices first (console.c does the same). */
-#define NET_BUDGET 64
-
-struct net_counts {
-	uint64_t packets, bytes, drops;
-};
-
-/* One receiveq/transmitq pair and what it moves (vd->lock). */
-struct net_qpair {
-	struct virtio_net *net;
-	unsigned rx_q, tx_q;            /* virtqueue indices: 2n and 2n + 1 (5.1.2) */
-	struct net_backend *be;
-	struct virtq_chain rx_chain;    /* a receive chain taken with no frame to put in it */
-	bool rx_held;
-	struct virtq_chain tx_chain;
-	struct iovec iov[VIRTQ_MAX_CHAIN + 1];
-	uint8_t rx_spill;               /* where a frame larger than its receive chain ends */
-	struct net_counts rx, tx;
-	struct ratelimit rx_rl, tx_rl;  /* "dropped" lines of this pair, one budget each way */
-	struct net_vhost *vhost;        /* NULL: the userspace data path */
-	struct net_relay {
-		struct net_qpair *qp;
-		unsigned q;
-	} relay[2];                     /* vhost's call relays: receive, transmit */
-};
-
-struct virtio_net {
-	struct virtio_dev *vd;
-	struct virtio_dev_ops ops;      /* net_ops with this NIC's queue count and features */
-	uint8_t config[NET_CFG_SIZE];
-	unsigned nr_pairs;              /* max_virtqueue_pairs */
-	unsigned active_pairs;          /* what the driver set (1 after a reset) */
-	unsigned ctrl_q;                /* the control queue's index (2 * nr_pairs), if nr_pairs > 1 */
-	struct virtq_chain ctrl_chain;
-	uint64_t ctrl_ok, ctrl_err;     /* control commands acked OK / ERR */
-	struct ratelimit ctrl_rl;
-	bool started;                   /* DRIVER_OK seen since the last reset (vhost started) */
-	struct net_qpair qp[NET_MAX_PAIRS];
-};
 
 static const uint8_t zero_hdr[NET_HDR_LEN];
 
@@ -454,57 +397,6 @@ static void net_destroy(void *dev)
 	free(net);
 }
 
-/* "tap vmm0", or "vhost-net tap vmm0" when the kernel moves the frames. */
-static const char *net_backend_name(const struct virtio_net *net, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s%s", net->qp[0].vhost ? "vhost-net " : "", net->qp[0].be->desc);
-	return buf;
-}
-
-static void net_io_stats(void *dev, struct virtio_io_stats *out)
-{
-	const struct virtio_net *net = dev;
-
-	for (unsigned i = 0; i < net->nr_pairs; i++) {
-		out->reads += net->qp[i].rx.packets;
-		out->writes += net->qp[i].tx.packets;
-		out->errors += net->qp[i].rx.drops + net->qp[i].tx.drops;
-		out->bytes_read += net->qp[i].rx.bytes;
-		out->bytes_written += net->qp[i].tx.bytes;
-	}
-}
-
-/* Flat members (a stat line takes no containers): the backend, the MAC, each queue's
- * packets, bytes and drops. */
-static void net_report(void *dev, struct emit *e)
-{
-	const struct virtio_net *net = dev;
-	char mac[18], key[32], be[64];
-
-	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", net->config[0], net->config[1],
-		 net->config[2], net->config[3], net->config[4], net->config[5]);
-	emit_str(e, "backend", net_backend_name(net, be, sizeof(be)));
-	emit_str(e, "mac", mac);
-	if (net->nr_pairs > 1) {
-		emit_u64(e, "queue_pairs", net->nr_pairs);
-		emit_u64(e, "active_pairs", net->active_pairs);
-		emit_u64(e, "ctrl_ok", net->ctrl_ok);
-		emit_u64(e, "ctrl_err", net->ctrl_err);
-	}
-	for (unsigned i = 0; i < net->nr_pairs; i++) {
-		const struct net_counts *c[2] = { &net->qp[i].rx, &net->qp[i].tx };
-
-		for (unsigned d = 0; d < 2; d++) {
-			snprintf(key, sizeof(key), "%s%u_packets", d ? "tx" : "rx", i);
-			emit_u64(e, key, c[d]->packets);
-			snprintf(key, sizeof(key), "%s%u_bytes", d ? "tx" : "rx", i);
-			emit_u64(e, key, c[d]->bytes);
-			snprintf(key, sizeof(key), "%s%u_drops", d ? "tx" : "rx", i);
-			emit_u64(e, key, c[d]->drops);
-		}
-	}
-}
-
 static const struct virtio_dev_ops net_ops = {
 	.name = "virtio-net",
 	.device_id = VIRTIO_ID_NET,
@@ -527,60 +419,6 @@ static const struct virtio_dev_ops net_ops = {
 bool virtio_net_is(const struct virtio_dev *vd)
 {
 	return vd->ops->queue_notify == net_queue_notify; /* each NIC has its own copy of net_ops */
-}
-
-void virtio_net_describe(struct virtio_dev *vd, struct emit *e)
-{
-	const struct virtio_net *net = vd->dev;
-	char mac[18], be[64];
-
-	pthread_mutex_lock(&vd->lock);
-	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", net->config[0], net->config[1],
-		 net->config[2], net->config[3], net->config[4], net->config[5]);
-	emit_obj_line(e, "nic", "%s MAC %s link up MTU %s, driver %{ready|not ready}, features 0x%s");
-	emit_str(e, "backend", net_backend_name(net, be, sizeof(be)));
-	emit_str(e, "mac", mac);
-	emit_u64(e, "mtu", NET_MTU);
-	emit_bool(e, "driver_ok", vd->status & VIRTIO_STATUS_DRIVER_OK);
-	{
-		char f[20];
-
-		snprintf(f, sizeof(f), "%llx", (unsigned long long)vd->driver_features);
-		emit_str(e, "features", f);
-	}
-	emit_obj_end(e);
-	if (net->nr_pairs > 1) {
-		emit_obj_line(e, "multiqueue", "multiqueue: %s of %s pairs in use, control commands %s ok %s refused");
-		emit_u64(e, "active_pairs", net->active_pairs);
-		emit_u64(e, "queue_pairs", net->nr_pairs);
-		emit_u64(e, "ctrl_ok", net->ctrl_ok);
-		emit_u64(e, "ctrl_err", net->ctrl_err);
-		emit_obj_end(e);
-	}
-	emit_arr_begin(e, "queue_pairs");
-	for (unsigned i = 0; i < net->nr_pairs; i++) {
-		const struct net_qpair *qp = &net->qp[i];
-
-		if (qp->vhost) {
-			/* The kernel moves and counts this pair's frames: none of ours to show. */
-			emit_obj_line(e, NULL, "  pair %s: vhost-net %{running|stopped} (packet counts are the kernel's)");
-			emit_u64(e, "pair", i);
-			emit_bool(e, "vhost_running", qp->vhost->running);
-			emit_obj_end(e);
-			continue;
-		}
-		emit_obj_line(e, NULL, "  pair %s: rx %s packets %s bytes %s drops, tx %s packets %s bytes %s drops");
-		emit_u64(e, "pair", i);
-		emit_u64(e, "rx_packets", qp->rx.packets);
-		emit_u64(e, "rx_bytes", qp->rx.bytes);
-		emit_u64(e, "rx_drops", qp->rx.drops);
-		emit_u64(e, "tx_packets", qp->tx.packets);
-		emit_u64(e, "tx_bytes", qp->tx.bytes);
-		emit_u64(e, "tx_drops", qp->tx.drops);
-		emit_obj_end(e);
-	}
-	emit_arr_end(e);
-	pthread_mutex_unlock(&vd->lock);
 }
 
 /* vhost-net for every pair, as mode asks: NET_VHOST_ON fails without it, NET_VHOST_AUTO
