@@ -142,6 +142,14 @@ wait_rc() {
 	[ "$rc" -eq "$2" ] || { fail $1 "exit code $rc, expected $2"; return 1; }
 }
 
+# net_mods: tun, and vhost-net with what it needs (lib.sh copies them into the L1).
+net_mods() {
+	for m in tun tap vhost_iotlb vhost vhost_net; do
+		[ -e /sys/module/$m ] || insmod /lib/modules/$m.ko 2>/dev/null
+	done
+	[ -c /dev/net/tun ]
+}
+
 L1_CASES_DIR=${L1_CASES_DIR:-/cases}
 for theme in boot kernel-formats cpu-features cli-errors gic virtio-pci disk-faults console-faults ci control dtb virtio-mmio \
 	seccomp drain-timeout hostile lkvm net vsock; do

@@ -67,6 +67,8 @@ static inline uint64_t addr_of(const volatile void *p) { return (uint64_t)(uintp
 #define UART_BASE      0x01000000ULL /* arch/arm64/memmap.h */
 #define TEST_EXIT_BASE 0x01010000ULL
 #define GICD_BASE      0x08000000ULL
+#define PCI_MMIO_BASE  0x10000000ULL /* the 32-bit window: virtio-blk's BAR0 */
+#define PCI_NET_BAR0   0x10100000ULL /* virtio-net's, clear of it */
 
 struct platform {
 	uint64_t fdt;
@@ -105,6 +107,10 @@ void *memcpy(void *d, const void *s, size_t n);
 /* ---- virtio driver (vio.c) ---- */
 
 #define QSZ 16 /* our queue size: small, so "longer than the queue" is cheap to build */
+#define RING_BYTES 0x1000 /* one queue's descriptors, driver area at +0x400, device area at +0x800 */
+
+#define ID_NET 1 /* virtio device IDs (5) */
+#define ID_BLK 2
 
 #define ST_ACK         1
 #define ST_DRIVER      2
@@ -143,7 +149,10 @@ struct vdev {
 	uint64_t bar0_size;
 	uint8_t msix_cap;          /* config offset of the MSI-X capability, 0 if none */
 	uint32_t dev_cfg_off;      /* ECAM offset of the function */
-	/* the queue */
+	/* the queue: index qidx on ring (RING_BYTES, 4096-aligned; NULL: vio.c's own) */
+	uint16_t qidx;
+	uint8_t *ring;
+	bool no_status;            /* a used entry is the answer: no status byte (virtio-net) */
 	volatile struct vdesc *desc;
 	volatile uint16_t *avail;  /* flags, idx, ring[QSZ], used_event */
 	volatile uint16_t *used;   /* flags, idx, then {u32 id, u32 len}[QSZ] */
@@ -168,6 +177,8 @@ void vio_reset(struct vdev *d);
 void vio_begin(struct vdev *d);
 /* vio_begin, then queue 0 and DRIVER_OK (3.1.1 steps 7-8). */
 void vio_init(struct vdev *d);
+/* vio_begin on qs[0], then each qs[i]'s queue (same transport), then DRIVER_OK. */
+void vio_init_queues(struct vdev *qs, unsigned n);
 /* Select queue 0 and enable it: did it take? */
 bool vio_queue_try_enable(struct vdev *d);
 /* Try to take the queue down or reconfigure it through another queue_select (pci). */
@@ -186,8 +197,8 @@ void vio_build_read(struct vdev *d, uint64_t sector, uint32_t len);
 void vio_good_read(struct vdev *d, const char *when);
 /* Recover after an attack: reset, re-initialise, a good read. */
 void vio_recover(struct vdev *d, const char *when);
-/* The virtio-mmio window of the block device, if the DTB lists any. */
-bool vio_find_mmio(const struct platform *p, struct vdev *d);
+/* The virtio-mmio window of a device_id device, if the DTB lists any. */
+bool vio_find_mmio(const struct platform *p, struct vdev *d, uint32_t device_id);
 /* Queue registers, for the attack that rewrites them after DRIVER_OK. */
 void vio_queue_regs_write(struct vdev *d, uint16_t size, uint64_t desc, uint64_t avail, uint64_t used);
 bool vio_queue_regs_same(struct vdev *d);
@@ -199,8 +210,8 @@ uint32_t cfg_r32(struct vdev *d, unsigned off);
 void cfg_w32(struct vdev *d, unsigned off, uint32_t v);
 uint16_t cfg_r16(struct vdev *d, unsigned off);
 void cfg_w16(struct vdev *d, unsigned off, uint16_t v);
-/* Find the virtio-blk function, place BAR0, enable it, find its structures. */
-bool pci_find_blk(const struct platform *p, struct vdev *d);
+/* Find a device_id function, place BAR0 at bar0, enable it, find its structures. */
+bool pci_find(const struct platform *p, struct vdev *d, uint32_t device_id, uint64_t bar0);
 /* Program BAR0 at addr with memory decoding and bus mastering on. */
 void pci_set_bar0(struct vdev *d, uint64_t addr);
 
@@ -211,5 +222,9 @@ void run_queue_attacks(struct vdev *d, const struct platform *p);
 void run_pci_attacks(struct vdev *d, const struct platform *p);
 void run_uart_attack(void);
 void run_platform_attacks(const struct platform *p);
+/* virtio-net (net_attacks.c): find it first (its BAR0 placed before virtio-blk's moves),
+ * then attack it if there is one; returns the number of DEVICE_NEEDS_RESETs it set. */
+void net_probe(const struct platform *p);
+unsigned run_net_attacks(const struct platform *p);
 
 #endif

@@ -1,11 +1,10 @@
-/* pci.c - find the virtio-blk function through ECAM and set it up as firmware would:
+/* pci.c - find a virtio function through ECAM and set it up as firmware would:
  * BAR sizing and placement (PCI Local Bus 3.0, 6.2.5.1), the command register (6.2.2),
  * and the virtio vendor capabilities (virtio 1.2, 4.1.4). */
 #include "hostile.h"
 
-#define PCI_MMIO_BASE 0x10000000ULL /* the 32-bit window (arch/arm64/memmap.h) */
 #define VENDOR_VIRTIO 0x1af4
-#define DEVICE_BLK    0x1042        /* 0x1040 + device ID 2: modern-only (4.1.2.1) */
+#define DEVICE_MODERN 0x1040        /* + the device ID: modern-only (4.1.2.1) */
 
 #define CFG_COMMAND   0x04
 #define CFG_STATUS    0x06
@@ -105,20 +104,20 @@ static void walk_caps(struct vdev *d)
 	check(d->msix_cap != 0, "no MSI-X capability", 0);
 }
 
-bool pci_find_blk(const struct platform *p, struct vdev *d)
+bool pci_find(const struct platform *p, struct vdev *d, uint32_t device_id, uint64_t bar0)
 {
 	ecam_base = p->ecam;
 	/* Function 0 of each device on bus 0: vmm puts one function per slot. */
 	for (unsigned dev = 0; dev < 32; dev++) {
 		d->dev_cfg_off = dev << 15; /* ECAM: device in bits 19:15 (PCIe 7.2.2) */
-		if (cfg_r16(d, 0) != VENDOR_VIRTIO || cfg_r16(d, 2) != DEVICE_BLK)
+		if (cfg_r16(d, 0) != VENDOR_VIRTIO || cfg_r16(d, 2) != DEVICE_MODERN + device_id)
 			continue;
 		d->bar0_size = bar0_size(d);
 		check(d->bar0_size >= 0x1000, "BAR0 too small", d->bar0_size);
 		d->bar0 = 0;
-		cfg_w32(d, CFG_BAR0, (uint32_t)PCI_MMIO_BASE);
+		cfg_w32(d, CFG_BAR0, (uint32_t)bar0);
 		cfg_w16(d, CFG_COMMAND, CMD_MEMORY | CMD_MASTER);
-		d->bar0 = PCI_MMIO_BASE;
+		d->bar0 = bar0;
 		walk_caps(d);
 		return true;
 	}

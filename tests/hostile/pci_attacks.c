@@ -116,7 +116,7 @@ static void config_all_ones(struct vdev *d, const struct platform *p)
 	check(cfg_r16(d, 0) == 0x1af4 && cfg_r16(d, 2) == 0x1042, "IDs changed", cfg_r32(d, 0));
 	check(cfg_r16(d, d->msix_cap + 2) & MSIX_ENABLE, "MSI-X enable did not stick", 0);
 	cfg_w16(d, d->msix_cap + 2, 0);
-	check(pci_find_blk(p, d), "function gone after all-ones config writes", 0);
+	check(pci_find(p, d, ID_BLK, PCI_MMIO_BASE), "function gone after all-ones config writes", 0);
 	vio_recover(d, "config space all ones");
 	report_ok("pci-config-all-ones");
 }

@@ -1,4 +1,4 @@
-/* vio.c - a minimal polled virtio-blk driver over virtio-pci (virtio 1.2, 4.1) or
+/* vio.c - a minimal polled virtio driver (virtio-blk reads, any device's queues) over virtio-pci (virtio 1.2, 4.1) or
  * virtio-mmio (4.2): initialisation (3.1.1), one split virtqueue (2.7), reads (5.2.6). */
 #include "hostile.h"
 
@@ -21,7 +21,7 @@ enum {
 #define WAIT_US 3000000 /* generous for nested emulation; a hang still ends */
 
 /* The ring: descriptors, driver area at +0x400, device area at +0x800 (alignment: 2.7). */
-static uint8_t ring_mem[0x1000] __attribute__((aligned(4096)));
+static uint8_t ring_mem[RING_BYTES] __attribute__((aligned(4096)));
 volatile struct blk_bufs req_hdr __attribute__((aligned(16)));
 volatile uint8_t req_status[16] __attribute__((aligned(16)));
 volatile uint8_t req_data[4096] __attribute__((aligned(4096)));
@@ -79,14 +79,14 @@ static void w64_split(uint64_t reg, uint64_t v)
 void vio_queue_regs_write(struct vdev *d, uint16_t size, uint64_t desc, uint64_t avail, uint64_t used)
 {
 	if (d->mmio) {
-		w32(d->base + MM_Q_SEL, 0);
+		w32(d->base + MM_Q_SEL, d->qidx);
 		w32(d->base + MM_Q_NUM, size);
 		w64_split(d->base + MM_Q_DESC, desc);
 		w64_split(d->base + MM_Q_DRIVER, avail);
 		w64_split(d->base + MM_Q_DEVICE, used);
 		return;
 	}
-	w16(d->common + CC_Q_SELECT, 0);
+	w16(d->common + CC_Q_SELECT, d->qidx);
 	w16(d->common + CC_Q_SIZE, size);
 	w64_split(d->common + CC_Q_DESC, desc);
 	w64_split(d->common + CC_Q_AVAIL, avail);
@@ -101,10 +101,10 @@ static uint64_t r64_split(uint64_t reg)
 bool vio_queue_regs_same(struct vdev *d)
 {
 	if (d->mmio) { /* only QueueReady reads back on virtio-mmio (4.2.2) */
-		w32(d->base + MM_Q_SEL, 0);
+		w32(d->base + MM_Q_SEL, d->qidx);
 		return r32(d->base + MM_Q_READY) == 1;
 	}
-	w16(d->common + CC_Q_SELECT, 0);
+	w16(d->common + CC_Q_SELECT, d->qidx);
 	return r16(d->common + CC_Q_SIZE) == QSZ && r16(d->common + CC_Q_ENABLE) == 1 &&
 	       r64_split(d->common + CC_Q_DESC) == addr_of(d->desc) &&
 	       r64_split(d->common + CC_Q_AVAIL) == addr_of(d->avail) &&
@@ -114,11 +114,11 @@ bool vio_queue_regs_same(struct vdev *d)
 bool vio_queue_try_enable(struct vdev *d)
 {
 	if (d->mmio) {
-		w32(d->base + MM_Q_SEL, 0);
+		w32(d->base + MM_Q_SEL, d->qidx);
 		w32(d->base + MM_Q_READY, 1);
 		return r32(d->base + MM_Q_READY) == 1;
 	}
-	w16(d->common + CC_Q_SELECT, 0);
+	w16(d->common + CC_Q_SELECT, d->qidx);
 	d->notify_off = r16(d->common + CC_Q_NOFF);
 	w16(d->common + CC_Q_ENABLE, 1);
 	return r16(d->common + CC_Q_ENABLE) == 1;
@@ -130,7 +130,7 @@ void vio_queue_disable(struct vdev *d)
 	 * out-of-range queue_select must reach nothing. virtio-mmio's QueueReady 0 takes a
 	 * queue down (4.2.2), but not a live one: vmm freezes queues at DRIVER_OK. */
 	if (d->mmio) {
-		w32(d->base + MM_Q_SEL, 0);
+		w32(d->base + MM_Q_SEL, d->qidx);
 		w32(d->base + MM_Q_READY, 0);
 		return;
 	}
@@ -153,28 +153,29 @@ void vio_bogus_kicks(struct vdev *d)
 	w16(d->notify, 0xffff);
 }
 
-/* Queue 0 of size QSZ on our ring memory (4.1.5.1.3, 4.2.3.2). */
+/* Queue d->qidx of size QSZ on its ring memory (4.1.5.1.3, 4.2.3.2). */
 static void queue_setup(struct vdev *d)
 {
+	uint8_t *ring = d->ring ? d->ring : ring_mem;
 	uint32_t max;
 
 	if (d->mmio) {
-		w32(d->base + MM_Q_SEL, 0);
+		w32(d->base + MM_Q_SEL, d->qidx);
 		max = r32(d->base + MM_Q_NUM_MAX);
 	} else {
-		w16(d->common + CC_Q_SELECT, 0);
+		w16(d->common + CC_Q_SELECT, d->qidx);
 		max = r16(d->common + CC_Q_SIZE);
 	}
-	check(max >= QSZ, "queue 0 smaller than we need", max);
-	memset(ring_mem, 0, sizeof(ring_mem));
-	d->desc = (volatile struct vdesc *)ring_mem;
-	d->avail = (volatile uint16_t *)(ring_mem + 0x400);
-	d->used = (volatile uint16_t *)(ring_mem + 0x800);
+	check(max >= QSZ, "queue smaller than we need", d->qidx);
+	memset(ring, 0, RING_BYTES);
+	d->desc = (volatile struct vdesc *)ring;
+	d->avail = (volatile uint16_t *)(ring + 0x400);
+	d->used = (volatile uint16_t *)(ring + 0x800);
 	d->avail_idx = d->used_idx = 0;
 	/* Polled: ask for no interrupts (2.7.7). */
 	d->avail[0] = AVAIL_F_NO_INTERRUPT;
 	vio_queue_regs_write(d, QSZ, addr_of(d->desc), addr_of(d->avail), addr_of(d->used));
-	check(vio_queue_try_enable(d), "queue 0 did not enable", 0);
+	check(vio_queue_try_enable(d), "queue did not enable", d->qidx);
 }
 
 void vio_reset(struct vdev *d)
@@ -203,22 +204,30 @@ void vio_begin(struct vdev *d)
 	check(vio_status(d) & ST_FEATURES_OK, "FEATURES_OK refused", vio_status(d));
 }
 
-void vio_init(struct vdev *d)
+void vio_init_queues(struct vdev *qs, unsigned n)
 {
+	struct vdev *d = &qs[0];
+
 	vio_begin(d);
-	queue_setup(d);
+	for (unsigned i = 0; i < n; i++)
+		queue_setup(&qs[i]);
 	vio_set_status(d, ST_ACK | ST_DRIVER | ST_FEATURES_OK | ST_DRIVER_OK);
 	check(vio_status(d) == (ST_ACK | ST_DRIVER | ST_FEATURES_OK | ST_DRIVER_OK), "status after init",
 	      vio_status(d));
+}
+
+void vio_init(struct vdev *d)
+{
+	vio_init_queues(d, 1);
 }
 
 void vio_kick(struct vdev *d)
 {
 	dsb(); /* descriptors and avail idx before the notification (2.7.13) */
 	if (d->mmio)
-		w32(d->base + MM_Q_NOTIFY, 0);
+		w32(d->base + MM_Q_NOTIFY, d->qidx);
 	else
-		w16(d->notify + (uint64_t)d->notify_off * d->notify_mult, 0);
+		w16(d->notify + (uint64_t)d->notify_off * d->notify_mult, d->qidx);
 }
 
 void vio_submit(struct vdev *d, uint16_t head)
@@ -238,6 +247,8 @@ enum outcome vio_wait(struct vdev *d)
 		if (d->used[1] != d->used_idx) {
 			d->used_idx++;
 			dmb(); /* the status byte is written before used idx moves (2.7.8.2) */
+			if (d->no_status)
+				return OUT_OK;
 			return req_status[0] == 0 ? OUT_OK : OUT_ERR;
 		}
 		if (vio_status(d) & ST_NEEDS_RESET) {
@@ -285,13 +296,13 @@ void vio_recover(struct vdev *d, const char *when)
 	vio_good_read(d, when);
 }
 
-/* virtio-mmio: the window that holds a block device (4.2.2: magic, version 2, ID 2). */
-bool vio_find_mmio(const struct platform *p, struct vdev *d)
+/* virtio-mmio: the window that holds a device_id device (4.2.2: magic, version 2, the ID). */
+bool vio_find_mmio(const struct platform *p, struct vdev *d, uint32_t device_id)
 {
 	for (unsigned i = 0; i < p->nr_mmio; i++) {
 		uint64_t b = p->mmio[i];
 
-		if (r32(b + MM_MAGIC) == 0x74726976 && r32(b + MM_VERSION) == 2 && r32(b + MM_DEVICE_ID) == 2) {
+		if (r32(b + MM_MAGIC) == 0x74726976 && r32(b + MM_VERSION) == 2 && r32(b + MM_DEVICE_ID) == device_id) {
 			d->mmio = true;
 			d->base = b;
 			return true;

@@ -10,13 +10,7 @@
 NET_MAC0=02:00:00:00:00:01
 NET_MAC1=02:00:00:00:00:02
 
-# net_mods: tun, and vhost-net with what it needs (lib.sh copies them into the L1).
-net_mods() {
-	for m in tun tap vhost_iotlb vhost vhost_net; do
-		[ -e /sys/module/$m ] || insmod /lib/modules/$m.ko 2>/dev/null
-	done
-	[ -c /dev/net/tun ]
-}
+# net_mods (the tun and vhost-net modules) is in tests/boot/l1-cases.sh: hostile.sh uses it too.
 
 # net_taps N: the modules, and taps tap0..tap(N-1) up at 10.0.(2+i).1/24; multi-queue ones
 # (tests/boot/mqtap.c) when net_mq is set.
