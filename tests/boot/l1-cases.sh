@@ -70,7 +70,9 @@ start_with_fifo() {
 	rm -f /tmp/in && mkfifo /tmp/in
 	timeout 300 /vmm run "$@" </tmp/in >/tmp/$name.log 2>&1 &
 	pid=$!
-	exec 3>/tmp/in
+	# Read-write: the open does not wait for vmm's end of the FIFO, so no signal can
+	# interrupt it (busybox sh exits on a failed exec redirection, and init with it).
+	exec 3<>/tmp/in
 }
 # wait_for NAME MARKER: until the output shows MARKER, or vmm is gone, or 240 s.
 wait_for() {

@@ -38,7 +38,9 @@ net_listen() {
 	rm -f /tmp/net-up.bin /tmp/net-hold && mkfifo /tmp/net-hold
 	nc -l -p 5001 </tmp/net-hold >/tmp/net-up.bin &
 	net_up_pid=$!
-	exec 5>/tmp/net-hold
+	# Read-write: the open does not wait for nc's end (Linux FIFOs), so no signal can
+	# interrupt it (busybox sh exits on a failed exec redirection, and init with it).
+	exec 5<>/tmp/net-hold
 	nc -l -p 5002 </tmp/net-down.bin >/dev/null &
 	net_down_pid=$!
 }
